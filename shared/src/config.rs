@@ -1,0 +1,221 @@
+//! Typed configuration, read once at start. Bad configuration fails at start with a message that
+//! names the variable, never at the first request.
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("{var}: {problem}")]
+    Invalid { var: &'static str, problem: String },
+}
+
+fn invalid(var: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        var,
+        problem: problem.into(),
+    }
+}
+
+/// Queue names (or URLs) of the three work queues.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueNames {
+    /// Verified inbound activities, for the inbox function's processor.
+    pub inbox: String,
+    /// Fan-out and delivery messages, for outbox-fanout.
+    pub outbox: String,
+    /// Feed and page render requests, for the feed function.
+    pub feed: String,
+}
+
+impl Default for QueueNames {
+    fn default() -> Self {
+        QueueNames {
+            inbox: "petrel-inbox".into(),
+            outbox: "petrel-outbox".into(),
+            feed: "petrel-feed".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite and a directory under `data_dir`; no AWS account needed.
+    Embedded { data_dir: PathBuf },
+    /// DynamoDB, S3 and SQS (or moto server through `AWS_ENDPOINT_URL`).
+    Aws {
+        table: String,
+        bucket: String,
+        queues: QueueNames,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Host (and port) that serves Petrel, e.g. `social.example.com` or `localhost:8080`.
+    pub domain: String,
+    /// Domain of handles (`@me@example.com`); may differ from `domain`.
+    pub handle_domain: String,
+    /// `https`, or `http` for a local server.
+    pub scheme: String,
+    /// Public base URL of stored objects (media, rendered feeds), without a trailing slash.
+    pub media_base: String,
+    pub backend: Backend,
+}
+
+impl Config {
+    /// Reads `PETREL_*` variables from the environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_vars(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Reads configuration through `get`, so the CLI can put its flags in front of the environment.
+    ///
+    /// | variable | default |
+    /// |---|---|
+    /// | PETREL_DOMAIN | `localhost:8080` |
+    /// | PETREL_HANDLE_DOMAIN | the domain |
+    /// | PETREL_SCHEME | `http` for localhost/127.0.0.1, else `https` |
+    /// | PETREL_MEDIA_BASE | `{scheme}://{domain}/media` |
+    /// | PETREL_BACKEND | `embedded` (or `aws`) |
+    /// | PETREL_DATA | `./data` (embedded) |
+    /// | PETREL_TABLE, PETREL_BUCKET | `petrel`, `petrel-media` (aws) |
+    /// | PETREL_INBOX_QUEUE, PETREL_OUTBOX_QUEUE, PETREL_FEED_QUEUE | `petrel-inbox`, `petrel-outbox`, `petrel-feed` (name or URL) |
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let domain = get("PETREL_DOMAIN")
+            .unwrap_or_else(|| "localhost:8080".into())
+            .to_ascii_lowercase();
+        let local = is_local(&domain);
+        let scheme =
+            get("PETREL_SCHEME").unwrap_or_else(|| if local { "http" } else { "https" }.into());
+        if scheme != "http" && scheme != "https" {
+            return Err(invalid(
+                "PETREL_SCHEME",
+                format!("`{scheme}` is neither http nor https"),
+            ));
+        }
+        check_host("PETREL_DOMAIN", &scheme, &domain)?;
+        let handle_domain = get("PETREL_HANDLE_DOMAIN")
+            .unwrap_or_else(|| domain.clone())
+            .to_ascii_lowercase();
+        check_host("PETREL_HANDLE_DOMAIN", &scheme, &handle_domain)?;
+        let media_base =
+            get("PETREL_MEDIA_BASE").unwrap_or_else(|| format!("{scheme}://{domain}/media"));
+        let media_url = url::Url::parse(&media_base)
+            .map_err(|e| invalid("PETREL_MEDIA_BASE", e.to_string()))?;
+        if !matches!(media_url.scheme(), "http" | "https") || media_url.query().is_some() {
+            return Err(invalid(
+                "PETREL_MEDIA_BASE",
+                "must be an http(s) URL without a query",
+            ));
+        }
+        let backend = match get("PETREL_BACKEND").as_deref().unwrap_or("embedded") {
+            "embedded" => Backend::Embedded {
+                data_dir: get("PETREL_DATA").unwrap_or_else(|| "./data".into()).into(),
+            },
+            "aws" => {
+                let d = QueueNames::default();
+                Backend::Aws {
+                    table: get("PETREL_TABLE").unwrap_or_else(|| "petrel".into()),
+                    bucket: get("PETREL_BUCKET").unwrap_or_else(|| "petrel-media".into()),
+                    queues: QueueNames {
+                        inbox: get("PETREL_INBOX_QUEUE").unwrap_or(d.inbox),
+                        outbox: get("PETREL_OUTBOX_QUEUE").unwrap_or(d.outbox),
+                        feed: get("PETREL_FEED_QUEUE").unwrap_or(d.feed),
+                    },
+                }
+            }
+            other => {
+                return Err(invalid(
+                    "PETREL_BACKEND",
+                    format!("`{other}` is neither `embedded` nor `aws`"),
+                ))
+            }
+        };
+        Ok(Config {
+            domain,
+            handle_domain,
+            scheme,
+            media_base: media_base.trim_end_matches('/').to_string(),
+            backend,
+        })
+    }
+
+    /// `https://domain` (or http locally), without a trailing slash.
+    pub fn base_url(&self) -> String {
+        format!("{}://{}", self.scheme, self.domain)
+    }
+}
+
+fn is_local(domain: &str) -> bool {
+    let host = domain.rsplit_once(':').map_or(domain, |(h, _)| h);
+    host == "localhost" || host == "127.0.0.1" || host.ends_with(".localhost")
+}
+
+fn check_host(var: &'static str, scheme: &str, domain: &str) -> Result<(), ConfigError> {
+    let parsed = url::Url::parse(&format!("{scheme}://{domain}/"))
+        .map_err(|e| invalid(var, format!("`{domain}`: {e}")))?;
+    let rebuilt = match parsed.port() {
+        Some(p) => format!("{}:{p}", parsed.host_str().unwrap_or_default()),
+        None => parsed.host_str().unwrap_or_default().to_string(),
+    };
+    // Rejects paths, credentials and the like: the value must be exactly a host and port.
+    if rebuilt != domain
+        && format!("{rebuilt}:{}", parsed.port_or_known_default().unwrap_or(0)) != domain
+    {
+        return Err(invalid(
+            var,
+            format!("`{domain}` must be a bare host name with an optional port"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let m: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_vars(|k| m.get(k).cloned())
+    }
+
+    #[test]
+    fn local_default_is_http_on_localhost() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.base_url(), "http://localhost:8080");
+        assert_eq!(c.media_base, "http://localhost:8080/media");
+        assert_eq!(
+            c.backend,
+            Backend::Embedded {
+                data_dir: "./data".into()
+            }
+        );
+    }
+
+    #[test]
+    fn public_domain_defaults_to_https_and_handle_domain_may_differ() {
+        let c = cfg(&[
+            ("PETREL_DOMAIN", "social.example.com"),
+            ("PETREL_HANDLE_DOMAIN", "example.com"),
+        ])
+        .unwrap();
+        assert_eq!(c.base_url(), "https://social.example.com");
+        assert_eq!(c.handle_domain, "example.com");
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let e = cfg(&[("PETREL_DOMAIN", "example.com/path")]).unwrap_err();
+        assert!(e.to_string().starts_with("PETREL_DOMAIN"), "{e}");
+        let e = cfg(&[("PETREL_BACKEND", "redis")]).unwrap_err();
+        assert!(e.to_string().starts_with("PETREL_BACKEND"), "{e}");
+        let e = cfg(&[("PETREL_SCHEME", "ftp")]).unwrap_err();
+        assert!(e.to_string().starts_with("PETREL_SCHEME"), "{e}");
+    }
+}

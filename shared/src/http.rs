@@ -1,0 +1,55 @@
+//! HTTP pieces every function's router shares: a span per request carrying its id, and the
+//! Mastodon-style JSON error body.
+
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use tracing::Instrument;
+
+/// The request's id: Lambda's request id when there is one, else the caller's `x-request-id`,
+/// else a fresh one. It is logged on every line of the request and returned in `x-request-id`.
+fn request_id(req: &Request) -> String {
+    if let Some(ctx) = req.extensions().get::<lambda_http::Context>() {
+        return ctx.request_id.clone();
+    }
+    req.headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.len() <= 128 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .map(str::to_string)
+        .unwrap_or_else(|| crate::ids::random_token(8))
+}
+
+/// Middleware: one span per request, with method, path, status and duration logged at the end.
+pub async fn request_span(req: Request, next: Next) -> Response {
+    let id = request_id(&req);
+    let span =
+        tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path());
+    async move {
+        let started = std::time::Instant::now();
+        let mut response = next.run(req).await;
+        tracing::info!(
+            status = response.status().as_u16(),
+            ms = started.elapsed().as_millis() as u64,
+            "done"
+        );
+        if let Ok(v) = HeaderValue::from_str(&id) {
+            response.headers_mut().insert("x-request-id", v);
+        }
+        response
+    }
+    .instrument(span)
+    .await
+}
+
+/// Mastodon's error entity: `{"error": "..."}` with an optional `error_description`.
+pub fn error_response(status: StatusCode, error: impl Into<String>) -> Response {
+    (status, Json(serde_json::json!({ "error": error.into() }))).into_response()
+}
+
+/// The health route every HTTP function serves.
+pub async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+}

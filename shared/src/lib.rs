@@ -1,0 +1,37 @@
+//! `petrel`: what more than one of Petrel's functions needs — configuration, storage ports and
+//! their adapters, the domain's stored types and repositories, and the glue that runs handlers in
+//! Lambda and under `petrel serve` alike.
+
+pub mod config;
+pub mod consumer;
+pub mod crypto;
+pub mod events;
+pub mod http;
+pub mod ids;
+pub mod lambda;
+pub mod logging;
+pub mod model;
+pub mod repo;
+pub mod store;
+
+use std::sync::Arc;
+
+pub use config::Config;
+pub use store::Stores;
+
+/// What every handler receives: configuration and ports, built once per process.
+#[derive(Clone)]
+pub struct Ctx {
+    pub config: Arc<Config>,
+    pub stores: Stores,
+}
+
+impl Ctx {
+    pub async fn connect(config: Config) -> Result<Ctx, store::StoreError> {
+        let stores = Stores::connect(&config).await?;
+        Ok(Ctx {
+            config: Arc::new(config),
+            stores,
+        })
+    }
+}

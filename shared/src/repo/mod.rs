@@ -1,0 +1,39 @@
+//! Domain operations over the Table port, written once for every backend.
+
+pub mod accounts;
+pub mod keys;
+
+use thiserror::Error;
+
+use crate::store::{Item, Key, StoreError, PK_SK_ATTRS};
+
+#[derive(Debug, Error)]
+pub enum RepoError {
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A stored record: the model's fields plus its key.
+pub(crate) fn to_item<T: serde::Serialize>(key: &Key, value: &T) -> Result<Item, RepoError> {
+    let mut item: Item = serde_dynamo::to_item(value)
+        .map_err(|e| RepoError::Invalid(format!("cannot store record: {e}")))?;
+    item.extend(key.to_item().into_inner());
+    Ok(item)
+}
+
+pub(crate) fn from_item<T: serde::de::DeserializeOwned>(mut item: Item) -> Result<T, RepoError> {
+    for attr in PK_SK_ATTRS {
+        item.remove(attr);
+    }
+    serde_dynamo::from_item(item).map_err(|e| {
+        RepoError::Store(StoreError::Corrupt(format!(
+            "stored record does not decode: {e}"
+        )))
+    })
+}

@@ -1,0 +1,133 @@
+//! The Blobs port on S3.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::Client;
+use bytes::Bytes;
+
+use super::map_sdk_error;
+use crate::store::blobs::*;
+use crate::store::error::{StoreError, StoreResult};
+
+pub struct S3Blobs {
+    client: Client,
+    bucket: String,
+    public_base: String,
+}
+
+impl S3Blobs {
+    /// `public_base` is where readers fetch objects (CloudFront in AWS), without a trailing slash.
+    pub fn new(sdk: &aws_config::SdkConfig, bucket: impl Into<String>, public_base: &str) -> Self {
+        // An endpoint override (moto, LocalStack) cannot resolve `bucket.host`: use path style.
+        let path_style = sdk.endpoint_url().is_some();
+        let conf = aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(path_style)
+            .build();
+        S3Blobs {
+            client: Client::from_conf(conf),
+            bucket: bucket.into(),
+            public_base: public_base.trim_end_matches('/').to_string(),
+        }
+    }
+}
+
+#[async_trait]
+impl Blobs for S3Blobs {
+    async fn put(&self, key: &str, bytes: Bytes, content_type: &str) -> StoreResult<String> {
+        validate_put(key, bytes.len(), content_type)?;
+        let out = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .map_err(|e| map_sdk_error(e, &format!("PutObject to {}", self.bucket)))?;
+        Ok(out.e_tag.unwrap_or_default())
+    }
+
+    async fn get(&self, key: &str) -> StoreResult<Option<Blob>> {
+        validate_key(key)?;
+        let out = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
+            Err(e) => return Err(map_sdk_error(e, &format!("GetObject from {}", self.bucket))),
+        };
+        let content_type = out
+            .content_type
+            .clone()
+            .unwrap_or_else(|| "application/octet-stream".into());
+        let etag = out.e_tag.clone().unwrap_or_default();
+        let last_modified = out
+            .last_modified
+            .and_then(|t| std::time::SystemTime::try_from(t).ok())
+            .unwrap_or(std::time::UNIX_EPOCH);
+        let bytes = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| StoreError::Transient(format!("reading object {key}: {e}")))?
+            .into_bytes();
+        Ok(Some(Blob {
+            bytes,
+            content_type,
+            etag,
+            last_modified,
+        }))
+    }
+
+    async fn delete(&self, key: &str) -> StoreResult<()> {
+        validate_key(key)?;
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| map_sdk_error(e, &format!("DeleteObject from {}", self.bucket)))?;
+        Ok(())
+    }
+
+    fn public_url(&self, key: &str) -> String {
+        format!("{}/{key}", self.public_base)
+    }
+
+    async fn presign_put(
+        &self,
+        key: &str,
+        content_type: &str,
+        expires: Duration,
+    ) -> StoreResult<String> {
+        validate_key(key)?;
+        validate_content_type(content_type)?;
+        if expires > MAX_PRESIGN {
+            return Err(StoreError::LimitExceeded(
+                "presigned URLs last at most 7 days".into(),
+            ));
+        }
+        let conf = PresigningConfig::expires_in(expires)
+            .map_err(|e| StoreError::InvalidInput(e.to_string()))?;
+        let req = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .presigned(conf)
+            .await
+            .map_err(|e| map_sdk_error(e, "presigning PutObject"))?;
+        Ok(req.uri().to_string())
+    }
+}

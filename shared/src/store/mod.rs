@@ -1,0 +1,146 @@
+//! Storage ports (Table, Blobs, Queue), their AWS and embedded adapters, and operation counting.
+//! Handlers receive `Stores`, never an SDK client.
+
+pub mod aws;
+pub mod blobs;
+pub mod counted;
+pub mod embedded;
+pub mod error;
+pub mod queue;
+pub mod table;
+
+#[cfg(any(test, feature = "contract"))]
+pub mod contract;
+
+use std::sync::Arc;
+
+pub use blobs::{Blob, Blobs};
+pub use counted::{Counted, OpCounter, OpCounts};
+pub use error::{StoreError, StoreResult};
+pub use queue::{OutMessage, Queue, Received};
+pub use table::{
+    str_attr as str_attr_of, Cond, Item, Key, Page, Query, SkRange, Table, TxOp, Update, Value, PK,
+    SK, TTL,
+};
+
+/// The key attributes every item carries besides its record's own fields.
+pub const PK_SK_ATTRS: [&str; 2] = [PK, SK];
+
+use crate::config::{Backend, Config, QueueNames};
+
+/// How many receives a message gets before its queue's redrive moves it to the dead-letter queue.
+/// template.yaml sets the same `maxReceiveCount`; infra/local/provision.py reads it from there.
+pub const MAX_RECEIVES: u32 = 5;
+
+/// The three work queues.
+#[derive(Clone)]
+pub struct Queues {
+    pub inbox: Arc<dyn Queue>,
+    pub outbox: Arc<dyn Queue>,
+    pub feed: Arc<dyn Queue>,
+}
+
+/// Every port a handler may use, counted.
+#[derive(Clone)]
+pub struct Stores {
+    pub table: Arc<dyn Table>,
+    pub blobs: Arc<dyn Blobs>,
+    pub queues: Queues,
+    pub ops: Arc<OpCounter>,
+    /// The embedded blob store, which `petrel serve` also serves over HTTP; `None` on AWS.
+    pub local_blobs: Option<Arc<embedded::EmbeddedBlobs>>,
+}
+
+fn counted<T: ?Sized>(inner: Arc<T>, ops: &Arc<OpCounter>) -> Counted<T> {
+    Counted::new(inner, ops.clone())
+}
+
+/// The dead-letter queue's name for a work queue, on either backend.
+pub fn dead_letter_name(queue: &str) -> String {
+    format!("{queue}-dlq")
+}
+
+impl Stores {
+    /// Builds the ports the configuration names. On AWS, one `SdkConfig` is loaded and shared.
+    pub async fn connect(config: &Config) -> StoreResult<Stores> {
+        match &config.backend {
+            Backend::Embedded { data_dir } => Stores::embedded(data_dir, &config.media_base),
+            Backend::Aws {
+                table,
+                bucket,
+                queues,
+            } => {
+                let sdk = aws::load_sdk_config().await;
+                Stores::aws(&sdk, table, bucket, queues, &config.media_base).await
+            }
+        }
+    }
+
+    pub fn embedded(data_dir: &std::path::Path, media_base: &str) -> StoreResult<Stores> {
+        let ops = Arc::new(OpCounter::default());
+        let db = embedded::Db::open(data_dir)?;
+        let names = QueueNames::default();
+        let queue = |name: &str| -> Arc<dyn Queue> {
+            let redrive = embedded::Redrive {
+                dead_letter_queue: dead_letter_name(name),
+                max_receives: MAX_RECEIVES,
+            };
+            Arc::new(counted(
+                Arc::new(embedded::EmbeddedQueue::new(
+                    db.clone(),
+                    name,
+                    Some(redrive),
+                )),
+                &ops,
+            ))
+        };
+        let blobs = Arc::new(embedded::EmbeddedBlobs::open(
+            &data_dir.join("blobs"),
+            media_base,
+        )?);
+        Ok(Stores {
+            table: Arc::new(counted(
+                Arc::new(embedded::EmbeddedTable::new(db.clone())),
+                &ops,
+            )),
+            blobs: Arc::new(counted(blobs.clone(), &ops)),
+            queues: Queues {
+                inbox: queue(&names.inbox),
+                outbox: queue(&names.outbox),
+                feed: queue(&names.feed),
+            },
+            ops: ops.clone(),
+            local_blobs: Some(blobs),
+        })
+    }
+
+    pub async fn aws(
+        sdk: &aws_config::SdkConfig,
+        table: &str,
+        bucket: &str,
+        queues: &QueueNames,
+        media_base: &str,
+    ) -> StoreResult<Stores> {
+        let ops = Arc::new(OpCounter::default());
+        let queue = |q: aws::SqsQueue| -> Arc<dyn Queue> { Arc::new(counted(Arc::new(q), &ops)) };
+        let (inbox, outbox, feed) = tokio::try_join!(
+            aws::SqsQueue::connect(sdk, &queues.inbox),
+            aws::SqsQueue::connect(sdk, &queues.outbox),
+            aws::SqsQueue::connect(sdk, &queues.feed),
+        )?;
+        Ok(Stores {
+            table: Arc::new(counted(Arc::new(aws::DynamoTable::new(sdk, table)), &ops)),
+            blobs: Arc::new(counted(
+                Arc::new(aws::S3Blobs::new(sdk, bucket, media_base)),
+                &ops,
+            )),
+            queues: Queues {
+                inbox: queue(inbox),
+                outbox: queue(outbox),
+                feed: queue(feed),
+            },
+            ops: ops.clone(),
+            local_blobs: None,
+        })
+    }
+}
