@@ -102,15 +102,16 @@ impl Expr {
                 let v = self.value(v.clone().into());
                 format!("{n} = {v}")
             }
-            Cond::And(all) if all.is_empty() => format!(
-                "attribute_exists({}) OR attribute_not_exists({0})",
-                self.name(PK)
-            ),
-            Cond::And(all) => all
-                .iter()
-                .map(|c| format!("({})", self.cond(c, now)))
-                .collect::<Vec<_>>()
-                .join(" AND "),
+            // Each arm above can be joined with AND as it is; DynamoDB refuses `((…))` as
+            // redundant parentheses, so a group gets exactly one pair.
+            Cond::And(all) if all.is_empty() => {
+                let pk = self.name(PK);
+                format!("(attribute_exists({pk}) OR attribute_not_exists({pk}))")
+            }
+            Cond::And(all) => {
+                let parts: Vec<String> = all.iter().map(|c| self.cond(c, now)).collect();
+                format!("({})", parts.join(" AND "))
+            }
         }
     }
 
@@ -151,23 +152,18 @@ impl Expr {
 fn key_condition(q: &Query, e: &mut Expr) -> String {
     let pk = e.name(PK);
     let pkv = e.value(Av::S(q.pk.clone()));
-    let sk = e.name(SK);
-    let one = |op: &str, v: &str, e: &mut Expr| {
-        format!(" AND {sk} {op} {}", e.value(Av::S(v.to_string())))
-    };
+    let val = |v: &String, e: &mut Expr| e.value(Av::S(v.clone()));
+    // The sort key's name is registered only when used: DynamoDB refuses unused names.
     let range = match &q.range {
-        SkRange::All => String::new(),
-        SkRange::Prefix(p) => format!(" AND begins_with({sk}, {})", e.value(Av::S(p.clone()))),
-        SkRange::Between(a, b) => {
-            let (a, b) = (e.value(Av::S(a.clone())), e.value(Av::S(b.clone())));
-            format!(" AND {sk} BETWEEN {a} AND {b}")
-        }
-        SkRange::Gt(v) => one(">", v, e),
-        SkRange::Ge(v) => one(">=", v, e),
-        SkRange::Lt(v) => one("<", v, e),
-        SkRange::Le(v) => one("<=", v, e),
+        SkRange::All => return format!("{pk} = {pkv}"),
+        SkRange::Prefix(p) => format!("begins_with({}, {})", e.name(SK), val(p, e)),
+        SkRange::Between(a, b) => format!("{} BETWEEN {} AND {}", e.name(SK), val(a, e), val(b, e)),
+        SkRange::Gt(v) => format!("{} > {}", e.name(SK), val(v, e)),
+        SkRange::Ge(v) => format!("{} >= {}", e.name(SK), val(v, e)),
+        SkRange::Lt(v) => format!("{} < {}", e.name(SK), val(v, e)),
+        SkRange::Le(v) => format!("{} <= {}", e.name(SK), val(v, e)),
     };
-    format!("{pk} = {pkv}{range}")
+    format!("{pk} = {pkv} AND {range}")
 }
 
 /// Which operation of a cancelled transaction failed its condition.
