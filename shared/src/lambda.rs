@@ -38,24 +38,26 @@ where
     Fut: Future<Output = SqsBatchResponse>,
 {
     lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {
-        let router = router.clone();
-        let is_sqs = event.payload.get("Records").is_some_and(|r| r.is_array());
-        let sqs = if is_sqs {
-            serde_json::from_value::<SqsEvent>(event.payload.clone())
-                .ok()
-                .map(&consumer)
-        } else {
-            None
-        };
-        async move {
-            if let Some(work) = sqs {
-                return Ok::<_, Error>(serde_json::to_value(work.await)?);
-            }
-            let response = http_event(router, event.payload).await?;
-            Ok(serde_json::to_value(response)?)
-        }
+        dispatch(router.clone(), &consumer, event.payload)
     }))
     .await
+}
+
+/// Routes one raw Lambda event to the queue consumer or the HTTP router by its shape.
+pub async fn dispatch<F, Fut>(
+    router: Router,
+    consumer: &F,
+    payload: serde_json::Value,
+) -> Result<serde_json::Value, Error>
+where
+    F: Fn(SqsEvent) -> Fut,
+    Fut: Future<Output = SqsBatchResponse>,
+{
+    if payload.get("Records").is_some_and(|r| r.is_array()) {
+        let event: SqsEvent = serde_json::from_value(payload)?;
+        return Ok(serde_json::to_value(consumer(event).await)?);
+    }
+    Ok(serde_json::to_value(http_event(router, payload).await?)?)
 }
 
 async fn http_event(

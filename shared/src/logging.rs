@@ -1,6 +1,8 @@
 //! Tracing setup: JSON lines in Lambda (CloudWatch parses them), readable text elsewhere.
 //! `RUST_LOG` overrides the default `info` level.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 pub fn init() {
@@ -15,9 +17,12 @@ pub fn init() {
             .with_target(false)
             .try_init()
     } else {
+        // Logs go to stderr so a command's own output on stdout stays clean.
         tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_target(false)
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::stderr().is_terminal())
             .compact()
             .try_init()
     };

@@ -1,1 +1,158 @@
+//! Helpers for the end-to-end tests: build and run the `petrel` binary, find free ports, talk
+//! to moto. The tests themselves live in `tests/tests/`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The workspace's root directory.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The `petrel` binary, built once per test process (cargo does not build another package's
+/// binaries for a test).
+pub fn petrel_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "--quiet", "-p", "petrel-cli", "--bin", "petrel"])
+            .current_dir(workspace())
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building petrel failed");
+        let target = std::env::var("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| workspace().join("target"));
+        target.join("debug").join("petrel")
+    })
+    .clone()
+}
+
+/// The AWS environment for moto, or `None` when the AWS half is explicitly skipped
+/// (PETREL_SKIP_AWS=1). Without either, the test fails and says how to start moto.
+pub fn moto_env() -> Option<Vec<(String, String)>> {
+    if std::env::var_os("AWS_ENDPOINT_URL").is_none() {
+        if std::env::var("PETREL_SKIP_AWS").as_deref() == Ok("1") {
+            eprintln!("SKIPPED: AWS half (PETREL_SKIP_AWS=1)");
+            return None;
+        }
+        panic!("AWS_ENDPOINT_URL is not set: run `bash infra/test.sh` (starts moto server), or set PETREL_SKIP_AWS=1");
+    }
+    Some(
+        std::env::vars()
+            .filter(|(k, _)| k.starts_with("AWS_") || k.starts_with("PETREL_"))
+            .collect(),
+    )
+}
+
+/// Runs `petrel ARGS` to completion with `stdin` on its standard input.
+pub fn petrel(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(petrel_bin())
+        .args(args)
+        .envs(env.iter().copied())
+        .env_remove("PETREL_PASSWORD")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("petrel starts");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A running `petrel serve`, stopped with SIGTERM when dropped.
+pub struct Server {
+    child: Child,
+    pub base: String,
+}
+
+impl Server {
+    /// Starts `petrel serve` on a free port with the extra arguments and waits for /health.
+    pub fn start(extra: &[&str], env: &[(String, String)]) -> Server {
+        let port = free_port();
+        let addr = format!("127.0.0.1:{port}");
+        let mut args = vec!["serve", "--addr", &addr, "--domain", &addr];
+        args.extend_from_slice(extra);
+        let child = Command::new(petrel_bin())
+            .args(&args)
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("petrel serve starts");
+        let server = Server {
+            child,
+            base: format!("http://{addr}"),
+        };
+        server.wait_healthy();
+        server
+    }
+
+    fn wait_healthy(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(mut s) = std::net::TcpStream::connect(self.base.trim_start_matches("http://"))
+            {
+                use std::io::{Read, Write};
+                let _ = s.write_all(b"GET /health HTTP/1.0\r\n\r\n");
+                let mut buf = String::new();
+                let _ = s.read_to_string(&mut buf);
+                if buf.starts_with("HTTP/1.1 200") || buf.starts_with("HTTP/1.0 200") {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("petrel serve did not become healthy at {}", self.base);
+    }
+
+    /// Stops the server the way a deploy or Ctrl-C would, and waits for it to exit.
+    pub fn stop(mut self) {
+        self.terminate();
+    }
+
+    fn terminate(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.terminate();
+        }
+    }
+}

@@ -144,3 +144,17 @@ impl Stores {
         })
     }
 }
+
+/// Only the table, for commands that need nothing else (the CLI's account commands), so they
+/// work against a deployment without naming its bucket and queues.
+pub async fn connect_table(config: &Config) -> StoreResult<Arc<dyn Table>> {
+    match &config.backend {
+        Backend::Embedded { data_dir } => Ok(Arc::new(embedded::EmbeddedTable::new(
+            embedded::Db::open(data_dir)?,
+        ))),
+        Backend::Aws { table, .. } => Ok(Arc::new(aws::DynamoTable::new(
+            &aws::load_sdk_config().await,
+            table,
+        ))),
+    }
+}

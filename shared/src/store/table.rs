@@ -297,14 +297,8 @@ pub fn now_secs() -> i64 {
 
 pub fn validate_value(v: &Value) -> StoreResult<()> {
     match v {
-        Value::N(n) => {
-            if n.trim()
-                .parse::<f64>()
-                .map(|f| !f.is_finite())
-                .unwrap_or(true)
-            {
-                return Err(invalid(&format!("`{n}` is not a number")));
-            }
+        Value::N(n) if !n.trim().parse::<f64>().is_ok_and(f64::is_finite) => {
+            return Err(invalid(&format!("`{n}` is not a number")));
         }
         Value::Ns(ns) => {
             if ns.is_empty() {

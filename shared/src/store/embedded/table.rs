@@ -184,10 +184,9 @@ fn query_page(conn: &Connection, q: &Query, now: i64) -> StoreResult<Page> {
         .map_err(sql)?;
 
     let mut page = Page::default();
-    let mut evaluated = 0u32;
     let mut bytes = 0usize;
     let mut full = false;
-    for row in rows {
+    for (evaluated, row) in (0u32..).zip(rows) {
         let (sk, json, expires) = row.map_err(sql)?;
         // DynamoDB ends a page at `limit` items or before it would read past 1 MB.
         let size = json.len();
@@ -195,7 +194,6 @@ fn query_page(conn: &Connection, q: &Query, now: i64) -> StoreResult<Page> {
             full = true;
             break;
         }
-        evaluated += 1;
         bytes += size;
         page.cursor = Some(encode_cursor(&Key::new(q.pk.clone(), sk)));
         if matches!(expires, Some(e) if e <= now) {

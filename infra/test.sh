@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The project's test command (README, .ci/run): everything a new machine needs beyond the Rust
+# toolchain, Python 3 and Node is installed here from the package registries.
+#   1. a Python venv with moto server and cfn-lint (infra/local/requirements.txt)
+#   2. moto on 127.0.0.1, provisioned from template.yaml (infra/local/moto.sh)
+#   3. formatting, lints, the template lint, and every test of the workspace, with the AWS
+#      adapters' suites running against moto.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export MOTO_PORT="${MOTO_PORT:-5000}"
+started_moto=0
+if ! curl -fs "http://127.0.0.1:$MOTO_PORT/moto-api/" >/dev/null 2>&1; then
+  started_moto=1
+fi
+eval "$(bash infra/local/moto.sh --env)"
+if [ "$started_moto" = 1 ]; then
+  trap 'kill "$(cat .venv/moto.pid)" 2>/dev/null || true' EXIT
+fi
+
+echo "== cfn-lint template.yaml"
+.venv/bin/cfn-lint template.yaml
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+echo "== cargo test"
+cargo test --workspace
