@@ -10,6 +10,7 @@ pub mod http;
 pub mod ids;
 pub mod lambda;
 pub mod logging;
+pub mod mastodon;
 pub mod model;
 pub mod repo;
 pub mod store;

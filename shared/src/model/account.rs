@@ -18,6 +18,24 @@ pub struct Account {
     pub bot: bool,
     #[serde(default = "yes")]
     pub discoverable: bool,
+    /// Profile fields: (name, value) pairs.
+    #[serde(default)]
+    pub fields: Vec<(String, String)>,
+    /// Blob keys of the avatar and header images, when set.
+    #[serde(default)]
+    pub avatar_key: Option<String>,
+    #[serde(default)]
+    pub header_key: Option<String>,
+    /// Counters, kept by atomic adds in the same transactions that change what they count.
+    #[serde(default)]
+    pub statuses_count: i64,
+    #[serde(default)]
+    pub followers_count: i64,
+    #[serde(default)]
+    pub following_count: i64,
+    /// Milliseconds since the epoch of the latest status.
+    #[serde(default)]
+    pub last_status_at: Option<i64>,
     /// argon2id PHC string.
     pub password_hash: String,
     /// PKCS#8 PEM; the table is encrypted at rest, and this never leaves it otherwise.

@@ -2,5 +2,9 @@
 //! Mastodon API) that are converted to and from them in one place each.
 
 mod account;
+mod oauth;
+mod status;
 
 pub use account::{valid_username, Account};
+pub use oauth::{AccessToken, App, AuthCode};
+pub use status::{MentionRef, Status, Visibility};

@@ -12,3 +12,67 @@ pub fn account(id: &str) -> Key {
 pub fn username(name: &str) -> Key {
     Key::new(format!("USERNAME#{}", name.to_ascii_lowercase()), "CLAIM")
 }
+
+/// A registered OAuth app, by client id.
+pub fn app(client_id: &str) -> Key {
+    Key::new(format!("APP#{client_id}"), "APP")
+}
+
+/// An access token, by the SHA-256 of its value.
+pub fn token(hash: &str) -> Key {
+    Key::new(format!("TOKEN#{hash}"), "TOKEN")
+}
+
+/// An authorization code, by the SHA-256 of its value (expires by TTL).
+pub fn auth_code(hash: &str) -> Key {
+    Key::new(format!("CODE#{hash}"), "CODE")
+}
+
+/// A status by id.
+pub fn status(id: &str) -> Key {
+    Key::new(format!("STATUS#{id}"), "STATUS")
+}
+
+/// An account's own statuses, newest last in sort order (snowflake ids sort by time).
+pub fn account_status(account_id: &str, status_id: &str) -> Key {
+    Key::new(account_statuses(account_id), status_id)
+}
+
+pub fn account_statuses(account_id: &str) -> String {
+    format!("POSTS#{account_id}")
+}
+
+/// A home timeline entry.
+pub fn home_entry(account_id: &str, status_id: &str) -> Key {
+    Key::new(home(account_id), status_id)
+}
+
+pub fn home(account_id: &str) -> String {
+    format!("HOME#{account_id}")
+}
+
+/// The local public timeline.
+pub fn public_entry(status_id: &str) -> Key {
+    Key::new(PUBLIC_LOCAL, status_id)
+}
+
+pub const PUBLIC_LOCAL: &str = "PUBLIC#local";
+
+/// An account's favourite of a status.
+pub fn favourite(account_id: &str, status_id: &str) -> Key {
+    Key::new(favourites(account_id), status_id)
+}
+
+pub fn favourites(account_id: &str) -> String {
+    format!("FAV#{account_id}")
+}
+
+/// The status an idempotent create made for (account, Idempotency-Key).
+pub fn idempotency(account_id: &str, key_hash: &str) -> Key {
+    Key::new(format!("IDEMP#{account_id}"), key_hash)
+}
+
+/// Markers (home, notifications) of an account.
+pub fn marker(account_id: &str, timeline: &str) -> Key {
+    Key::new(format!("MARKER#{account_id}"), timeline)
+}

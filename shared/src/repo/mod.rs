@@ -2,6 +2,9 @@
 
 pub mod accounts;
 pub mod keys;
+pub mod oauth;
+pub mod statuses;
+pub mod timelines;
 
 use thiserror::Error;
 

@@ -318,3 +318,47 @@ impl Table for EmbeddedTable {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn corrupt_rows_are_errors_not_panics() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path()).unwrap();
+        db.run(|c| {
+            c.execute(
+                "INSERT INTO items (pk, sk, item) VALUES ('p', 'bad', 'not json')",
+                [],
+            )
+            .map_err(sql)?;
+            c.execute(
+                "INSERT INTO items (pk, sk, item) VALUES ('p', 'worse', '{\"x\":{\"Q\":1}}')",
+                [],
+            )
+            .map_err(sql)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+        let t = EmbeddedTable::new(db);
+        assert!(matches!(
+            t.get(&Key::new("p", "bad")).await,
+            Err(StoreError::Corrupt(_))
+        ));
+        assert!(matches!(
+            t.get(&Key::new("p", "worse")).await,
+            Err(StoreError::Corrupt(_))
+        ));
+        assert!(matches!(
+            t.query(Query::new("p")).await,
+            Err(StoreError::Corrupt(_))
+        ));
+        // An update over a corrupt item fails rather than overwriting it blindly.
+        let upd = t
+            .update(&Key::new("p", "bad"), Update::default().add("n", 1), None)
+            .await;
+        assert!(matches!(upd, Err(StoreError::Corrupt(_))));
+    }
+}

@@ -1,0 +1,1 @@
+//! Stored types → Mastodon entities.

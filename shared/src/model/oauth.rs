@@ -1,0 +1,36 @@
+use serde::{Deserialize, Serialize};
+
+/// A client application registered through `POST /api/v1/apps`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct App {
+    pub id: String,
+    pub client_id: String,
+    /// SHA-256 of the client secret, hex; the secret itself is shown once.
+    pub secret_hash: String,
+    pub name: String,
+    pub website: Option<String>,
+    pub redirect_uris: Vec<String>,
+    pub scopes: Vec<String>,
+    pub created_at: i64,
+}
+
+/// An access token, stored under the SHA-256 of its value so a table leak leaks no tokens.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessToken {
+    pub client_id: String,
+    /// None for a client_credentials token (app-level, no user).
+    pub account_id: Option<String>,
+    pub scopes: Vec<String>,
+    pub created_at: i64,
+}
+
+/// An authorization code, single use, valid for ten minutes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuthCode {
+    pub client_id: String,
+    pub account_id: String,
+    pub redirect_uri: String,
+    pub scopes: Vec<String>,
+    pub code_challenge: Option<String>,
+    pub ttl: i64,
+}

@@ -1,0 +1,74 @@
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    Public,
+    Unlisted,
+    Private,
+    Direct,
+}
+
+impl Visibility {
+    pub fn parse(s: &str) -> Option<Visibility> {
+        match s {
+            "public" => Some(Visibility::Public),
+            "unlisted" => Some(Visibility::Unlisted),
+            "private" => Some(Visibility::Private),
+            "direct" => Some(Visibility::Direct),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Unlisted => "unlisted",
+            Visibility::Private => "private",
+            Visibility::Direct => "direct",
+        }
+    }
+}
+
+/// A mention as stored with the status that makes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MentionRef {
+    pub account_id: String,
+    pub username: String,
+    pub acct: String,
+    pub url: String,
+}
+
+/// A status written by a local account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Status {
+    pub id: String,
+    pub account_id: String,
+    /// What the author typed (returned as `text` and by `/source`).
+    pub text: String,
+    /// The rendered HTML.
+    pub content: String,
+    #[serde(default)]
+    pub spoiler_text: String,
+    pub visibility: Visibility,
+    #[serde(default)]
+    pub sensitive: bool,
+    pub language: Option<String>,
+    pub in_reply_to_id: Option<String>,
+    pub in_reply_to_account_id: Option<String>,
+    /// Milliseconds since the epoch.
+    pub created_at: i64,
+    pub edited_at: Option<i64>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub mentions: Vec<MentionRef>,
+    #[serde(default)]
+    pub favourites_count: i64,
+    #[serde(default)]
+    pub reblogs_count: i64,
+    #[serde(default)]
+    pub replies_count: i64,
+    pub application: Option<String>,
+    pub application_website: Option<String>,
+}

@@ -1,0 +1,238 @@
+//! Statuses of local accounts: one transaction writes the status, its index entries and the
+//! author's counters, so a reader never sees half a post.
+
+use std::collections::HashSet;
+
+use crate::model::{Status, Visibility};
+use crate::repo::{from_item, keys, to_item, RepoError};
+use crate::store::{str_attr_of, Cond, Item, Key, StoreError, Table, TxOp, Update, Value, TTL};
+
+/// How long an `Idempotency-Key` is remembered (Mastodon: one hour).
+const IDEMPOTENCY_SECS: i64 = 3600;
+
+fn index_item(key: Key, status_id: &str) -> Item {
+    let mut item = key.to_item();
+    item.insert("status_id".into(), Value::S(status_id.to_string()));
+    item
+}
+
+/// The index entries a status appears under.
+fn index_keys(s: &Status) -> Vec<Key> {
+    let mut keys = vec![
+        keys::account_status(&s.account_id, &s.id),
+        keys::home_entry(&s.account_id, &s.id),
+    ];
+    if s.visibility == Visibility::Public {
+        keys.push(keys::public_entry(&s.id));
+    }
+    keys
+}
+
+/// Writes a new status. With an idempotency key already used by this account within the hour,
+/// returns the status made then instead of a second one.
+pub async fn create(
+    table: &dyn Table,
+    status: Status,
+    idempotency_key: Option<&str>,
+) -> Result<Status, RepoError> {
+    let idem_key = idempotency_key
+        .map(|k| keys::idempotency(&status.account_id, &super::oauth::sha256_hex(k)));
+    let mut ops = Vec::new();
+    if let Some(key) = &idem_key {
+        let mut item = index_item(key.clone(), &status.id);
+        item.insert(
+            TTL.into(),
+            Value::N((crate::store::table::now_secs() + IDEMPOTENCY_SECS).to_string()),
+        );
+        ops.push(TxOp::Put {
+            item,
+            cond: Some(Cond::ItemNotExists),
+        });
+    }
+    ops.push(TxOp::Put {
+        item: to_item(&keys::status(&status.id), &status)?,
+        cond: Some(Cond::ItemNotExists),
+    });
+    for key in index_keys(&status) {
+        ops.push(TxOp::Put {
+            item: index_item(key, &status.id),
+            cond: None,
+        });
+    }
+    ops.push(TxOp::Update {
+        key: keys::account(&status.account_id),
+        update: Update::default()
+            .add("statuses_count", 1)
+            .set("last_status_at", Value::N(status.created_at.to_string())),
+        cond: Some(Cond::ItemExists),
+    });
+    if let Some(parent) = &status.in_reply_to_id {
+        ops.push(TxOp::Update {
+            key: keys::status(parent),
+            update: Update::default().add("replies_count", 1),
+            cond: Some(Cond::ItemExists),
+        });
+    }
+    let parent_index = ops.len() - 1;
+    match table.transact(ops).await {
+        Ok(()) => Ok(status),
+        Err(StoreError::ConditionFailed { index: Some(0) }) if idem_key.is_some() => {
+            let earlier = match &idem_key {
+                Some(key) => table
+                    .get(key)
+                    .await?
+                    .and_then(|i| str_attr_of(&i, "status_id").map(str::to_string)),
+                None => None,
+            };
+            match earlier {
+                Some(id) => get(table, &id)
+                    .await?
+                    .ok_or_else(|| RepoError::NotFound("status".into())),
+                None => Err(RepoError::Conflict(
+                    "the same Idempotency-Key is being used by another request".into(),
+                )),
+            }
+        }
+        Err(StoreError::ConditionFailed { index: Some(i) })
+            if status.in_reply_to_id.is_some() && i == parent_index =>
+        {
+            Err(RepoError::NotFound("the status replied to".into()))
+        }
+        Err(StoreError::ConditionFailed { .. }) => Err(RepoError::NotFound("account".into())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn get(table: &dyn Table, id: &str) -> Result<Option<Status>, RepoError> {
+    if !valid_id(id) {
+        return Ok(None);
+    }
+    table
+        .get(&keys::status(id))
+        .await?
+        .map(from_item)
+        .transpose()
+}
+
+/// Statuses by id in the given order, skipping missing ones: one batch get per 100.
+pub async fn get_many(table: &dyn Table, ids: &[String]) -> Result<Vec<Status>, RepoError> {
+    let mut out = Vec::with_capacity(ids.len());
+    let mut seen = HashSet::new();
+    let unique: Vec<&String> = ids
+        .iter()
+        .filter(|id| valid_id(id) && seen.insert(*id))
+        .collect();
+    for chunk in unique.chunks(crate::store::table::MAX_BATCH_GET_KEYS) {
+        let keys: Vec<Key> = chunk.iter().map(|id| keys::status(id)).collect();
+        for item in table.batch_get(&keys).await?.into_iter().flatten() {
+            out.push(from_item::<Status>(item)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Deletes a status with its index entries and counters, in one transaction.
+pub async fn delete(table: &dyn Table, status: &Status) -> Result<(), RepoError> {
+    let mut ops = vec![TxOp::Delete {
+        key: keys::status(&status.id),
+        cond: Some(Cond::ItemExists),
+    }];
+    for key in index_keys(status) {
+        ops.push(TxOp::Delete { key, cond: None });
+    }
+    ops.push(TxOp::Update {
+        key: keys::account(&status.account_id),
+        update: Update::default().add("statuses_count", -1),
+        cond: Some(Cond::ItemExists),
+    });
+    match table.transact(ops).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::ConditionFailed { .. }) => Err(RepoError::NotFound("status".into())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Favourites a status; favouriting twice is one favourite. Returns the status as it is now.
+pub async fn favourite(
+    table: &dyn Table,
+    account_id: &str,
+    status_id: &str,
+) -> Result<Status, RepoError> {
+    let ops = vec![
+        TxOp::Put {
+            item: index_item(keys::favourite(account_id, status_id), status_id),
+            cond: Some(Cond::ItemNotExists),
+        },
+        TxOp::Update {
+            key: keys::status(status_id),
+            update: Update::default().add("favourites_count", 1),
+            cond: Some(Cond::ItemExists),
+        },
+    ];
+    match table.transact(ops).await {
+        Ok(()) | Err(StoreError::ConditionFailed { index: Some(0) }) => {}
+        Err(StoreError::ConditionFailed { .. }) => {
+            return Err(RepoError::NotFound("status".into()))
+        }
+        Err(e) => return Err(e.into()),
+    }
+    get(table, status_id)
+        .await?
+        .ok_or_else(|| RepoError::NotFound("status".into()))
+}
+
+pub async fn unfavourite(
+    table: &dyn Table,
+    account_id: &str,
+    status_id: &str,
+) -> Result<Status, RepoError> {
+    let ops = vec![
+        TxOp::Delete {
+            key: keys::favourite(account_id, status_id),
+            cond: Some(Cond::ItemExists),
+        },
+        TxOp::Update {
+            key: keys::status(status_id),
+            update: Update::default().add("favourites_count", -1),
+            cond: Some(Cond::ItemExists),
+        },
+    ];
+    match table.transact(ops).await {
+        Ok(()) | Err(StoreError::ConditionFailed { index: Some(0) }) => {}
+        Err(StoreError::ConditionFailed { .. }) => {
+            return Err(RepoError::NotFound("status".into()))
+        }
+        Err(e) => return Err(e.into()),
+    }
+    get(table, status_id)
+        .await?
+        .ok_or_else(|| RepoError::NotFound("status".into()))
+}
+
+/// Which of these statuses the account has favourited: one batch get.
+pub async fn favourited(
+    table: &dyn Table,
+    account_id: &str,
+    ids: &[String],
+) -> Result<HashSet<String>, RepoError> {
+    let mut out = HashSet::new();
+    let mut seen = HashSet::new();
+    let unique: Vec<&String> = ids.iter().filter(|id| seen.insert(*id)).collect();
+    for chunk in unique.chunks(crate::store::table::MAX_BATCH_GET_KEYS) {
+        let keys: Vec<Key> = chunk
+            .iter()
+            .map(|id| keys::favourite(account_id, id))
+            .collect();
+        for (id, found) in chunk.iter().zip(table.batch_get(&keys).await?) {
+            if found.is_some() {
+                out.insert((*id).clone());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Ids are snowflakes: digits only, which also keeps them from shaping keys.
+pub fn valid_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 32 && id.bytes().all(|b| b.is_ascii_digit())
+}
