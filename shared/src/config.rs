@@ -12,10 +12,7 @@ pub enum ConfigError {
 }
 
 fn invalid(var: &'static str, problem: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid {
-        var,
-        problem: problem.into(),
-    }
+    ConfigError::Invalid { var, problem: problem.into() }
 }
 
 /// Queue names (or URLs) of the three work queues.
@@ -31,11 +28,7 @@ pub struct QueueNames {
 
 impl Default for QueueNames {
     fn default() -> Self {
-        QueueNames {
-            inbox: "petrel-inbox".into(),
-            outbox: "petrel-outbox".into(),
-            feed: "petrel-feed".into(),
-        }
+        QueueNames { inbox: "petrel-inbox".into(), outbox: "petrel-outbox".into(), feed: "petrel-feed".into() }
     }
 }
 
@@ -44,11 +37,7 @@ pub enum Backend {
     /// SQLite and a directory under `data_dir`; no AWS account needed.
     Embedded { data_dir: PathBuf },
     /// DynamoDB, S3 and SQS (or moto server through `AWS_ENDPOINT_URL`).
-    Aws {
-        table: String,
-        bucket: String,
-        queues: QueueNames,
-    },
+    Aws { table: String, bucket: String, queues: QueueNames },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,37 +72,22 @@ impl Config {
     /// | PETREL_TABLE, PETREL_BUCKET | `petrel`, `petrel-media` (aws) |
     /// | PETREL_INBOX_QUEUE, PETREL_OUTBOX_QUEUE, PETREL_FEED_QUEUE | `petrel-inbox`, `petrel-outbox`, `petrel-feed` (name or URL) |
     pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let domain = get("PETREL_DOMAIN")
-            .unwrap_or_else(|| "localhost:8080".into())
-            .to_ascii_lowercase();
+        let domain = get("PETREL_DOMAIN").unwrap_or_else(|| "localhost:8080".into()).to_ascii_lowercase();
         let local = is_local(&domain);
-        let scheme =
-            get("PETREL_SCHEME").unwrap_or_else(|| if local { "http" } else { "https" }.into());
+        let scheme = get("PETREL_SCHEME").unwrap_or_else(|| if local { "http" } else { "https" }.into());
         if scheme != "http" && scheme != "https" {
-            return Err(invalid(
-                "PETREL_SCHEME",
-                format!("`{scheme}` is neither http nor https"),
-            ));
+            return Err(invalid("PETREL_SCHEME", format!("`{scheme}` is neither http nor https")));
         }
         check_host("PETREL_DOMAIN", &scheme, &domain)?;
-        let handle_domain = get("PETREL_HANDLE_DOMAIN")
-            .unwrap_or_else(|| domain.clone())
-            .to_ascii_lowercase();
+        let handle_domain = get("PETREL_HANDLE_DOMAIN").unwrap_or_else(|| domain.clone()).to_ascii_lowercase();
         check_host("PETREL_HANDLE_DOMAIN", &scheme, &handle_domain)?;
-        let media_base =
-            get("PETREL_MEDIA_BASE").unwrap_or_else(|| format!("{scheme}://{domain}/media"));
-        let media_url = url::Url::parse(&media_base)
-            .map_err(|e| invalid("PETREL_MEDIA_BASE", e.to_string()))?;
+        let media_base = get("PETREL_MEDIA_BASE").unwrap_or_else(|| format!("{scheme}://{domain}/media"));
+        let media_url = url::Url::parse(&media_base).map_err(|e| invalid("PETREL_MEDIA_BASE", e.to_string()))?;
         if !matches!(media_url.scheme(), "http" | "https") || media_url.query().is_some() {
-            return Err(invalid(
-                "PETREL_MEDIA_BASE",
-                "must be an http(s) URL without a query",
-            ));
+            return Err(invalid("PETREL_MEDIA_BASE", "must be an http(s) URL without a query"));
         }
         let backend = match get("PETREL_BACKEND").as_deref().unwrap_or("embedded") {
-            "embedded" => Backend::Embedded {
-                data_dir: get("PETREL_DATA").unwrap_or_else(|| "./data".into()).into(),
-            },
+            "embedded" => Backend::Embedded { data_dir: get("PETREL_DATA").unwrap_or_else(|| "./data".into()).into() },
             "aws" => {
                 let d = QueueNames::default();
                 Backend::Aws {
@@ -126,20 +100,9 @@ impl Config {
                     },
                 }
             }
-            other => {
-                return Err(invalid(
-                    "PETREL_BACKEND",
-                    format!("`{other}` is neither `embedded` nor `aws`"),
-                ))
-            }
+            other => return Err(invalid("PETREL_BACKEND", format!("`{other}` is neither `embedded` nor `aws`"))),
         };
-        Ok(Config {
-            domain,
-            handle_domain,
-            scheme,
-            media_base: media_base.trim_end_matches('/').to_string(),
-            backend,
-        })
+        Ok(Config { domain, handle_domain, scheme, media_base: media_base.trim_end_matches('/').to_string(), backend })
     }
 
     /// `https://domain` (or http locally), without a trailing slash.
@@ -154,20 +117,15 @@ fn is_local(domain: &str) -> bool {
 }
 
 fn check_host(var: &'static str, scheme: &str, domain: &str) -> Result<(), ConfigError> {
-    let parsed = url::Url::parse(&format!("{scheme}://{domain}/"))
-        .map_err(|e| invalid(var, format!("`{domain}`: {e}")))?;
+    let parsed =
+        url::Url::parse(&format!("{scheme}://{domain}/")).map_err(|e| invalid(var, format!("`{domain}`: {e}")))?;
     let rebuilt = match parsed.port() {
         Some(p) => format!("{}:{p}", parsed.host_str().unwrap_or_default()),
         None => parsed.host_str().unwrap_or_default().to_string(),
     };
     // Rejects paths, credentials and the like: the value must be exactly a host and port.
-    if rebuilt != domain
-        && format!("{rebuilt}:{}", parsed.port_or_known_default().unwrap_or(0)) != domain
-    {
-        return Err(invalid(
-            var,
-            format!("`{domain}` must be a bare host name with an optional port"),
-        ));
+    if rebuilt != domain && format!("{rebuilt}:{}", parsed.port_or_known_default().unwrap_or(0)) != domain {
+        return Err(invalid(var, format!("`{domain}` must be a bare host name with an optional port")));
     }
     Ok(())
 }
@@ -178,10 +136,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn cfg(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let m: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let m: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_vars(|k| m.get(k).cloned())
     }
 
@@ -190,21 +145,12 @@ mod tests {
         let c = cfg(&[]).unwrap();
         assert_eq!(c.base_url(), "http://localhost:8080");
         assert_eq!(c.media_base, "http://localhost:8080/media");
-        assert_eq!(
-            c.backend,
-            Backend::Embedded {
-                data_dir: "./data".into()
-            }
-        );
+        assert_eq!(c.backend, Backend::Embedded { data_dir: "./data".into() });
     }
 
     #[test]
     fn public_domain_defaults_to_https_and_handle_domain_may_differ() {
-        let c = cfg(&[
-            ("PETREL_DOMAIN", "social.example.com"),
-            ("PETREL_HANDLE_DOMAIN", "example.com"),
-        ])
-        .unwrap();
+        let c = cfg(&[("PETREL_DOMAIN", "social.example.com"), ("PETREL_HANDLE_DOMAIN", "example.com")]).unwrap();
         assert_eq!(c.base_url(), "https://social.example.com");
         assert_eq!(c.handle_domain, "example.com");
     }

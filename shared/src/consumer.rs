@@ -35,11 +35,7 @@ fn from_sqs(m: &SqsMessage) -> Option<Message> {
     Some(Message {
         id: m.message_id.clone()?,
         body: m.body.clone().unwrap_or_default(),
-        receive_count: m
-            .attributes
-            .get("ApproximateReceiveCount")
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(1),
+        receive_count: m.attributes.get("ApproximateReceiveCount").and_then(|c| c.parse().ok()).unwrap_or(1),
     })
 }
 
@@ -93,12 +89,8 @@ pub fn sqs_event(queue: &str, received: &[Received]) -> SqsEvent {
             m.message_id = Some(r.id.clone());
             m.receipt_handle = Some(r.receipt.clone());
             m.body = Some(r.body.clone());
-            m.attributes.insert(
-                "ApproximateReceiveCount".into(),
-                r.receive_count.to_string(),
-            );
-            m.attributes
-                .insert("SentTimestamp".into(), r.sent_at_ms.to_string());
+            m.attributes.insert("ApproximateReceiveCount".into(), r.receive_count.to_string());
+            m.attributes.insert("SentTimestamp".into(), r.sent_at_ms.to_string());
             m.event_source = Some("aws:sqs".into());
             m.event_source_arn = Some(format!("arn:aws:sqs:local:000000000000:{queue}"));
             m
@@ -119,39 +111,25 @@ pub struct PollSettings {
 
 impl Default for PollSettings {
     fn default() -> Self {
-        PollSettings {
-            batch_size: 10,
-            visibility: Duration::from_secs(30),
-            wait: Duration::from_secs(1),
-        }
+        PollSettings { batch_size: 10, visibility: Duration::from_secs(30), wait: Duration::from_secs(1) }
     }
 }
 
 /// One poll of the local event source mapping: receive a batch, hand it to the consumer, delete
 /// what succeeded. Failed messages reappear after the visibility timeout, and the queue's redrive
 /// moves them to the dead-letter queue after `MAX_RECEIVES`. Returns how many were received.
-pub async fn poll_once<F, Fut>(
-    queue: &dyn Queue,
-    settings: PollSettings,
-    consumer: &F,
-) -> Result<usize, StoreError>
+pub async fn poll_once<F, Fut>(queue: &dyn Queue, settings: PollSettings, consumer: &F) -> Result<usize, StoreError>
 where
     F: Fn(SqsEvent) -> Fut,
     Fut: Future<Output = SqsBatchResponse>,
 {
-    let received = queue
-        .receive(settings.batch_size, settings.visibility, settings.wait)
-        .await?;
+    let received = queue.receive(settings.batch_size, settings.visibility, settings.wait).await?;
     if received.is_empty() {
         return Ok(0);
     }
     let response = consumer(sqs_event(queue.name(), &received)).await;
     for r in &received {
-        if !response
-            .batch_item_failures
-            .iter()
-            .any(|f| f.item_identifier == r.id)
-        {
+        if !response.batch_item_failures.iter().any(|f| f.item_identifier == r.id) {
             queue.delete(&r.receipt).await?;
         }
     }

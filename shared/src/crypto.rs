@@ -1,9 +1,7 @@
 //! Key and password material. RSA key generation uses the `rsa` crate because ring cannot
 //! generate RSA keys; signing and verifying use ring. Passwords are hashed with argon2id.
 
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
 use thiserror::Error;
@@ -26,18 +24,13 @@ pub struct KeyPair {
 pub fn generate_rsa_2048() -> Result<KeyPair, CryptoError> {
     let private = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)
         .map_err(|e| CryptoError::KeyGeneration(e.to_string()))?;
-    let private_pem = private
-        .to_pkcs8_pem(LineEnding::LF)
-        .map_err(|e| CryptoError::KeyGeneration(e.to_string()))?
-        .to_string();
+    let private_pem =
+        private.to_pkcs8_pem(LineEnding::LF).map_err(|e| CryptoError::KeyGeneration(e.to_string()))?.to_string();
     let public_pem = private
         .to_public_key()
         .to_public_key_pem(LineEnding::LF)
         .map_err(|e| CryptoError::KeyGeneration(e.to_string()))?;
-    Ok(KeyPair {
-        private_pem,
-        public_pem,
-    })
+    Ok(KeyPair { private_pem, public_pem })
 }
 
 /// An argon2id PHC string with a random salt.
@@ -51,11 +44,7 @@ pub fn hash_password(password: &str) -> Result<String, CryptoError> {
 
 /// Whether `password` matches the stored hash; a malformed hash never matches.
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok()
-    })
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
 #[cfg(test)]

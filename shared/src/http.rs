@@ -25,16 +25,11 @@ fn request_id(req: &Request) -> String {
 /// Middleware: one span per request, with method, path, status and duration logged at the end.
 pub async fn request_span(req: Request, next: Next) -> Response {
     let id = request_id(&req);
-    let span =
-        tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path());
+    let span = tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path());
     async move {
         let started = std::time::Instant::now();
         let mut response = next.run(req).await;
-        tracing::info!(
-            status = response.status().as_u16(),
-            ms = started.elapsed().as_millis() as u64,
-            "done"
-        );
+        tracing::info!(status = response.status().as_u16(), ms = started.elapsed().as_millis() as u64, "done");
         if let Ok(v) = HeaderValue::from_str(&id) {
             response.headers_mut().insert("x-request-id", v);
         }
@@ -52,4 +47,12 @@ pub fn error_response(status: StatusCode, error: impl Into<String>) -> Response 
 /// The health route every HTTP function serves.
 pub async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+}
+
+/// The service every HTTP entry point runs: the router behind trailing-slash normalisation
+/// (Mastodon.py calls `/api/v1/instance/`; routing happens after this, so it must wrap the router).
+pub type App = tower_http::normalize_path::NormalizePath<axum::Router>;
+
+pub fn app(router: axum::Router) -> App {
+    tower_http::normalize_path::NormalizePath::trim_trailing_slash(router)
 }

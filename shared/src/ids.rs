@@ -9,10 +9,8 @@ fn random_bytes<const N: usize>() -> [u8; N] {
     // The system source failing means the OS is broken; fall back to time-derived bits rather
     // than panic, since ids need uniqueness, not secrecy.
     if SystemRandom::new().fill(&mut buf).is_err() {
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
+        let t =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
         for (i, b) in buf.iter_mut().enumerate() {
             *b = (t >> ((i % 4) * 8)) as u8;
         }
@@ -22,10 +20,8 @@ fn random_bytes<const N: usize>() -> [u8; N] {
 
 /// A new time-sortable id for the current instant.
 pub fn snowflake() -> String {
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
+    let ms =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
     snowflake_at(ms)
 }
 

@@ -14,7 +14,7 @@ pub type Error = lambda_runtime::Error;
 
 /// An HTTP function behind API Gateway's HTTP API (payload 2.0) or a function URL.
 pub async fn run_http(router: Router) -> Result<(), Error> {
-    lambda_http::run(router).await
+    lambda_http::run(crate::http::app(router)).await
 }
 
 /// A queue consumer behind an SQS event source mapping with `ReportBatchItemFailures`.
@@ -60,17 +60,12 @@ where
     Ok(serde_json::to_value(http_event(router, payload).await?)?)
 }
 
-async fn http_event(
-    router: Router,
-    payload: serde_json::Value,
-) -> Result<ApiGatewayV2httpResponse, Error> {
+async fn http_event(router: Router, payload: serde_json::Value) -> Result<ApiGatewayV2httpResponse, Error> {
     let request: lambda_http::request::LambdaRequest = serde_json::from_value(payload)?;
     let request: http::Request<lambda_http::Body> = request.into();
     let (parts, body) = request.into_parts();
     let body = axum::body::Body::from(body.to_vec());
-    let response = router
-        .oneshot(http::Request::from_parts(parts, body))
-        .await?;
+    let response = router.oneshot(http::Request::from_parts(parts, body)).await?;
     let (parts, body) = response.into_parts();
     let bytes = axum::body::to_bytes(body, usize::MAX).await?;
     let textual = parts

@@ -2,6 +2,7 @@
 //! their adapters, the domain's stored types and repositories, and the glue that runs handlers in
 //! Lambda and under `petrel serve` alike.
 
+pub mod clock;
 pub mod config;
 pub mod consumer;
 pub mod crypto;
@@ -14,6 +15,7 @@ pub mod mastodon;
 pub mod model;
 pub mod repo;
 pub mod store;
+pub mod text;
 
 use std::sync::Arc;
 
@@ -30,9 +32,6 @@ pub struct Ctx {
 impl Ctx {
     pub async fn connect(config: Config) -> Result<Ctx, store::StoreError> {
         let stores = Stores::connect(&config).await?;
-        Ok(Ctx {
-            config: Arc::new(config),
-            stores,
-        })
+        Ok(Ctx { config: Arc::new(config), stores })
     }
 }

@@ -6,9 +6,7 @@
 use std::sync::Arc;
 
 use petrel::store::contract;
-use petrel::store::embedded::{
-    blob_routes, Db, EmbeddedBlobs, EmbeddedQueue, EmbeddedTable, Redrive,
-};
+use petrel::store::embedded::{blob_routes, Db, EmbeddedBlobs, EmbeddedQueue, EmbeddedTable, Redrive};
 use petrel::store::{aws, Queue, StoreError, Table};
 
 fn ns() -> String {
@@ -28,9 +26,8 @@ async fn moto() -> Option<aws_config::SdkConfig> {
 }
 
 fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!("{name} must name the provisioned resource (infra/local/provision.py)")
-    })
+    std::env::var(name)
+        .unwrap_or_else(|_| panic!("{name} must name the provisioned resource (infra/local/provision.py)"))
 }
 
 #[tokio::test]
@@ -52,26 +49,17 @@ async fn embedded_table_keeps_data_across_reopen() {
     let dir = tempfile::tempdir().unwrap();
     {
         let t = EmbeddedTable::new(Db::open(dir.path()).unwrap());
-        t.put(petrel::store::Key::new("p", "s").to_item(), None)
-            .await
-            .unwrap();
+        t.put(petrel::store::Key::new("p", "s").to_item(), None).await.unwrap();
     }
     let t = EmbeddedTable::new(Db::open(dir.path()).unwrap());
-    assert!(t
-        .get(&petrel::store::Key::new("p", "s"))
-        .await
-        .unwrap()
-        .is_some());
+    assert!(t.get(&petrel::store::Key::new("p", "s")).await.unwrap().is_some());
 }
 
 #[tokio::test]
 async fn queue_contract_embedded() {
     let dir = tempfile::tempdir().unwrap();
     let db = Db::open(dir.path()).unwrap();
-    let redrive = Redrive {
-        dead_letter_queue: "q-dlq".into(),
-        max_receives: 2,
-    };
+    let redrive = Redrive { dead_letter_queue: "q-dlq".into(), max_receives: 2 };
     let q = EmbeddedQueue::new(db.clone(), "q", Some(redrive));
     let dlq = EmbeddedQueue::new(db, "q-dlq", None);
     contract::queue::run_all(&q, &dlq, 2).await;
@@ -82,14 +70,7 @@ async fn queue_contract_sqs() {
     let Some(sdk) = moto().await else { return };
     let client = aws_sdk_sqs::Client::new(&sdk);
     let name = format!("contract-{}", ns());
-    let dlq_url = client
-        .create_queue()
-        .queue_name(format!("{name}-dlq"))
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let dlq_url = client.create_queue().queue_name(format!("{name}-dlq")).send().await.unwrap().queue_url.unwrap();
     let arn = client
         .get_queue_attributes()
         .queue_url(&dlq_url)
@@ -101,15 +82,11 @@ async fn queue_contract_sqs() {
         .unwrap()
         .remove(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
         .unwrap();
-    let policy =
-        serde_json::json!({ "deadLetterTargetArn": arn, "maxReceiveCount": "2" }).to_string();
+    let policy = serde_json::json!({ "deadLetterTargetArn": arn, "maxReceiveCount": "2" }).to_string();
     client
         .create_queue()
         .queue_name(&name)
-        .attributes(
-            aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy,
-            policy,
-        )
+        .attributes(aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy, policy)
         .send()
         .await
         .unwrap();
@@ -142,34 +119,18 @@ async fn blobs_contract_s3() {
 async fn missing_aws_resources_are_typed_errors() {
     let Some(sdk) = moto().await else { return };
     let t = aws::DynamoTable::new(&sdk, "petrel-no-such-table");
-    assert!(matches!(
-        t.get(&petrel::store::Key::new("p", "s")).await,
-        Err(StoreError::MissingResource(_))
-    ));
+    assert!(matches!(t.get(&petrel::store::Key::new("p", "s")).await, Err(StoreError::MissingResource(_))));
     let b = aws::S3Blobs::new(&sdk, "petrel-no-such-bucket", "https://x");
-    let put =
-        petrel::store::Blobs::put(&b, "k", bytes::Bytes::from_static(b"x"), "text/plain").await;
-    assert!(
-        matches!(put, Err(StoreError::MissingResource(_))),
-        "{put:?}"
-    );
+    let put = petrel::store::Blobs::put(&b, "k", bytes::Bytes::from_static(b"x"), "text/plain").await;
+    assert!(matches!(put, Err(StoreError::MissingResource(_))), "{put:?}");
     let q = aws::SqsQueue::connect(&sdk, "petrel-no-such-queue").await;
-    assert!(
-        matches!(q, Err(StoreError::MissingResource(_))),
-        "{:?}",
-        q.err()
-    );
+    assert!(matches!(q, Err(StoreError::MissingResource(_))), "{:?}", q.err());
     // A queue URL that was never created fails at first use with the same error.
     let url = format!(
         "{}/000000000000/petrel-no-such-queue",
-        std::env::var("AWS_ENDPOINT_URL")
-            .unwrap()
-            .trim_end_matches('/')
+        std::env::var("AWS_ENDPOINT_URL").unwrap().trim_end_matches('/')
     );
     let q = aws::SqsQueue::connect(&sdk, &url).await.unwrap();
     let sent = q.send(petrel::store::OutMessage::new("x")).await;
-    assert!(
-        matches!(sent, Err(StoreError::MissingResource(_))),
-        "{sent:?}"
-    );
+    assert!(matches!(sent, Err(StoreError::MissingResource(_))), "{sent:?}");
 }

@@ -10,10 +10,7 @@ use std::time::{Duration, Instant};
 
 /// The workspace's root directory.
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
 /// The `petrel` binary, built once per test process (cargo does not build another package's
@@ -28,9 +25,8 @@ pub fn petrel_bin() -> PathBuf {
             .status()
             .expect("cargo runs");
         assert!(status.success(), "building petrel failed");
-        let target = std::env::var("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| workspace().join("target"));
+        let target =
+            std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| workspace().join("target"));
         target.join("debug").join("petrel")
     })
     .clone()
@@ -46,11 +42,7 @@ pub fn moto_env() -> Option<Vec<(String, String)>> {
         }
         panic!("AWS_ENDPOINT_URL is not set: run `bash infra/test.sh` (starts moto server), or set PETREL_SKIP_AWS=1");
     }
-    Some(
-        std::env::vars()
-            .filter(|(k, _)| k.starts_with("AWS_") || k.starts_with("PETREL_"))
-            .collect(),
-    )
+    Some(std::env::vars().filter(|(k, _)| k.starts_with("AWS_") || k.starts_with("PETREL_")).collect())
 }
 
 /// Runs `petrel ARGS` to completion with `stdin` on its standard input.
@@ -65,21 +57,12 @@ pub fn petrel(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("petrel starts");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
     child.wait_with_output().unwrap()
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// A running `petrel serve`, stopped with SIGTERM when dropped.
@@ -102,10 +85,7 @@ impl Server {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("petrel serve starts");
-        let server = Server {
-            child,
-            base: format!("http://{addr}"),
-        };
+        let server = Server { child, base: format!("http://{addr}") };
         server.wait_healthy();
         server
     }
@@ -113,8 +93,7 @@ impl Server {
     fn wait_healthy(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
-            if let Ok(mut s) = std::net::TcpStream::connect(self.base.trim_start_matches("http://"))
-            {
+            if let Ok(mut s) = std::net::TcpStream::connect(self.base.trim_start_matches("http://")) {
                 use std::io::{Read, Write};
                 let _ = s.write_all(b"GET /health HTTP/1.0\r\n\r\n");
                 let mut buf = String::new();
@@ -134,9 +113,7 @@ impl Server {
     }
 
     fn terminate(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {

@@ -1,14 +1,123 @@
-//! The web function: Mastodon client API, OAuth, ActivityPub GETs and pages. For now it serves
-//! the health route; the client API and federation documents build on this router.
+//! The web function: Mastodon client API, OAuth, and (with federation) ActivityPub GETs and
+//! pages. The handler tree mirrors the URL tree: `mastodon/api/v1/statuses.rs` serves
+//! `/api/v1/statuses/…`.
 
-use axum::http::StatusCode;
-use axum::routing::get;
+pub mod auth;
+pub mod body;
+pub mod error;
+pub mod mastodon;
+pub mod oauth;
+pub mod pagination;
+pub mod scopes;
+
+use axum::http::{header, Method, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
 use axum::Router;
 use petrel::Ctx;
+use tower_http::cors::{Any, CorsLayer};
+
+use mastodon::api::{v1, v2};
+
+/// A 1×1 transparent PNG for accounts without an avatar or header.
+const MISSING_PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00, 0x0d, 0x49,
+    0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00, 0x00,
+    0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+async fn missing_image() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "public, max-age=86400")], MISSING_PNG)
+}
+
+/// Browser clients (Elk, Phanpy) call the API from other origins with bearer tokens, never
+/// cookies, so any origin may call it.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            "idempotency-key".parse().unwrap_or(header::ACCEPT),
+        ])
+        .expose_headers([header::LINK, "x-request-id".parse().unwrap_or(header::LINK)])
+        .max_age(std::time::Duration::from_secs(86400))
+}
+
+fn api() -> Router<Ctx> {
+    let empty = get(v1::misc::empty_list);
+    let empty_user = get(v1::misc::empty_user_list);
+    Router::new()
+        .route("/api/v1/apps", post(v1::apps::create))
+        .route("/api/v1/apps/verify_credentials", get(v1::apps::verify_credentials))
+        .route("/api/v1/instance", get(v1::instance::v1))
+        .route("/api/v2/instance", get(v1::instance::v2))
+        .route("/api/v1/instance/peers", empty.clone())
+        .route("/api/v1/instance/rules", empty.clone())
+        .route("/api/v1/instance/activity", empty.clone())
+        .route("/api/v1/custom_emojis", empty.clone())
+        .route("/api/v1/preferences", get(v1::misc::preferences))
+        .route("/api/v1/markers", get(v1::misc::markers).post(v1::misc::save_markers))
+        .route("/api/v1/accounts/verify_credentials", get(v1::accounts::verify_credentials))
+        .route("/api/v1/accounts/update_credentials", axum::routing::patch(v1::accounts::update_credentials))
+        .route("/api/v1/accounts/lookup", get(v1::accounts::lookup))
+        .route("/api/v1/accounts/search", get(v1::accounts::search))
+        .route("/api/v1/accounts/relationships", get(v1::accounts::relationships))
+        .route("/api/v1/accounts/{id}", get(v1::accounts::get))
+        .route("/api/v1/accounts/{id}/statuses", get(v1::accounts::statuses))
+        .route("/api/v1/accounts/{id}/followers", get(v1::accounts::followers))
+        .route("/api/v1/accounts/{id}/following", get(v1::accounts::followers))
+        .route("/api/v1/accounts/{id}/featured_tags", empty.clone())
+        .route("/api/v1/accounts/{id}/lists", empty.clone())
+        .route("/api/v1/statuses", post(v1::statuses::create))
+        .route("/api/v1/statuses/{id}", get(v1::statuses::get).delete(v1::statuses::delete))
+        .route("/api/v1/statuses/{id}/context", get(v1::statuses::context))
+        .route("/api/v1/statuses/{id}/favourite", post(v1::statuses::favourite))
+        .route("/api/v1/statuses/{id}/unfavourite", post(v1::statuses::unfavourite))
+        .route("/api/v1/statuses/{id}/favourited_by", get(v1::statuses::favourited_by))
+        .route("/api/v1/statuses/{id}/reblogged_by", empty.clone())
+        .route("/api/v1/timelines/home", get(v1::timelines::home))
+        .route("/api/v1/timelines/public", get(v1::timelines::public))
+        .route("/api/v1/timelines/tag/{tag}", get(v1::timelines::tag))
+        .route("/api/v1/favourites", get(v1::timelines::favourites))
+        .route("/api/v2/search", get(v2::search::search))
+        // Features without data in Petrel yet: well-formed empty answers.
+        .route("/api/v1/lists", empty.clone())
+        .route("/api/v1/filters", empty.clone())
+        .route("/api/v2/filters", empty.clone())
+        .route("/api/v1/trends", empty.clone())
+        .route("/api/v1/trends/tags", empty.clone())
+        .route("/api/v1/trends/statuses", empty.clone())
+        .route("/api/v1/trends/links", empty.clone())
+        .route("/api/v1/announcements", empty.clone())
+        .route("/api/v2/suggestions", empty.clone())
+        .route("/api/v1/suggestions", empty.clone())
+        .route("/api/v1/followed_tags", empty_user.clone())
+        .route("/api/v1/conversations", empty_user.clone())
+        .route("/api/v1/scheduled_statuses", empty_user.clone())
+        .route("/api/v1/domain_blocks", empty_user.clone())
+        .route("/api/v1/endorsements", empty_user.clone())
+        .route("/api/v1/bookmarks", empty_user.clone())
+        .route("/api/v1/blocks", empty_user.clone())
+        .route("/api/v1/mutes", empty_user.clone())
+        .route("/api/v1/follow_requests", empty_user.clone())
+        .route("/api/v1/notifications", empty_user)
+        .route("/oauth/token", post(oauth::token::token))
+        .route("/oauth/revoke", post(oauth::token::revoke))
+        .route("/.well-known/oauth-authorization-server", get(oauth::metadata::metadata))
+        .layer(cors())
+}
 
 pub fn router(ctx: Ctx) -> Router {
     Router::new()
+        .merge(api())
         .route("/health", get(petrel::http::health))
+        .route("/oauth/authorize", get(oauth::authorize::show).post(oauth::authorize::approve))
+        .route(petrel::mastodon::convert::MISSING_AVATAR, get(missing_image))
+        .route(petrel::mastodon::convert::MISSING_HEADER, get(missing_image))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(petrel::http::request_span))
         .with_state(ctx)

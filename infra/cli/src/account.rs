@@ -28,9 +28,7 @@ fn read_password() -> Result<String, CliError> {
         line.trim_end_matches(['\r', '\n']).to_string()
     };
     if password.is_empty() {
-        return Err(CliError::Usage(
-            "no password given: set PETREL_PASSWORD or pass it on standard input".into(),
-        ));
+        return Err(CliError::Usage("no password given: set PETREL_PASSWORD or pass it on standard input".into()));
     }
     Ok(password)
 }
@@ -42,10 +40,7 @@ pub async fn run(backend: &BackendArgs, cmd: AccountCommand) -> Result<(), CliEr
         AccountCommand::Create { name } => {
             let password = read_password()?;
             let account = accounts::create(table.as_ref(), &name, &password).await?;
-            println!(
-                "created @{}@{} (id {})",
-                account.username, config.handle_domain, account.id
-            );
+            println!("created @{}@{} (id {})", account.username, config.handle_domain, account.id);
         }
         AccountCommand::Password { name } => {
             let password = read_password()?;

@@ -10,12 +10,7 @@ pub struct BackendArgs {
     #[arg(long, global = true, env = "PETREL_DATA", default_value = "./data")]
     pub data: String,
     /// Host (and port) that serves Petrel; ActivityPub ids and URLs are built from it.
-    #[arg(
-        long,
-        global = true,
-        env = "PETREL_DOMAIN",
-        default_value = "localhost:8080"
-    )]
+    #[arg(long, global = true, env = "PETREL_DOMAIN", default_value = "localhost:8080")]
     pub domain: String,
     /// Domain of handles (@name@domain) when it differs from --domain.
     #[arg(long, global = true, env = "PETREL_HANDLE_DOMAIN")]

@@ -7,11 +7,7 @@ mod serve;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(
-    name = "petrel",
-    version,
-    about = "Petrel: a serverless ActivityPub microblog."
-)]
+#[command(name = "petrel", version, about = "Petrel: a serverless ActivityPub microblog.")]
 struct Cli {
     #[command(flatten)]
     backend: backend::BackendArgs,

@@ -36,28 +36,18 @@ pub async fn run(backend: &BackendArgs, args: ServeArgs) -> Result<(), CliError>
     let q = &ctx.stores.queues;
     let mut consumers = tokio::task::JoinSet::new();
     let c = ctx.clone();
-    consumers.spawn(poll_forever(q.inbox.clone(), settings, move |e| {
-        inbox::handle(c.clone(), e)
-    }));
+    consumers.spawn(poll_forever(q.inbox.clone(), settings, move |e| inbox::handle(c.clone(), e)));
     let c = ctx.clone();
-    consumers.spawn(poll_forever(q.outbox.clone(), settings, move |e| {
-        outbox_fanout::handle(c.clone(), e)
-    }));
+    consumers.spawn(poll_forever(q.outbox.clone(), settings, move |e| outbox_fanout::handle(c.clone(), e)));
     let c = ctx.clone();
-    consumers.spawn(poll_forever(q.feed.clone(), settings, move |e| {
-        feed::handle(c.clone(), e)
-    }));
+    consumers.spawn(poll_forever(q.feed.clone(), settings, move |e| feed::handle(c.clone(), e)));
 
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
-    let backend_name = if ctx.stores.local_blobs.is_some() {
-        "embedded"
-    } else {
-        "aws"
-    };
+    let backend_name = if ctx.stores.local_blobs.is_some() { "embedded" } else { "aws" };
     tracing::info!(addr = %args.addr, base = %ctx.config.base_url(), backend = backend_name, "petrel is serving");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    // The same trailing-slash normalisation the Lambda entry points apply.
+    let service = axum::ServiceExt::<axum::extract::Request>::into_make_service(petrel::http::app(app));
+    axum::serve(listener, service).with_graceful_shutdown(shutdown()).await?;
     consumers.shutdown().await;
     Ok(())
 }
@@ -75,14 +65,13 @@ async fn shutdown() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

@@ -1,1 +1,156 @@
-//! Stored types → Mastodon entities.
+//! Stored types → Mastodon entities, in one place.
+
+use crate::clock::{date_only, iso8601_ms};
+use crate::config::Config;
+use crate::mastodon::entities as e;
+use crate::model;
+
+/// Where an account without an avatar or header points (served by the web function).
+pub const MISSING_AVATAR: &str = "/avatars/original/missing.png";
+pub const MISSING_HEADER: &str = "/headers/original/missing.png";
+
+pub fn account_url(cfg: &Config, username: &str) -> String {
+    format!("{}/@{username}", cfg.base_url())
+}
+
+pub fn actor_uri(cfg: &Config, username: &str) -> String {
+    format!("{}/users/{username}", cfg.base_url())
+}
+
+pub fn status_uri(cfg: &Config, username: &str, id: &str) -> String {
+    format!("{}/users/{username}/statuses/{id}", cfg.base_url())
+}
+
+pub fn status_url(cfg: &Config, username: &str, id: &str) -> String {
+    format!("{}/@{username}/{id}", cfg.base_url())
+}
+
+pub fn account(cfg: &Config, a: &model::Account, with_source: bool) -> e::Account {
+    let image = |key: &Option<String>, missing: &str| match key {
+        Some(k) => format!("{}/{k}", cfg.media_base),
+        None => format!("{}{missing}", cfg.base_url()),
+    };
+    let fields: Vec<e::Field> = a
+        .fields
+        .iter()
+        .map(|(name, value)| e::Field { name: name.clone(), value: value.clone(), verified_at: None })
+        .collect();
+    let avatar = image(&a.avatar_key, MISSING_AVATAR);
+    let header = image(&a.header_key, MISSING_HEADER);
+    e::Account {
+        id: a.id.clone(),
+        username: a.username.clone(),
+        acct: a.username.clone(),
+        url: account_url(cfg, &a.username),
+        uri: actor_uri(cfg, &a.username),
+        display_name: a.display_name.clone(),
+        note: a.note.clone(),
+        avatar_static: avatar.clone(),
+        avatar,
+        header_static: header.clone(),
+        header,
+        locked: a.locked,
+        fields: fields.clone(),
+        emojis: Vec::new(),
+        bot: a.bot,
+        group: false,
+        discoverable: Some(a.discoverable),
+        indexable: a.discoverable,
+        noindex: Some(!a.discoverable),
+        hide_collections: Some(false),
+        created_at: iso8601_ms(a.created_at - a.created_at.rem_euclid(86_400_000)),
+        last_status_at: a.last_status_at.map(date_only),
+        statuses_count: a.statuses_count.max(0) as u64,
+        followers_count: a.followers_count.max(0) as u64,
+        following_count: a.following_count.max(0) as u64,
+        source: with_source.then(|| e::Source {
+            note: html_to_text(&a.note),
+            fields,
+            privacy: "public".into(),
+            sensitive: false,
+            language: None,
+            follow_requests_count: 0,
+        }),
+        roles: Vec::new(),
+    }
+}
+
+/// A bio is stored as HTML; `source.note` gives it back as text.
+fn html_to_text(html: &str) -> String {
+    let with_breaks = html.replace("<br />", "\n").replace("</p><p>", "\n\n");
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in with_breaks.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    html_escape::decode_html_entities(&out).into_owned()
+}
+
+/// What the viewer has done to a status.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Viewer {
+    pub favourited: bool,
+}
+
+pub fn status(cfg: &Config, s: &model::Status, author: &e::Account, viewer: Viewer) -> e::Status {
+    e::Status {
+        id: s.id.clone(),
+        uri: status_uri(cfg, &author.username, &s.id),
+        url: Some(status_url(cfg, &author.username, &s.id)),
+        created_at: iso8601_ms(s.created_at),
+        edited_at: s.edited_at.map(iso8601_ms),
+        account: author.clone(),
+        content: s.content.clone(),
+        text: Some(s.text.clone()),
+        visibility: s.visibility.as_str().into(),
+        sensitive: s.sensitive,
+        spoiler_text: s.spoiler_text.clone(),
+        media_attachments: Vec::new(),
+        application: s
+            .application
+            .as_ref()
+            .map(|name| e::StatusApplication { name: name.clone(), website: s.application_website.clone() }),
+        mentions: s
+            .mentions
+            .iter()
+            .map(|m| e::Mention {
+                id: m.account_id.clone(),
+                username: m.username.clone(),
+                url: m.url.clone(),
+                acct: m.acct.clone(),
+            })
+            .collect(),
+        tags: s.tags.iter().map(|t| tag(cfg, t)).collect(),
+        emojis: Vec::new(),
+        reblogs_count: s.reblogs_count.max(0) as u64,
+        favourites_count: s.favourites_count.max(0) as u64,
+        replies_count: s.replies_count.max(0) as u64,
+        quotes_count: 0,
+        in_reply_to_id: s.in_reply_to_id.clone(),
+        in_reply_to_account_id: s.in_reply_to_account_id.clone(),
+        reblog: None,
+        poll: None,
+        card: None,
+        language: s.language.clone(),
+        favourited: viewer.favourited,
+        reblogged: false,
+        muted: false,
+        bookmarked: false,
+        pinned: false,
+        filtered: Vec::new(),
+    }
+}
+
+pub fn tag(cfg: &Config, name: &str) -> e::Tag {
+    e::Tag {
+        name: name.to_string(),
+        url: format!("{}/tags/{name}", cfg.base_url()),
+        id: name.to_string(),
+        history: Vec::new(),
+    }
+}

@@ -49,7 +49,5 @@ fn yes() -> bool {
 
 /// Mastodon's username rule: letters, digits and underscores, at most 30 characters.
 pub fn valid_username(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 30
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    !name.is_empty() && name.len() <= 30 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }

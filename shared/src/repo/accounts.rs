@@ -7,19 +7,14 @@ use crate::store::{str_attr_of, Cond, StoreError, Table, TxOp, Update, Value};
 
 /// Creates an account with a fresh RSA-2048 key pair. One transaction writes the username claim
 /// and the profile, so a taken name leaves nothing behind.
-pub async fn create(
-    table: &dyn Table,
-    username: &str,
-    password: &str,
-) -> Result<Account, RepoError> {
+pub async fn create(table: &dyn Table, username: &str, password: &str) -> Result<Account, RepoError> {
     if !valid_username(username) {
         return Err(RepoError::Invalid(format!(
             "`{username}` is not a valid username: use 1 to 30 letters, digits or underscores"
         )));
     }
     check_password(password)?;
-    let password_hash =
-        crypto::hash_password(password).map_err(|e| RepoError::Invalid(e.to_string()))?;
+    let password_hash = crypto::hash_password(password).map_err(|e| RepoError::Invalid(e.to_string()))?;
     let keys = crypto::generate_rsa_2048().map_err(|e| RepoError::Invalid(e.to_string()))?;
     let id = crate::ids::snowflake();
     let account = Account {
@@ -42,39 +37,31 @@ pub async fn create(
         private_key_pem: keys.private_pem,
         public_key_pem: keys.public_pem,
     };
+    let mut local_entry = keys::local_account(&id).to_item();
+    local_entry.insert("account_id".into(), Value::S(id.clone()));
     let mut claim = keys::username(username).to_item();
     claim.insert("account_id".into(), Value::S(id.clone()));
     let result = table
         .transact(vec![
-            TxOp::Put {
-                item: claim,
-                cond: Some(Cond::ItemNotExists),
-            },
-            TxOp::Put {
-                item: to_item(&keys::account(&id), &account)?,
-                cond: Some(Cond::ItemNotExists),
-            },
+            TxOp::Put { item: claim, cond: Some(Cond::ItemNotExists) },
+            TxOp::Put { item: to_item(&keys::account(&id), &account)?, cond: Some(Cond::ItemNotExists) },
         ])
         .await;
     match result {
         Ok(()) => Ok(account),
-        Err(StoreError::ConditionFailed { index: Some(0) }) => Err(RepoError::Conflict(format!(
-            "the username `{username}` is taken"
-        ))),
+        Err(StoreError::ConditionFailed { index: Some(0) }) => {
+            Err(RepoError::Conflict(format!("the username `{username}` is taken")))
+        }
         Err(e) => Err(e.into()),
     }
 }
 
 fn check_password(password: &str) -> Result<(), RepoError> {
     if password.chars().count() < 8 {
-        return Err(RepoError::Invalid(
-            "the password must have at least 8 characters".into(),
-        ));
+        return Err(RepoError::Invalid("the password must have at least 8 characters".into()));
     }
     if password.len() > 1024 {
-        return Err(RepoError::Invalid(
-            "the password must have at most 1024 bytes".into(),
-        ));
+        return Err(RepoError::Invalid("the password must have at most 1024 bytes".into()));
     }
     Ok(())
 }
@@ -91,31 +78,83 @@ pub async fn by_username(table: &dyn Table, username: &str) -> Result<Option<Acc
     let Some(claim) = table.get(&keys::username(username)).await? else {
         return Ok(None);
     };
-    let id = str_attr_of(&claim, "account_id").ok_or_else(|| {
-        StoreError::Corrupt(format!("username claim for {username} has no account id"))
-    })?;
+    let id = str_attr_of(&claim, "account_id")
+        .ok_or_else(|| StoreError::Corrupt(format!("username claim for {username} has no account id")))?;
     by_id(table, id).await
 }
 
-pub async fn set_password(
-    table: &dyn Table,
-    username: &str,
-    password: &str,
-) -> Result<(), RepoError> {
+pub async fn set_password(table: &dyn Table, username: &str, password: &str) -> Result<(), RepoError> {
     check_password(password)?;
-    let account = by_username(table, username)
-        .await?
-        .ok_or_else(|| RepoError::NotFound(format!("account `{username}`")))?;
+    let account =
+        by_username(table, username).await?.ok_or_else(|| RepoError::NotFound(format!("account `{username}`")))?;
     let hash = crypto::hash_password(password).map_err(|e| RepoError::Invalid(e.to_string()))?;
     let update = Update::default().set("password_hash", Value::S(hash));
-    match table
-        .update(&keys::account(&account.id), update, Some(Cond::ItemExists))
-        .await
-    {
+    match table.update(&keys::account(&account.id), update, Some(Cond::ItemExists)).await {
         Ok(_) => Ok(()),
-        Err(StoreError::ConditionFailed { .. }) => {
-            Err(RepoError::NotFound(format!("account `{username}`")))
+        Err(StoreError::ConditionFailed { .. }) => Err(RepoError::NotFound(format!("account `{username}`"))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Every local account (an instance has one or a few): one query and one batch get.
+pub async fn list_local(table: &dyn Table) -> Result<Vec<Account>, RepoError> {
+    let page = table.query(crate::store::Query::new(keys::LOCAL_ACCOUNTS).limit(100)).await?;
+    let ids: Vec<crate::store::Key> =
+        page.items.iter().filter_map(|i| str_attr_of(i, "account_id")).map(keys::account).collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    table.batch_get(&ids).await?.into_iter().flatten().map(from_item).collect()
+}
+
+/// Accounts by id (missing ones skipped): one batch get per 100.
+pub async fn by_ids(table: &dyn Table, ids: &[String]) -> Result<Vec<Account>, RepoError> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(crate::store::table::MAX_BATCH_GET_KEYS) {
+        let keys: Vec<crate::store::Key> = chunk.iter().map(|id| keys::account(id)).collect();
+        for item in table.batch_get(&keys).await?.into_iter().flatten() {
+            out.push(from_item(item)?);
         }
+    }
+    Ok(out)
+}
+
+/// Profile changes from `update_credentials`; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct ProfileUpdate {
+    pub display_name: Option<String>,
+    /// HTML.
+    pub note: Option<String>,
+    pub locked: Option<bool>,
+    pub bot: Option<bool>,
+    pub discoverable: Option<bool>,
+    pub fields: Option<Vec<(String, String)>>,
+}
+
+/// Applies the changes in one conditional update and returns the account as it is now.
+pub async fn update_profile(table: &dyn Table, id: &str, p: ProfileUpdate) -> Result<Account, RepoError> {
+    let mut update = Update::default();
+    if let Some(v) = p.display_name {
+        update = update.set("display_name", Value::S(v));
+    }
+    if let Some(v) = p.note {
+        update = update.set("note", Value::S(v));
+    }
+    for (name, flag) in [("locked", p.locked), ("bot", p.bot), ("discoverable", p.discoverable)] {
+        if let Some(flag) = flag {
+            update = update.set(name, Value::Bool(flag));
+        }
+    }
+    if let Some(fields) = p.fields {
+        let stored = serde_dynamo::to_attribute_value(&fields).map_err(|e| RepoError::Invalid(e.to_string()))?;
+        update = update.set("fields", stored);
+    }
+    if update.set.is_empty() {
+        return by_id(table, id).await?.ok_or_else(|| RepoError::NotFound("account".into()));
+    }
+    match table.update(&keys::account(id), update, Some(Cond::ItemExists)).await {
+        Ok(item) => from_item(item),
+        Err(StoreError::ConditionFailed { .. }) => Err(RepoError::NotFound("account".into())),
         Err(e) => Err(e.into()),
     }
 }

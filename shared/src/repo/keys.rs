@@ -76,3 +76,37 @@ pub fn idempotency(account_id: &str, key_hash: &str) -> Key {
 pub fn marker(account_id: &str, timeline: &str) -> Key {
     Key::new(format!("MARKER#{account_id}"), timeline)
 }
+
+/// The list of local accounts (sort key: account id, so the first is the oldest: the owner).
+pub const LOCAL_ACCOUNTS: &str = "LOCAL_ACCOUNTS";
+
+pub fn local_account(id: &str) -> Key {
+    Key::new(LOCAL_ACCOUNTS, id)
+}
+
+/// A reply under its parent, for a thread's descendants.
+pub fn reply(parent_id: &str, reply_id: &str) -> Key {
+    Key::new(replies(parent_id), reply_id)
+}
+
+pub fn replies(parent_id: &str) -> String {
+    format!("REPLIES#{parent_id}")
+}
+
+/// Who favourited a status (the reverse of `favourite`).
+pub fn favourited_by(status_id: &str, account_id: &str) -> Key {
+    Key::new(favouriters(status_id), account_id)
+}
+
+pub fn favouriters(status_id: &str) -> String {
+    format!("FAVBY#{status_id}")
+}
+
+/// A public status under a hashtag.
+pub fn tag_entry(tag: &str, status_id: &str) -> Key {
+    Key::new(tag_timeline(tag), status_id)
+}
+
+pub fn tag_timeline(tag: &str) -> String {
+    format!("TAG#{tag}")
+}

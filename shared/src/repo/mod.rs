@@ -24,8 +24,8 @@ pub enum RepoError {
 
 /// A stored record: the model's fields plus its key.
 pub(crate) fn to_item<T: serde::Serialize>(key: &Key, value: &T) -> Result<Item, RepoError> {
-    let mut item: Item = serde_dynamo::to_item(value)
-        .map_err(|e| RepoError::Invalid(format!("cannot store record: {e}")))?;
+    let mut item: Item =
+        serde_dynamo::to_item(value).map_err(|e| RepoError::Invalid(format!("cannot store record: {e}")))?;
     item.extend(key.to_item().into_inner());
     Ok(item)
 }
@@ -34,9 +34,6 @@ pub(crate) fn from_item<T: serde::de::DeserializeOwned>(mut item: Item) -> Resul
     for attr in PK_SK_ATTRS {
         item.remove(attr);
     }
-    serde_dynamo::from_item(item).map_err(|e| {
-        RepoError::Store(StoreError::Corrupt(format!(
-            "stored record does not decode: {e}"
-        )))
-    })
+    serde_dynamo::from_item(item)
+        .map_err(|e| RepoError::Store(StoreError::Corrupt(format!("stored record does not decode: {e}"))))
 }

@@ -7,11 +7,7 @@ use crate::repo::{from_item, keys, to_item, RepoError};
 use crate::store::{Cond, StoreError, Table};
 
 pub fn sha256_hex(s: &str) -> String {
-    ring::digest::digest(&ring::digest::SHA256, s.as_bytes())
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    ring::digest::digest(&ring::digest::SHA256, s.as_bytes()).as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Whether `given` is the secret whose hash is stored. Comparing hashes, not secrets, leaks
@@ -43,12 +39,7 @@ pub async fn create_app(
         scopes,
         created_at: now_ms(),
     };
-    table
-        .put(
-            to_item(&keys::app(&app.client_id), &app)?,
-            Some(Cond::ItemNotExists),
-        )
-        .await?;
+    table.put(to_item(&keys::app(&app.client_id), &app)?, Some(Cond::ItemNotExists)).await?;
     Ok((app, secret))
 }
 
@@ -56,22 +47,13 @@ pub async fn app(table: &dyn Table, client_id: &str) -> Result<Option<App>, Repo
     if client_id.is_empty() || client_id.len() > 128 {
         return Ok(None);
     }
-    table
-        .get(&keys::app(client_id))
-        .await?
-        .map(from_item)
-        .transpose()
+    table.get(&keys::app(client_id)).await?.map(from_item).transpose()
 }
 
 /// Issues an access token; returns its value (shown once).
 pub async fn issue_token(table: &dyn Table, token: AccessToken) -> Result<String, RepoError> {
     let value = ids::random_token(32);
-    table
-        .put(
-            to_item(&keys::token(&sha256_hex(&value)), &token)?,
-            Some(Cond::ItemNotExists),
-        )
-        .await?;
+    table.put(to_item(&keys::token(&sha256_hex(&value)), &token)?, Some(Cond::ItemNotExists)).await?;
     Ok(value)
 }
 
@@ -79,11 +61,7 @@ pub async fn token(table: &dyn Table, value: &str) -> Result<Option<AccessToken>
     if value.is_empty() || value.len() > 256 {
         return Ok(None);
     }
-    table
-        .get(&keys::token(&sha256_hex(value)))
-        .await?
-        .map(from_item)
-        .transpose()
+    table.get(&keys::token(&sha256_hex(value))).await?.map(from_item).transpose()
 }
 
 pub async fn revoke_token(table: &dyn Table, value: &str) -> Result<(), RepoError> {
@@ -96,10 +74,7 @@ pub async fn issue_code(table: &dyn Table, mut code: AuthCode) -> Result<String,
     let value = ids::random_token(24);
     code.ttl = crate::store::table::now_secs() + 600;
     let mut item = to_item(&keys::auth_code(&sha256_hex(&value)), &code)?;
-    item.insert(
-        crate::store::TTL.into(),
-        crate::store::Value::N(code.ttl.to_string()),
-    );
+    item.insert(crate::store::TTL.into(), crate::store::Value::N(code.ttl.to_string()));
     table.put(item, Some(Cond::ItemNotExists)).await?;
     Ok(value)
 }

@@ -16,48 +16,39 @@ fn index_item(key: Key, status_id: &str) -> Item {
     item
 }
 
+fn account_item(key: Key, account_id: &str) -> Item {
+    let mut item = key.to_item();
+    item.insert("account_id".into(), Value::S(account_id.to_string()));
+    item
+}
+
 /// The index entries a status appears under.
 fn index_keys(s: &Status) -> Vec<Key> {
-    let mut keys = vec![
-        keys::account_status(&s.account_id, &s.id),
-        keys::home_entry(&s.account_id, &s.id),
-    ];
+    let mut keys = vec![keys::account_status(&s.account_id, &s.id), keys::home_entry(&s.account_id, &s.id)];
     if s.visibility == Visibility::Public {
         keys.push(keys::public_entry(&s.id));
+        // Bounded so a post full of hashtags stays within one transaction (100 items).
+        keys.extend(s.tags.iter().take(20).map(|t| keys::tag_entry(t, &s.id)));
+    }
+    if let Some(parent) = &s.in_reply_to_id {
+        keys.push(keys::reply(parent, &s.id));
     }
     keys
 }
 
 /// Writes a new status. With an idempotency key already used by this account within the hour,
 /// returns the status made then instead of a second one.
-pub async fn create(
-    table: &dyn Table,
-    status: Status,
-    idempotency_key: Option<&str>,
-) -> Result<Status, RepoError> {
-    let idem_key = idempotency_key
-        .map(|k| keys::idempotency(&status.account_id, &super::oauth::sha256_hex(k)));
+pub async fn create(table: &dyn Table, status: Status, idempotency_key: Option<&str>) -> Result<Status, RepoError> {
+    let idem_key = idempotency_key.map(|k| keys::idempotency(&status.account_id, &super::oauth::sha256_hex(k)));
     let mut ops = Vec::new();
     if let Some(key) = &idem_key {
         let mut item = index_item(key.clone(), &status.id);
-        item.insert(
-            TTL.into(),
-            Value::N((crate::store::table::now_secs() + IDEMPOTENCY_SECS).to_string()),
-        );
-        ops.push(TxOp::Put {
-            item,
-            cond: Some(Cond::ItemNotExists),
-        });
+        item.insert(TTL.into(), Value::N((crate::store::table::now_secs() + IDEMPOTENCY_SECS).to_string()));
+        ops.push(TxOp::Put { item, cond: Some(Cond::ItemNotExists) });
     }
-    ops.push(TxOp::Put {
-        item: to_item(&keys::status(&status.id), &status)?,
-        cond: Some(Cond::ItemNotExists),
-    });
+    ops.push(TxOp::Put { item: to_item(&keys::status(&status.id), &status)?, cond: Some(Cond::ItemNotExists) });
     for key in index_keys(&status) {
-        ops.push(TxOp::Put {
-            item: index_item(key, &status.id),
-            cond: None,
-        });
+        ops.push(TxOp::Put { item: index_item(key, &status.id), cond: None });
     }
     ops.push(TxOp::Update {
         key: keys::account(&status.account_id),
@@ -78,24 +69,15 @@ pub async fn create(
         Ok(()) => Ok(status),
         Err(StoreError::ConditionFailed { index: Some(0) }) if idem_key.is_some() => {
             let earlier = match &idem_key {
-                Some(key) => table
-                    .get(key)
-                    .await?
-                    .and_then(|i| str_attr_of(&i, "status_id").map(str::to_string)),
+                Some(key) => table.get(key).await?.and_then(|i| str_attr_of(&i, "status_id").map(str::to_string)),
                 None => None,
             };
             match earlier {
-                Some(id) => get(table, &id)
-                    .await?
-                    .ok_or_else(|| RepoError::NotFound("status".into())),
-                None => Err(RepoError::Conflict(
-                    "the same Idempotency-Key is being used by another request".into(),
-                )),
+                Some(id) => get(table, &id).await?.ok_or_else(|| RepoError::NotFound("status".into())),
+                None => Err(RepoError::Conflict("the same Idempotency-Key is being used by another request".into())),
             }
         }
-        Err(StoreError::ConditionFailed { index: Some(i) })
-            if status.in_reply_to_id.is_some() && i == parent_index =>
-        {
+        Err(StoreError::ConditionFailed { index: Some(i) }) if status.in_reply_to_id.is_some() && i == parent_index => {
             Err(RepoError::NotFound("the status replied to".into()))
         }
         Err(StoreError::ConditionFailed { .. }) => Err(RepoError::NotFound("account".into())),
@@ -107,21 +89,14 @@ pub async fn get(table: &dyn Table, id: &str) -> Result<Option<Status>, RepoErro
     if !valid_id(id) {
         return Ok(None);
     }
-    table
-        .get(&keys::status(id))
-        .await?
-        .map(from_item)
-        .transpose()
+    table.get(&keys::status(id)).await?.map(from_item).transpose()
 }
 
 /// Statuses by id in the given order, skipping missing ones: one batch get per 100.
 pub async fn get_many(table: &dyn Table, ids: &[String]) -> Result<Vec<Status>, RepoError> {
     let mut out = Vec::with_capacity(ids.len());
     let mut seen = HashSet::new();
-    let unique: Vec<&String> = ids
-        .iter()
-        .filter(|id| valid_id(id) && seen.insert(*id))
-        .collect();
+    let unique: Vec<&String> = ids.iter().filter(|id| valid_id(id) && seen.insert(*id)).collect();
     for chunk in unique.chunks(crate::store::table::MAX_BATCH_GET_KEYS) {
         let keys: Vec<Key> = chunk.iter().map(|id| keys::status(id)).collect();
         for item in table.batch_get(&keys).await?.into_iter().flatten() {
@@ -133,10 +108,7 @@ pub async fn get_many(table: &dyn Table, ids: &[String]) -> Result<Vec<Status>, 
 
 /// Deletes a status with its index entries and counters, in one transaction.
 pub async fn delete(table: &dyn Table, status: &Status) -> Result<(), RepoError> {
-    let mut ops = vec![TxOp::Delete {
-        key: keys::status(&status.id),
-        cond: Some(Cond::ItemExists),
-    }];
+    let mut ops = vec![TxOp::Delete { key: keys::status(&status.id), cond: Some(Cond::ItemExists) }];
     for key in index_keys(status) {
         ops.push(TxOp::Delete { key, cond: None });
     }
@@ -153,11 +125,7 @@ pub async fn delete(table: &dyn Table, status: &Status) -> Result<(), RepoError>
 }
 
 /// Favourites a status; favouriting twice is one favourite. Returns the status as it is now.
-pub async fn favourite(
-    table: &dyn Table,
-    account_id: &str,
-    status_id: &str,
-) -> Result<Status, RepoError> {
+pub async fn favourite(table: &dyn Table, account_id: &str, status_id: &str) -> Result<Status, RepoError> {
     let ops = vec![
         TxOp::Put {
             item: index_item(keys::favourite(account_id, status_id), status_id),
@@ -168,61 +136,41 @@ pub async fn favourite(
             update: Update::default().add("favourites_count", 1),
             cond: Some(Cond::ItemExists),
         },
+        TxOp::Put { item: account_item(keys::favourited_by(status_id, account_id), account_id), cond: None },
     ];
     match table.transact(ops).await {
         Ok(()) | Err(StoreError::ConditionFailed { index: Some(0) }) => {}
-        Err(StoreError::ConditionFailed { .. }) => {
-            return Err(RepoError::NotFound("status".into()))
-        }
+        Err(StoreError::ConditionFailed { .. }) => return Err(RepoError::NotFound("status".into())),
         Err(e) => return Err(e.into()),
     }
-    get(table, status_id)
-        .await?
-        .ok_or_else(|| RepoError::NotFound("status".into()))
+    get(table, status_id).await?.ok_or_else(|| RepoError::NotFound("status".into()))
 }
 
-pub async fn unfavourite(
-    table: &dyn Table,
-    account_id: &str,
-    status_id: &str,
-) -> Result<Status, RepoError> {
+pub async fn unfavourite(table: &dyn Table, account_id: &str, status_id: &str) -> Result<Status, RepoError> {
     let ops = vec![
-        TxOp::Delete {
-            key: keys::favourite(account_id, status_id),
-            cond: Some(Cond::ItemExists),
-        },
+        TxOp::Delete { key: keys::favourite(account_id, status_id), cond: Some(Cond::ItemExists) },
         TxOp::Update {
             key: keys::status(status_id),
             update: Update::default().add("favourites_count", -1),
             cond: Some(Cond::ItemExists),
         },
+        TxOp::Delete { key: keys::favourited_by(status_id, account_id), cond: None },
     ];
     match table.transact(ops).await {
         Ok(()) | Err(StoreError::ConditionFailed { index: Some(0) }) => {}
-        Err(StoreError::ConditionFailed { .. }) => {
-            return Err(RepoError::NotFound("status".into()))
-        }
+        Err(StoreError::ConditionFailed { .. }) => return Err(RepoError::NotFound("status".into())),
         Err(e) => return Err(e.into()),
     }
-    get(table, status_id)
-        .await?
-        .ok_or_else(|| RepoError::NotFound("status".into()))
+    get(table, status_id).await?.ok_or_else(|| RepoError::NotFound("status".into()))
 }
 
 /// Which of these statuses the account has favourited: one batch get.
-pub async fn favourited(
-    table: &dyn Table,
-    account_id: &str,
-    ids: &[String],
-) -> Result<HashSet<String>, RepoError> {
+pub async fn favourited(table: &dyn Table, account_id: &str, ids: &[String]) -> Result<HashSet<String>, RepoError> {
     let mut out = HashSet::new();
     let mut seen = HashSet::new();
     let unique: Vec<&String> = ids.iter().filter(|id| seen.insert(*id)).collect();
     for chunk in unique.chunks(crate::store::table::MAX_BATCH_GET_KEYS) {
-        let keys: Vec<Key> = chunk
-            .iter()
-            .map(|id| keys::favourite(account_id, id))
-            .collect();
+        let keys: Vec<Key> = chunk.iter().map(|id| keys::favourite(account_id, id)).collect();
         for (id, found) in chunk.iter().zip(table.batch_get(&keys).await?) {
             if found.is_some() {
                 out.insert((*id).clone());
@@ -235,4 +183,29 @@ pub async fn favourited(
 /// Ids are snowflakes: digits only, which also keeps them from shaping keys.
 pub fn valid_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 32 && id.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Replies below a status, breadth first, at most `max`: one query per status with replies.
+pub async fn descendants(table: &dyn Table, id: &str, max: usize) -> Result<Vec<String>, RepoError> {
+    let mut out = Vec::new();
+    let mut queue = std::collections::VecDeque::from([id.to_string()]);
+    while let Some(parent) = queue.pop_front() {
+        let page = table.query(crate::store::Query::new(keys::replies(&parent)).limit(max as u32 + 1)).await?;
+        for item in &page.items {
+            if let Some(reply) = str_attr_of(item, "status_id") {
+                if out.len() >= max {
+                    return Ok(out);
+                }
+                out.push(reply.to_string());
+                queue.push_back(reply.to_string());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Accounts that favourited a status, at most `limit`.
+pub async fn favourited_by(table: &dyn Table, status_id: &str, limit: u32) -> Result<Vec<String>, RepoError> {
+    let page = table.query(crate::store::Query::new(keys::favouriters(status_id)).limit(limit)).await?;
+    Ok(page.items.iter().filter_map(|i| str_attr_of(i, "account_id")).map(str::to_string).collect())
 }

@@ -23,11 +23,7 @@ impl PageParams {
 
 /// Ids in the partition, newest first, within the page the parameters describe. One query in
 /// the usual case; more only when a page straddles the 1 MB limit.
-pub async fn page_ids(
-    table: &dyn Table,
-    pk: &str,
-    p: &PageParams,
-) -> Result<Vec<String>, RepoError> {
+pub async fn page_ids(table: &dyn Table, pk: &str, p: &PageParams) -> Result<Vec<String>, RepoError> {
     let limit = p.limit();
     let ascending = p.min_id.is_some();
     let lower = p.min_id.clone().or_else(|| p.since_id.clone());
@@ -46,10 +42,7 @@ pub async fn page_ids(
     let mut ids = Vec::new();
     let mut cursor = None;
     loop {
-        let mut q = Query::new(pk)
-            .range(range.clone())
-            .limit(limit + 2)
-            .cursor(cursor);
+        let mut q = Query::new(pk).range(range.clone()).limit(limit + 2).cursor(cursor);
         if !ascending {
             q = q.backward();
         }

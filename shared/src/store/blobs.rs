@@ -34,30 +34,19 @@ pub trait Blobs: Send + Sync {
     /// Where the public can read the object (CloudFront or the bucket in AWS, `petrel serve` locally).
     fn public_url(&self, key: &str) -> String;
     /// A URL that accepts one HTTP PUT of the object with this content type until it expires.
-    async fn presign_put(
-        &self,
-        key: &str,
-        content_type: &str,
-        expires: Duration,
-    ) -> StoreResult<String>;
+    async fn presign_put(&self, key: &str, content_type: &str, expires: Duration) -> StoreResult<String>;
 }
 
 pub fn validate_key(key: &str) -> StoreResult<()> {
-    let ok_chars = key
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"/._-".contains(&b));
+    let ok_chars = key.bytes().all(|b| b.is_ascii_alphanumeric() || b"/._-".contains(&b));
     let bad = key.is_empty()
         || key.len() > MAX_KEY_BYTES
         || !ok_chars
         || key.starts_with('/')
         || key.ends_with('/')
-        || key
-            .split('/')
-            .any(|seg| seg.is_empty() || seg == "." || seg == "..");
+        || key.split('/').any(|seg| seg.is_empty() || seg == "." || seg == "..");
     if bad {
-        return Err(StoreError::InvalidInput(format!(
-            "`{key}` is not a valid object key"
-        )));
+        return Err(StoreError::InvalidInput(format!("`{key}` is not a valid object key")));
     }
     Ok(())
 }
@@ -65,9 +54,7 @@ pub fn validate_key(key: &str) -> StoreResult<()> {
 pub fn validate_put(key: &str, len: usize, content_type: &str) -> StoreResult<()> {
     validate_key(key)?;
     if len > MAX_BLOB_BYTES {
-        return Err(StoreError::LimitExceeded(format!(
-            "object is {len} bytes; the limit is {MAX_BLOB_BYTES}"
-        )));
+        return Err(StoreError::LimitExceeded(format!("object is {len} bytes; the limit is {MAX_BLOB_BYTES}")));
     }
     validate_content_type(content_type)
 }
@@ -78,9 +65,7 @@ pub fn validate_content_type(content_type: &str) -> StoreResult<()> {
         && content_type.contains('/')
         && content_type.bytes().all(|b| (0x20..0x7f).contains(&b));
     if !ok {
-        return Err(StoreError::InvalidInput(format!(
-            "`{content_type}` is not a valid content type"
-        )));
+        return Err(StoreError::InvalidInput(format!("`{content_type}` is not a valid content type")));
     }
     Ok(())
 }
@@ -91,9 +76,7 @@ mod tests {
 
     #[test]
     fn keys_that_escape_or_confuse_are_refused() {
-        for bad in [
-            "", "../x", "a/../b", "/abs", "a//b", "a/", "a b", "a?b", "a%2e", "a\\b",
-        ] {
+        for bad in ["", "../x", "a/../b", "/abs", "a//b", "a/", "a b", "a?b", "a%2e", "a\\b"] {
             assert!(validate_key(bad).is_err(), "{bad} accepted");
         }
         for good in ["media/01H/original.jpg", "feeds/alice.rss", "a.b-c_d"] {

@@ -138,12 +138,7 @@ impl<T: Blobs + ?Sized> Blobs for Counted<T> {
         self.inner.public_url(key)
     }
     // Presigning is computed locally: no request, nothing to count.
-    async fn presign_put(
-        &self,
-        key: &str,
-        content_type: &str,
-        expires: Duration,
-    ) -> StoreResult<String> {
+    async fn presign_put(&self, key: &str, content_type: &str, expires: Duration) -> StoreResult<String> {
         self.inner.presign_put(key, content_type, expires).await
     }
 }
@@ -161,12 +156,7 @@ impl<T: Queue + ?Sized> Queue for Counted<T> {
         bump(&self.counter.queue_send_batch);
         self.inner.send_batch(msgs).await
     }
-    async fn receive(
-        &self,
-        max: u32,
-        visibility: Duration,
-        wait: Duration,
-    ) -> StoreResult<Vec<Received>> {
+    async fn receive(&self, max: u32, visibility: Duration, wait: Duration) -> StoreResult<Vec<Received>> {
         bump(&self.counter.queue_receive);
         self.inner.receive(max, visibility, wait).await
     }

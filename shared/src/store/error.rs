@@ -12,9 +12,7 @@ pub enum StoreError {
     #[error("not found: {0}")]
     NotFound(String),
     /// A table, bucket or queue that the configuration names does not exist.
-    #[error(
-        "missing resource: {0} (create it with infra/local/provision.py or deploy template.yaml)"
-    )]
+    #[error("missing resource: {0} (create it with infra/local/provision.py or deploy template.yaml)")]
     MissingResource(String),
     /// An AWS service limit would be exceeded (item size, batch size, message size, delay…).
     #[error("limit exceeded: {0}")]

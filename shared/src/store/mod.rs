@@ -19,8 +19,7 @@ pub use counted::{Counted, OpCounter, OpCounts};
 pub use error::{StoreError, StoreResult};
 pub use queue::{OutMessage, Queue, Received};
 pub use table::{
-    str_attr as str_attr_of, Cond, Item, Key, Page, Query, SkRange, Table, TxOp, Update, Value, PK,
-    SK, TTL,
+    str_attr as str_attr_of, Cond, Item, Key, Page, Query, SkRange, Table, TxOp, Update, Value, PK, SK, TTL,
 };
 
 /// The key attributes every item carries besides its record's own fields.
@@ -65,11 +64,7 @@ impl Stores {
     pub async fn connect(config: &Config) -> StoreResult<Stores> {
         match &config.backend {
             Backend::Embedded { data_dir } => Stores::embedded(data_dir, &config.media_base),
-            Backend::Aws {
-                table,
-                bucket,
-                queues,
-            } => {
+            Backend::Aws { table, bucket, queues } => {
                 let sdk = aws::load_sdk_config().await;
                 Stores::aws(&sdk, table, bucket, queues, &config.media_base).await
             }
@@ -81,34 +76,14 @@ impl Stores {
         let db = embedded::Db::open(data_dir)?;
         let names = QueueNames::default();
         let queue = |name: &str| -> Arc<dyn Queue> {
-            let redrive = embedded::Redrive {
-                dead_letter_queue: dead_letter_name(name),
-                max_receives: MAX_RECEIVES,
-            };
-            Arc::new(counted(
-                Arc::new(embedded::EmbeddedQueue::new(
-                    db.clone(),
-                    name,
-                    Some(redrive),
-                )),
-                &ops,
-            ))
+            let redrive = embedded::Redrive { dead_letter_queue: dead_letter_name(name), max_receives: MAX_RECEIVES };
+            Arc::new(counted(Arc::new(embedded::EmbeddedQueue::new(db.clone(), name, Some(redrive))), &ops))
         };
-        let blobs = Arc::new(embedded::EmbeddedBlobs::open(
-            &data_dir.join("blobs"),
-            media_base,
-        )?);
+        let blobs = Arc::new(embedded::EmbeddedBlobs::open(&data_dir.join("blobs"), media_base)?);
         Ok(Stores {
-            table: Arc::new(counted(
-                Arc::new(embedded::EmbeddedTable::new(db.clone())),
-                &ops,
-            )),
+            table: Arc::new(counted(Arc::new(embedded::EmbeddedTable::new(db.clone())), &ops)),
             blobs: Arc::new(counted(blobs.clone(), &ops)),
-            queues: Queues {
-                inbox: queue(&names.inbox),
-                outbox: queue(&names.outbox),
-                feed: queue(&names.feed),
-            },
+            queues: Queues { inbox: queue(&names.inbox), outbox: queue(&names.outbox), feed: queue(&names.feed) },
             ops: ops.clone(),
             local_blobs: Some(blobs),
         })
@@ -130,15 +105,8 @@ impl Stores {
         )?;
         Ok(Stores {
             table: Arc::new(counted(Arc::new(aws::DynamoTable::new(sdk, table)), &ops)),
-            blobs: Arc::new(counted(
-                Arc::new(aws::S3Blobs::new(sdk, bucket, media_base)),
-                &ops,
-            )),
-            queues: Queues {
-                inbox: queue(inbox),
-                outbox: queue(outbox),
-                feed: queue(feed),
-            },
+            blobs: Arc::new(counted(Arc::new(aws::S3Blobs::new(sdk, bucket, media_base)), &ops)),
+            queues: Queues { inbox: queue(inbox), outbox: queue(outbox), feed: queue(feed) },
             ops: ops.clone(),
             local_blobs: None,
         })
@@ -149,12 +117,7 @@ impl Stores {
 /// work against a deployment without naming its bucket and queues.
 pub async fn connect_table(config: &Config) -> StoreResult<Arc<dyn Table>> {
     match &config.backend {
-        Backend::Embedded { data_dir } => Ok(Arc::new(embedded::EmbeddedTable::new(
-            embedded::Db::open(data_dir)?,
-        ))),
-        Backend::Aws { table, .. } => Ok(Arc::new(aws::DynamoTable::new(
-            &aws::load_sdk_config().await,
-            table,
-        ))),
+        Backend::Embedded { data_dir } => Ok(Arc::new(embedded::EmbeddedTable::new(embedded::Db::open(data_dir)?))),
+        Backend::Aws { table, .. } => Ok(Arc::new(aws::DynamoTable::new(&aws::load_sdk_config().await, table))),
     }
 }

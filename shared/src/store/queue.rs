@@ -24,10 +24,7 @@ pub struct OutMessage {
 
 impl OutMessage {
     pub fn new(body: impl Into<String>) -> Self {
-        OutMessage {
-            body: body.into(),
-            delay: Duration::ZERO,
-        }
+        OutMessage { body: body.into(), delay: Duration::ZERO }
     }
     pub fn delayed(mut self, delay: Duration) -> Self {
         self.delay = delay;
@@ -56,21 +53,14 @@ pub trait Queue: Send + Sync {
     /// message, in order.
     async fn send_batch(&self, msgs: Vec<OutMessage>) -> StoreResult<Vec<StoreResult<String>>>;
     /// Up to ten messages, hidden from other receivers for `visibility`; waits up to `wait` for one.
-    async fn receive(
-        &self,
-        max: u32,
-        visibility: Duration,
-        wait: Duration,
-    ) -> StoreResult<Vec<Received>>;
+    async fn receive(&self, max: u32, visibility: Duration, wait: Duration) -> StoreResult<Vec<Received>>;
     async fn delete(&self, receipt: &str) -> StoreResult<()>;
     async fn change_visibility(&self, receipt: &str, visibility: Duration) -> StoreResult<()>;
 }
 
 pub fn validate_message(msg: &OutMessage) -> StoreResult<()> {
     if msg.body.is_empty() {
-        return Err(StoreError::InvalidInput(
-            "a message body must not be empty".into(),
-        ));
+        return Err(StoreError::InvalidInput("a message body must not be empty".into()));
     }
     if msg.body.len() > MAX_MESSAGE_BYTES {
         return Err(StoreError::LimitExceeded(format!(
@@ -90,44 +80,31 @@ pub fn validate_message(msg: &OutMessage) -> StoreResult<()> {
         !matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
     });
     if bad {
-        return Err(StoreError::InvalidInput(
-            "message body holds characters SQS refuses".into(),
-        ));
+        return Err(StoreError::InvalidInput("message body holds characters SQS refuses".into()));
     }
     Ok(())
 }
 
 pub fn validate_batch(msgs: &[OutMessage]) -> StoreResult<()> {
     if msgs.is_empty() || msgs.len() > MAX_BATCH {
-        return Err(StoreError::LimitExceeded(format!(
-            "a batch holds 1 to {MAX_BATCH} messages, not {}",
-            msgs.len()
-        )));
+        return Err(StoreError::LimitExceeded(format!("a batch holds 1 to {MAX_BATCH} messages, not {}", msgs.len())));
     }
     let total: usize = msgs.iter().map(|m| m.body.len()).sum();
     if total > MAX_MESSAGE_BYTES {
-        return Err(StoreError::LimitExceeded(format!(
-            "batch is {total} bytes; the limit is {MAX_MESSAGE_BYTES}"
-        )));
+        return Err(StoreError::LimitExceeded(format!("batch is {total} bytes; the limit is {MAX_MESSAGE_BYTES}")));
     }
     Ok(())
 }
 
 pub fn validate_receive(max: u32, visibility: Duration, wait: Duration) -> StoreResult<()> {
     if !(1..=MAX_BATCH as u32).contains(&max) {
-        return Err(StoreError::InvalidInput(format!(
-            "receive takes 1 to {MAX_BATCH} messages, not {max}"
-        )));
+        return Err(StoreError::InvalidInput(format!("receive takes 1 to {MAX_BATCH} messages, not {max}")));
     }
     if visibility > MAX_VISIBILITY {
-        return Err(StoreError::LimitExceeded(
-            "visibility timeout over 12 hours".into(),
-        ));
+        return Err(StoreError::LimitExceeded("visibility timeout over 12 hours".into()));
     }
     if wait > MAX_WAIT {
-        return Err(StoreError::LimitExceeded(
-            "wait time over 20 seconds".into(),
-        ));
+        return Err(StoreError::LimitExceeded("wait time over 20 seconds".into()));
     }
     Ok(())
 }

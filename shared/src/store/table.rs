@@ -34,10 +34,7 @@ pub struct Key {
 
 impl Key {
     pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
-        Key {
-            pk: pk.into(),
-            sk: sk.into(),
-        }
+        Key { pk: pk.into(), sk: sk.into() }
     }
 
     /// The key of a stored item; an item without string keys is invalid input.
@@ -114,20 +111,13 @@ impl Update {
 
     pub fn validate(&self) -> StoreResult<()> {
         let mut seen = std::collections::HashSet::new();
-        let names = self
-            .set
-            .iter()
-            .map(|(n, _)| n)
-            .chain(self.add.iter().map(|(n, _)| n))
-            .chain(self.remove.iter());
+        let names = self.set.iter().map(|(n, _)| n).chain(self.add.iter().map(|(n, _)| n)).chain(self.remove.iter());
         for name in names {
             if name == PK || name == SK {
                 return Err(invalid("an update cannot change the key attributes"));
             }
             if !seen.insert(name.as_str()) {
-                return Err(invalid(&format!(
-                    "attribute `{name}` appears twice in one update"
-                )));
+                return Err(invalid(&format!("attribute `{name}` appears twice in one update")));
             }
         }
         if seen.is_empty() {
@@ -168,13 +158,7 @@ pub struct Query {
 
 impl Query {
     pub fn new(pk: impl Into<String>) -> Self {
-        Query {
-            pk: pk.into(),
-            range: SkRange::All,
-            forward: true,
-            limit: 100,
-            cursor: None,
-        }
+        Query { pk: pk.into(), range: SkRange::All, forward: true, limit: 100, cursor: None }
     }
     pub fn range(mut self, range: SkRange) -> Self {
         self.range = range;
@@ -219,32 +203,17 @@ pub struct Page {
 /// One operation of a transactional write.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TxOp {
-    Put {
-        item: Item,
-        cond: Option<Cond>,
-    },
-    Delete {
-        key: Key,
-        cond: Option<Cond>,
-    },
-    Update {
-        key: Key,
-        update: Update,
-        cond: Option<Cond>,
-    },
-    Check {
-        key: Key,
-        cond: Cond,
-    },
+    Put { item: Item, cond: Option<Cond> },
+    Delete { key: Key, cond: Option<Cond> },
+    Update { key: Key, update: Update, cond: Option<Cond> },
+    Check { key: Key, cond: Cond },
 }
 
 impl TxOp {
     pub fn key(&self) -> StoreResult<Key> {
         match self {
             TxOp::Put { item, .. } => Key::of(item),
-            TxOp::Delete { key, .. } | TxOp::Update { key, .. } | TxOp::Check { key, .. } => {
-                Ok(key.clone())
-            }
+            TxOp::Delete { key, .. } | TxOp::Update { key, .. } | TxOp::Check { key, .. } => Ok(key.clone()),
         }
     }
 }
@@ -289,10 +258,7 @@ pub fn is_expired(item: &Item, now_secs: i64) -> bool {
 }
 
 pub fn now_secs() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 pub fn validate_value(v: &Value) -> StoreResult<()> {
@@ -325,9 +291,7 @@ pub fn validate_item(item: &Item) -> StoreResult<()> {
     }
     let size = item_size(item);
     if size > MAX_ITEM_BYTES {
-        return Err(StoreError::LimitExceeded(format!(
-            "item is {size} bytes; DynamoDB's limit is {MAX_ITEM_BYTES}"
-        )));
+        return Err(StoreError::LimitExceeded(format!("item is {size} bytes; DynamoDB's limit is {MAX_ITEM_BYTES}")));
     }
     Ok(())
 }
@@ -352,12 +316,7 @@ fn value_size(v: &Value) -> usize {
         Value::Ns(s) => s.iter().map(|n| number_size(n)).sum(),
         Value::Bs(s) => s.iter().map(Vec::len).sum(),
         Value::L(l) => 3 + l.iter().map(|v| 1 + value_size(v)).sum::<usize>(),
-        Value::M(m) => {
-            3 + m
-                .iter()
-                .map(|(k, v)| 1 + k.len() + value_size(v))
-                .sum::<usize>()
-        }
+        Value::M(m) => 3 + m.iter().map(|(k, v)| 1 + k.len() + value_size(v)).sum::<usize>(),
     }
 }
 
@@ -367,9 +326,7 @@ pub fn encode_cursor(key: &Key) -> String {
 }
 
 pub fn decode_cursor(cursor: &str, pk: &str) -> StoreResult<Key> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(cursor)
-        .map_err(|_| invalid("malformed cursor"))?;
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid("malformed cursor"))?;
     let key: Key = serde_json::from_slice(&bytes).map_err(|_| invalid("malformed cursor"))?;
     if key.pk != pk {
         return Err(invalid("cursor belongs to another partition"));
@@ -392,10 +349,7 @@ pub fn validate_transaction(ops: &[TxOp]) -> StoreResult<()> {
         let key = op.key()?;
         key.validate()?;
         if !keys.insert(key.clone()) {
-            return Err(invalid(&format!(
-                "two operations in one transaction touch {}/{}",
-                key.pk, key.sk
-            )));
+            return Err(invalid(&format!("two operations in one transaction touch {}/{}", key.pk, key.sk)));
         }
         match op {
             TxOp::Put { item, .. } => validate_item(item)?,
@@ -440,14 +394,8 @@ mod tests {
         let k = Key::new("p", "s#1");
         let c = encode_cursor(&k);
         assert_eq!(decode_cursor(&c, "p"), Ok(k));
-        assert!(matches!(
-            decode_cursor(&c, "q"),
-            Err(StoreError::InvalidInput(_))
-        ));
-        assert!(matches!(
-            decode_cursor("!!", "p"),
-            Err(StoreError::InvalidInput(_))
-        ));
+        assert!(matches!(decode_cursor(&c, "q"), Err(StoreError::InvalidInput(_))));
+        assert!(matches!(decode_cursor("!!", "p"), Err(StoreError::InvalidInput(_))));
     }
 
     #[test]

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{
-    AttributeValue as Av, ConditionCheck, Delete, KeysAndAttributes, Put, ReturnValue,
-    TransactWriteItem, Update as SdkUpdate,
+    AttributeValue as Av, ConditionCheck, Delete, KeysAndAttributes, Put, ReturnValue, TransactWriteItem,
+    Update as SdkUpdate,
 };
 use aws_sdk_dynamodb::Client;
 
@@ -24,10 +24,7 @@ pub struct DynamoTable {
 
 impl DynamoTable {
     pub fn new(sdk: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
-        DynamoTable {
-            client: Client::new(sdk),
-            table: table.into(),
-        }
+        DynamoTable { client: Client::new(sdk), table: table.into() }
     }
 }
 
@@ -40,10 +37,7 @@ fn from_sdk(item: HashMap<String, Av>) -> Item {
 }
 
 fn key_map(key: &Key) -> HashMap<String, Av> {
-    HashMap::from([
-        (PK.to_string(), Av::S(key.pk.clone())),
-        (SK.to_string(), Av::S(key.sk.clone())),
-    ])
+    HashMap::from([(PK.to_string(), Av::S(key.pk.clone())), (SK.to_string(), Av::S(key.sk.clone()))])
 }
 
 fn live(item: Option<HashMap<String, Av>>, now: i64) -> Option<Item> {
@@ -78,21 +72,11 @@ impl Expr {
     fn cond(&mut self, c: &Cond, now: i64) -> String {
         match c {
             Cond::ItemExists => {
-                let (pk, ttl, now) = (
-                    self.name(PK),
-                    self.name(TTL),
-                    self.value(Av::N(now.to_string())),
-                );
-                format!(
-                    "(attribute_exists({pk}) AND (attribute_not_exists({ttl}) OR {ttl} > {now}))"
-                )
+                let (pk, ttl, now) = (self.name(PK), self.name(TTL), self.value(Av::N(now.to_string())));
+                format!("(attribute_exists({pk}) AND (attribute_not_exists({ttl}) OR {ttl} > {now}))")
             }
             Cond::ItemNotExists => {
-                let (pk, ttl, now) = (
-                    self.name(PK),
-                    self.name(TTL),
-                    self.value(Av::N(now.to_string())),
-                );
+                let (pk, ttl, now) = (self.name(PK), self.name(TTL), self.value(Av::N(now.to_string())));
                 format!("(attribute_not_exists({pk}) OR {ttl} <= {now})")
             }
             Cond::AttrExists(n) => format!("attribute_exists({})", self.name(n)),
@@ -118,19 +102,13 @@ impl Expr {
     fn update(&mut self, u: &Update) -> String {
         let mut parts = Vec::new();
         if !u.set.is_empty() {
-            let sets: Vec<String> = u
-                .set
-                .iter()
-                .map(|(n, v)| format!("{} = {}", self.name(n), self.value(v.clone().into())))
-                .collect();
+            let sets: Vec<String> =
+                u.set.iter().map(|(n, v)| format!("{} = {}", self.name(n), self.value(v.clone().into()))).collect();
             parts.push(format!("SET {}", sets.join(", ")));
         }
         if !u.add.is_empty() {
-            let adds: Vec<String> = u
-                .add
-                .iter()
-                .map(|(n, by)| format!("{} {}", self.name(n), self.value(Av::N(by.to_string()))))
-                .collect();
+            let adds: Vec<String> =
+                u.add.iter().map(|(n, by)| format!("{} {}", self.name(n), self.value(Av::N(by.to_string())))).collect();
             parts.push(format!("ADD {}", adds.join(", ")));
         }
         if !u.remove.is_empty() {
@@ -175,26 +153,17 @@ fn cancelled_index(
         return None;
     };
     let reasons = tc.cancellation_reasons();
-    if let Some(i) = reasons
-        .iter()
-        .position(|r| r.code() == Some("ConditionalCheckFailed"))
-    {
+    if let Some(i) = reasons.iter().position(|r| r.code() == Some("ConditionalCheckFailed")) {
         return Some(StoreError::ConditionFailed { index: Some(i) });
     }
-    if reasons.iter().any(|r| {
-        matches!(
-            r.code(),
-            Some("TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded")
-        )
-    }) {
-        return Some(StoreError::Transient(format!(
-            "transaction cancelled: {reasons:?}"
-        )));
+    if reasons
+        .iter()
+        .any(|r| matches!(r.code(), Some("TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded")))
+    {
+        return Some(StoreError::Transient(format!("transaction cancelled: {reasons:?}")));
     }
     if reasons.iter().any(|r| r.code() == Some("ValidationError")) {
-        return Some(StoreError::InvalidInput(format!(
-            "transaction cancelled: {reasons:?}"
-        )));
+        return Some(StoreError::InvalidInput(format!("transaction cancelled: {reasons:?}")));
     }
     None
 }
@@ -268,19 +237,12 @@ impl Table for DynamoTable {
             .send()
             .await
             .map_err(|e| map_sdk_error(e, &format!("UpdateItem on {}", self.table)))?;
-        Ok(out
-            .attributes
-            .map(from_sdk)
-            .unwrap_or_else(|| key.to_item()))
+        Ok(out.attributes.map(from_sdk).unwrap_or_else(|| key.to_item()))
     }
 
     async fn query(&self, query: Query) -> StoreResult<Page> {
         query.validate()?;
-        let start = query
-            .cursor
-            .as_deref()
-            .map(|c| decode_cursor(c, &query.pk))
-            .transpose()?;
+        let start = query.cursor.as_deref().map(|c| decode_cursor(c, &query.pk)).transpose()?;
         let mut e = Expr::default();
         let kce = key_condition(&query, &mut e);
         let out = self
@@ -297,13 +259,7 @@ impl Table for DynamoTable {
             .await
             .map_err(|e| map_sdk_error(e, &format!("Query on {}", self.table)))?;
         let now = now_secs();
-        let items = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(from_sdk)
-            .filter(|i| !is_expired(i, now))
-            .collect();
+        let items = out.items.unwrap_or_default().into_iter().map(from_sdk).filter(|i| !is_expired(i, now)).collect();
         let cursor = match out.last_evaluated_key {
             Some(k) => Some(encode_cursor(&Key::of(&from_sdk(k))?)),
             None => None,
@@ -332,32 +288,18 @@ impl Table for DynamoTable {
                 .send()
                 .await
                 .map_err(|e| map_sdk_error(e, &format!("BatchGetItem on {}", self.table)))?;
-            for item in out
-                .responses
-                .and_then(|mut r| r.remove(&self.table))
-                .unwrap_or_default()
-            {
+            for item in out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
                 let item = from_sdk(item);
                 found.insert(Key::of(&item)?, item);
             }
-            pending = out
-                .unprocessed_keys
-                .and_then(|mut u| u.remove(&self.table))
-                .map(|k| k.keys)
-                .unwrap_or_default();
+            pending = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).map(|k| k.keys).unwrap_or_default();
             if pending.is_empty() {
                 let now = now_secs();
-                return Ok(keys
-                    .iter()
-                    .map(|k| found.remove(k).filter(|i| !is_expired(i, now)))
-                    .collect());
+                return Ok(keys.iter().map(|k| found.remove(k).filter(|i| !is_expired(i, now))).collect());
             }
             tokio::time::sleep(std::time::Duration::from_millis(25 << attempt)).await;
         }
-        Err(StoreError::Transient(format!(
-            "BatchGetItem on {}: keys still unprocessed after retries",
-            self.table
-        )))
+        Err(StoreError::Transient(format!("BatchGetItem on {}: keys still unprocessed after retries", self.table)))
     }
 
     async fn transact(&self, ops: Vec<TxOp>) -> StoreResult<()> {
@@ -366,9 +308,7 @@ impl Table for DynamoTable {
         let mut items = Vec::with_capacity(ops.len());
         for op in &ops {
             let mut e = Expr::default();
-            let build_err = |err: aws_sdk_dynamodb::error::BuildError| {
-                StoreError::InvalidInput(err.to_string())
-            };
+            let build_err = |err: aws_sdk_dynamodb::error::BuildError| StoreError::InvalidInput(err.to_string());
             let item = match op {
                 TxOp::Put { item, cond } => {
                     let c = cond.as_ref().map(|c| e.cond(c, now));
@@ -435,22 +375,13 @@ impl Table for DynamoTable {
             };
             items.push(item);
         }
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
             Ok(_) => Ok(()),
             Err(err) => {
                 if let Some(mapped) = err.as_service_error().and_then(cancelled_index) {
                     return Err(mapped);
                 }
-                Err(map_sdk_error(
-                    err,
-                    &format!("TransactWriteItems on {}", self.table),
-                ))
+                Err(map_sdk_error(err, &format!("TransactWriteItems on {}", self.table)))
             }
         }
     }

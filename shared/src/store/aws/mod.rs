@@ -15,9 +15,7 @@ use super::error::StoreError;
 
 /// Loads the shared SDK configuration once per process (region, credentials, endpoint).
 pub async fn load_sdk_config() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
 }
 
 /// Maps any SDK error onto the store's error type by the service's error code.
@@ -47,10 +45,9 @@ fn from_code(code: &str, msg: String) -> StoreError {
         | "NoSuchBucket"
         | "AWS.SimpleQueueService.NonExistentQueue"
         | "QueueDoesNotExist" => StoreError::MissingResource(msg),
-        "NoSuchKey"
-        | "ReceiptHandleIsInvalid"
-        | "MessageNotInflight"
-        | "AWS.SimpleQueueService.MessageNotInflight" => StoreError::NotFound(msg),
+        "NoSuchKey" | "ReceiptHandleIsInvalid" | "MessageNotInflight" | "AWS.SimpleQueueService.MessageNotInflight" => {
+            StoreError::NotFound(msg)
+        }
         "ProvisionedThroughputExceededException"
         | "RequestLimitExceeded"
         | "ThrottlingException"

@@ -23,9 +23,7 @@ impl S3Blobs {
     pub fn new(sdk: &aws_config::SdkConfig, bucket: impl Into<String>, public_base: &str) -> Self {
         // An endpoint override (moto, LocalStack) cannot resolve `bucket.host`: use path style.
         let path_style = sdk.endpoint_url().is_some();
-        let conf = aws_sdk_s3::config::Builder::from(sdk)
-            .force_path_style(path_style)
-            .build();
+        let conf = aws_sdk_s3::config::Builder::from(sdk).force_path_style(path_style).build();
         S3Blobs {
             client: Client::from_conf(conf),
             bucket: bucket.into(),
@@ -53,39 +51,22 @@ impl Blobs for S3Blobs {
 
     async fn get(&self, key: &str) -> StoreResult<Option<Blob>> {
         validate_key(key)?;
-        let out = match self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-        {
+        let out = match self.client.get_object().bucket(&self.bucket).key(key).send().await {
             Ok(out) => out,
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
             Err(e) => return Err(map_sdk_error(e, &format!("GetObject from {}", self.bucket))),
         };
-        let content_type = out
-            .content_type
-            .clone()
-            .unwrap_or_else(|| "application/octet-stream".into());
+        let content_type = out.content_type.clone().unwrap_or_else(|| "application/octet-stream".into());
         let etag = out.e_tag.clone().unwrap_or_default();
-        let last_modified = out
-            .last_modified
-            .and_then(|t| std::time::SystemTime::try_from(t).ok())
-            .unwrap_or(std::time::UNIX_EPOCH);
+        let last_modified =
+            out.last_modified.and_then(|t| std::time::SystemTime::try_from(t).ok()).unwrap_or(std::time::UNIX_EPOCH);
         let bytes = out
             .body
             .collect()
             .await
             .map_err(|e| StoreError::Transient(format!("reading object {key}: {e}")))?
             .into_bytes();
-        Ok(Some(Blob {
-            bytes,
-            content_type,
-            etag,
-            last_modified,
-        }))
+        Ok(Some(Blob { bytes, content_type, etag, last_modified }))
     }
 
     async fn delete(&self, key: &str) -> StoreResult<()> {
@@ -104,21 +85,13 @@ impl Blobs for S3Blobs {
         format!("{}/{key}", self.public_base)
     }
 
-    async fn presign_put(
-        &self,
-        key: &str,
-        content_type: &str,
-        expires: Duration,
-    ) -> StoreResult<String> {
+    async fn presign_put(&self, key: &str, content_type: &str, expires: Duration) -> StoreResult<String> {
         validate_key(key)?;
         validate_content_type(content_type)?;
         if expires > MAX_PRESIGN {
-            return Err(StoreError::LimitExceeded(
-                "presigned URLs last at most 7 days".into(),
-            ));
+            return Err(StoreError::LimitExceeded("presigned URLs last at most 7 days".into()));
         }
-        let conf = PresigningConfig::expires_in(expires)
-            .map_err(|e| StoreError::InvalidInput(e.to_string()))?;
+        let conf = PresigningConfig::expires_in(expires).map_err(|e| StoreError::InvalidInput(e.to_string()))?;
         let req = self
             .client
             .put_object()

@@ -65,11 +65,8 @@ impl Queue for SqsQueue {
 
     async fn send_batch(&self, msgs: Vec<OutMessage>) -> StoreResult<Vec<StoreResult<String>>> {
         validate_batch(&msgs)?;
-        let mut results: Vec<StoreResult<String>> = msgs
-            .iter()
-            .map(validate_message)
-            .map(|r| r.map(|_| String::new()))
-            .collect();
+        let mut results: Vec<StoreResult<String>> =
+            msgs.iter().map(validate_message).map(|r| r.map(|_| String::new())).collect();
         let mut entries = Vec::new();
         for (i, m) in msgs.into_iter().enumerate() {
             if results[i].is_ok() {
@@ -99,29 +96,16 @@ impl Queue for SqsQueue {
             }
         }
         for failed in out.failed {
-            if let Some(slot) = failed
-                .id
-                .parse::<usize>()
-                .ok()
-                .and_then(|i| results.get_mut(i))
-            {
+            if let Some(slot) = failed.id.parse::<usize>().ok().and_then(|i| results.get_mut(i)) {
                 let msg = format!("{}: {}", failed.code, failed.message.unwrap_or_default());
-                *slot = Err(if failed.sender_fault {
-                    StoreError::InvalidInput(msg)
-                } else {
-                    StoreError::Transient(msg)
-                });
+                *slot =
+                    Err(if failed.sender_fault { StoreError::InvalidInput(msg) } else { StoreError::Transient(msg) });
             }
         }
         Ok(results)
     }
 
-    async fn receive(
-        &self,
-        max: u32,
-        visibility: Duration,
-        wait: Duration,
-    ) -> StoreResult<Vec<Received>> {
+    async fn receive(&self, max: u32, visibility: Duration, wait: Duration) -> StoreResult<Vec<Received>> {
         validate_receive(max, visibility, wait)?;
         let out = self
             .client
@@ -138,20 +122,15 @@ impl Queue for SqsQueue {
         let mut received = Vec::new();
         for m in out.messages.unwrap_or_default() {
             let attrs = m.attributes.unwrap_or_default();
-            let attr = |name: MessageSystemAttributeName| {
-                attrs.get(&name).and_then(|v| v.parse::<i64>().ok())
-            };
+            let attr = |name: MessageSystemAttributeName| attrs.get(&name).and_then(|v| v.parse::<i64>().ok());
             let (Some(id), Some(receipt)) = (m.message_id, m.receipt_handle) else {
-                return Err(StoreError::Corrupt(
-                    "SQS returned a message without id or receipt".into(),
-                ));
+                return Err(StoreError::Corrupt("SQS returned a message without id or receipt".into()));
             };
             received.push(Received {
                 id,
                 receipt,
                 body: m.body.unwrap_or_default(),
-                receive_count: attr(MessageSystemAttributeName::ApproximateReceiveCount)
-                    .unwrap_or(1) as u32,
+                receive_count: attr(MessageSystemAttributeName::ApproximateReceiveCount).unwrap_or(1) as u32,
                 sent_at_ms: attr(MessageSystemAttributeName::SentTimestamp).unwrap_or(0),
             });
         }
@@ -171,9 +150,7 @@ impl Queue for SqsQueue {
 
     async fn change_visibility(&self, receipt: &str, visibility: Duration) -> StoreResult<()> {
         if visibility > MAX_VISIBILITY {
-            return Err(StoreError::LimitExceeded(
-                "visibility timeout over 12 hours".into(),
-            ));
+            return Err(StoreError::LimitExceeded("visibility timeout over 12 hours".into()));
         }
         self.client
             .change_message_visibility()

@@ -18,29 +18,15 @@ pub async fn round_trip(b: &dyn Blobs, ns: &str) {
     let data = Bytes::from_static(b"\x89PNG\r\n\x1a\nnot really");
     let etag = b.put(&key, data.clone(), "image/png").await.unwrap();
     assert!(!etag.is_empty());
-    let got = b
-        .get(&key)
-        .await
-        .unwrap()
-        .expect("object written is read back");
+    let got = b.get(&key).await.unwrap().expect("object written is read back");
     assert_eq!(got.bytes, data);
     assert_eq!(got.content_type, "image/png");
     assert_eq!(got.etag, etag);
     // Overwrite changes content and ETag.
-    let etag2 = b
-        .put(&key, Bytes::from_static(b"other"), "text/plain")
-        .await
-        .unwrap();
+    let etag2 = b.put(&key, Bytes::from_static(b"other"), "text/plain").await.unwrap();
     assert_ne!(etag, etag2);
-    assert_eq!(
-        b.get(&key).await.unwrap().unwrap().content_type,
-        "text/plain"
-    );
-    assert_eq!(
-        b.public_url(&key).rsplit_once(&key).map(|(_, rest)| rest),
-        Some(""),
-        "public URL ends with the key"
-    );
+    assert_eq!(b.get(&key).await.unwrap().unwrap().content_type, "text/plain");
+    assert_eq!(b.public_url(&key).rsplit_once(&key).map(|(_, rest)| rest), Some(""), "public URL ends with the key");
     assert!(b.public_url(&key).starts_with("http"));
     b.delete(&key).await.unwrap();
     assert_eq!(b.get(&key).await.unwrap(), None);
@@ -51,73 +37,28 @@ pub async fn round_trip(b: &dyn Blobs, ns: &str) {
 pub async fn bad_keys(b: &dyn Blobs) {
     for key in ["../etc/passwd", "/abs", "a//b", "a b"] {
         assert!(
-            matches!(
-                b.put(key, Bytes::from_static(b"x"), "text/plain").await,
-                Err(StoreError::InvalidInput(_))
-            ),
+            matches!(b.put(key, Bytes::from_static(b"x"), "text/plain").await, Err(StoreError::InvalidInput(_))),
             "{key}"
         );
-        assert!(
-            matches!(b.get(key).await, Err(StoreError::InvalidInput(_))),
-            "{key}"
-        );
+        assert!(matches!(b.get(key).await, Err(StoreError::InvalidInput(_))), "{key}");
     }
-    assert!(matches!(
-        b.put("ok", Bytes::from_static(b"x"), "no-slash").await,
-        Err(StoreError::InvalidInput(_))
-    ));
+    assert!(matches!(b.put("ok", Bytes::from_static(b"x"), "no-slash").await, Err(StoreError::InvalidInput(_))));
 }
 
 pub async fn presigned_put(b: &dyn Blobs, ns: &str, checks_signatures: bool) {
     let key = format!("{ns}/upload/direct.jpg");
-    let url = b
-        .presign_put(&key, "image/jpeg", Duration::from_secs(300))
-        .await
-        .unwrap();
+    let url = b.presign_put(&key, "image/jpeg", Duration::from_secs(300)).await.unwrap();
     let client = reqwest::Client::new();
-    let put = client
-        .put(&url)
-        .header("content-type", "image/jpeg")
-        .body("jpeg bytes")
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        put.status().is_success(),
-        "presigned PUT answered {}",
-        put.status()
-    );
-    let got = b
-        .get(&key)
-        .await
-        .unwrap()
-        .expect("presigned PUT stored the object");
+    let put = client.put(&url).header("content-type", "image/jpeg").body("jpeg bytes").send().await.unwrap();
+    assert!(put.status().is_success(), "presigned PUT answered {}", put.status());
+    let got = b.get(&key).await.unwrap().expect("presigned PUT stored the object");
     assert_eq!(got.bytes, Bytes::from_static(b"jpeg bytes"));
     if checks_signatures {
         let tampered = url.replace("direct.jpg", "other.jpg");
-        let bad = client
-            .put(&tampered)
-            .header("content-type", "image/jpeg")
-            .body("x")
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            bad.status().is_client_error(),
-            "tampered presigned URL answered {}",
-            bad.status()
-        );
-        assert_eq!(
-            b.get(&format!("{ns}/upload/other.jpg")).await.unwrap(),
-            None
-        );
-        let wrong_type = client
-            .put(&url)
-            .header("content-type", "text/html")
-            .body("<script>")
-            .send()
-            .await
-            .unwrap();
+        let bad = client.put(&tampered).header("content-type", "image/jpeg").body("x").send().await.unwrap();
+        assert!(bad.status().is_client_error(), "tampered presigned URL answered {}", bad.status());
+        assert_eq!(b.get(&format!("{ns}/upload/other.jpg")).await.unwrap(), None);
+        let wrong_type = client.put(&url).header("content-type", "text/html").body("<script>").send().await.unwrap();
         assert!(
             wrong_type.status().is_client_error(),
             "a presigned PUT with another content type answered {}",
@@ -125,8 +66,7 @@ pub async fn presigned_put(b: &dyn Blobs, ns: &str, checks_signatures: bool) {
         );
     }
     assert!(matches!(
-        b.presign_put(&key, "image/jpeg", Duration::from_secs(8 * 24 * 3600))
-            .await,
+        b.presign_put(&key, "image/jpeg", Duration::from_secs(8 * 24 * 3600)).await,
         Err(StoreError::LimitExceeded(_))
     ));
     b.delete(&key).await.unwrap();

@@ -69,10 +69,7 @@ impl EmbeddedBlobs {
     }
 
     fn signature(&self, key: &str, content_type: &str, expires: u64) -> String {
-        let tag = hmac::sign(
-            &self.key,
-            format!("PUT\n{key}\n{content_type}\n{expires}").as_bytes(),
-        );
+        let tag = hmac::sign(&self.key, format!("PUT\n{key}\n{content_type}\n{expires}").as_bytes());
         tag.as_ref().iter().map(|b| format!("{b:02x}")).collect()
     }
 
@@ -80,12 +77,7 @@ impl EmbeddedBlobs {
         let Some(sig) = decode_hex(sig) else {
             return false;
         };
-        hmac::verify(
-            &self.key,
-            format!("PUT\n{key}\n{content_type}\n{expires}").as_bytes(),
-            &sig,
-        )
-        .is_ok()
+        hmac::verify(&self.key, format!("PUT\n{key}\n{content_type}\n{expires}").as_bytes(), &sig).is_ok()
     }
 }
 
@@ -93,18 +85,12 @@ fn decode_hex(s: &str) -> Option<Vec<u8>> {
     if !s.len().is_multiple_of(2) {
         return None;
     }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
 }
 
 fn etag_of(bytes: &[u8]) -> String {
     let d = ring::digest::digest(&ring::digest::SHA256, bytes);
-    let hex: String = d.as_ref()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hex: String = d.as_ref()[..16].iter().map(|b| format!("{b:02x}")).collect();
     format!("\"{hex}\"")
 }
 
@@ -122,11 +108,8 @@ impl Blobs for EmbeddedBlobs {
     async fn put(&self, key: &str, bytes: Bytes, content_type: &str) -> StoreResult<String> {
         validate_put(key, bytes.len(), content_type)?;
         let etag = etag_of(&bytes);
-        let meta = serde_json::to_vec(&Meta {
-            content_type: content_type.to_string(),
-            etag: etag.clone(),
-        })
-        .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let meta = serde_json::to_vec(&Meta { content_type: content_type.to_string(), etag: etag.clone() })
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
         write_atomically(&self.object_path(key), &bytes).await?;
         write_atomically(&self.meta_path(key), &meta).await?;
         Ok(etag)
@@ -144,16 +127,8 @@ impl Blobs for EmbeddedBlobs {
         let meta_raw = tokio::fs::read(self.meta_path(key)).await.map_err(io)?;
         let meta: Meta = serde_json::from_slice(&meta_raw)
             .map_err(|e| StoreError::Corrupt(format!("blob metadata for {key}: {e}")))?;
-        let last_modified = tokio::fs::metadata(self.object_path(key))
-            .await
-            .and_then(|m| m.modified())
-            .map_err(io)?;
-        Ok(Some(Blob {
-            bytes: Bytes::from(bytes),
-            content_type: meta.content_type,
-            etag: meta.etag,
-            last_modified,
-        }))
+        let last_modified = tokio::fs::metadata(self.object_path(key)).await.and_then(|m| m.modified()).map_err(io)?;
+        Ok(Some(Blob { bytes: Bytes::from(bytes), content_type: meta.content_type, etag: meta.etag, last_modified }))
     }
 
     async fn delete(&self, key: &str) -> StoreResult<()> {
@@ -172,30 +147,16 @@ impl Blobs for EmbeddedBlobs {
         format!("{}/{key}", self.public_base)
     }
 
-    async fn presign_put(
-        &self,
-        key: &str,
-        content_type: &str,
-        expires: Duration,
-    ) -> StoreResult<String> {
+    async fn presign_put(&self, key: &str, content_type: &str, expires: Duration) -> StoreResult<String> {
         validate_key(key)?;
         validate_content_type(content_type)?;
         if expires > MAX_PRESIGN {
-            return Err(StoreError::LimitExceeded(
-                "presigned URLs last at most 7 days".into(),
-            ));
+            return Err(StoreError::LimitExceeded("presigned URLs last at most 7 days".into()));
         }
-        let until = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0)
-            + expires.as_secs();
+        let until = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) + expires.as_secs();
         let sig = self.signature(key, content_type, until);
         let ct: String = url::form_urlencoded::byte_serialize(content_type.as_bytes()).collect();
-        Ok(format!(
-            "{}/{key}?content-type={ct}&expires={until}&signature={sig}",
-            self.public_base
-        ))
+        Ok(format!("{}/{key}?content-type={ct}&expires={until}&signature={sig}", self.public_base))
     }
 }
 
@@ -208,11 +169,7 @@ struct PresignQuery {
 }
 
 fn plain(status: StatusCode, msg: &str) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        serde_json::json!({ "error": msg }).to_string(),
-    )
+    (status, [(header::CONTENT_TYPE, "application/json")], serde_json::json!({ "error": msg }).to_string())
         .into_response()
 }
 
@@ -223,11 +180,7 @@ async fn serve_blob(
 ) -> Response {
     match blobs.get(&key).await {
         Ok(Some(blob)) => {
-            if headers
-                .get(header::IF_NONE_MATCH)
-                .and_then(|v| v.to_str().ok())
-                == Some(blob.etag.as_str())
-            {
+            if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(blob.etag.as_str()) {
                 return (StatusCode::NOT_MODIFIED, [(header::ETAG, blob.etag)]).into_response();
             }
             (
@@ -241,9 +194,7 @@ async fn serve_blob(
             )
                 .into_response()
         }
-        Ok(None) | Err(StoreError::InvalidInput(_)) => {
-            plain(StatusCode::NOT_FOUND, "Record not found")
-        }
+        Ok(None) | Err(StoreError::InvalidInput(_)) => plain(StatusCode::NOT_FOUND, "Record not found"),
         Err(e) => {
             tracing::error!(error = %e, "blob read failed");
             plain(StatusCode::INTERNAL_SERVER_ERROR, "blob read failed")
@@ -258,14 +209,8 @@ async fn presigned_put(
     headers: HeaderMap,
     body: BodyBytes,
 ) -> Response {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(u64::MAX);
-    let sent_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(u64::MAX);
+    let sent_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     if !blobs.verify(&key, &q.content_type, q.expires, &q.signature) {
         return plain(StatusCode::FORBIDDEN, "signature does not match");
     }
@@ -273,10 +218,7 @@ async fn presigned_put(
         return plain(StatusCode::FORBIDDEN, "presigned URL has expired");
     }
     if sent_type != q.content_type {
-        return plain(
-            StatusCode::FORBIDDEN,
-            "content type differs from the signed one",
-        );
+        return plain(StatusCode::FORBIDDEN, "content type differs from the signed one");
     }
     match blobs.put(&key, body, &q.content_type).await {
         Ok(etag) => (StatusCode::OK, [(header::ETAG, etag)]).into_response(),
@@ -293,7 +235,5 @@ async fn presigned_put(
 /// Routes under the blobs' public base path (`/media` by default): GET serves an object,
 /// PUT with a valid presigned query stores one.
 pub fn blob_routes(blobs: Arc<EmbeddedBlobs>) -> Router {
-    Router::new()
-        .route("/{*key}", get(serve_blob).put(presigned_put))
-        .with_state(blobs)
+    Router::new().route("/{*key}", get(serve_blob).put(presigned_put)).with_state(blobs)
 }

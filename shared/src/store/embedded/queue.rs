@@ -24,11 +24,7 @@ pub struct EmbeddedQueue {
 
 impl EmbeddedQueue {
     pub fn new(db: Db, name: impl Into<String>, redrive: Option<Redrive>) -> Self {
-        EmbeddedQueue {
-            db,
-            name: name.into(),
-            redrive,
-        }
+        EmbeddedQueue { db, name: name.into(), redrive }
     }
 }
 
@@ -59,12 +55,7 @@ fn receive_now(
             .map_err(sql)?;
         let rows = stmt
             .query_map(params![queue, now], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, u32>(2)?,
-                    r.get::<_, i64>(3)?,
-                ))
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, u32>(2)?, r.get::<_, i64>(3)?))
             })
             .map_err(sql)?
             .collect::<Result<Vec<_>, _>>()
@@ -90,13 +81,7 @@ fn receive_now(
                 params![receipt, now + visibility.as_millis() as i64, id],
             )
             .map_err(sql)?;
-            out.push(Received {
-                id,
-                receipt,
-                body,
-                receive_count: count + 1,
-                sent_at_ms: sent_at,
-            });
+            out.push(Received { id, receipt, body, receive_count: count + 1, sent_at_ms: sent_at });
         }
     }
     tx.commit().map_err(sql)?;
@@ -119,29 +104,16 @@ impl Queue for EmbeddedQueue {
         validate_batch(&msgs)?;
         let queue = self.name.clone();
         self.db
-            .run(move |c| {
-                Ok(msgs
-                    .iter()
-                    .map(|m| validate_message(m).and_then(|_| insert(c, &queue, m)))
-                    .collect())
-            })
+            .run(move |c| Ok(msgs.iter().map(|m| validate_message(m).and_then(|_| insert(c, &queue, m))).collect()))
             .await
     }
 
-    async fn receive(
-        &self,
-        max: u32,
-        visibility: Duration,
-        wait: Duration,
-    ) -> StoreResult<Vec<Received>> {
+    async fn receive(&self, max: u32, visibility: Duration, wait: Duration) -> StoreResult<Vec<Received>> {
         validate_receive(max, visibility, wait)?;
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             let (queue, redrive) = (self.name.clone(), self.redrive.clone());
-            let got = self
-                .db
-                .run(move |c| receive_now(c, &queue, &redrive, max, visibility))
-                .await?;
+            let got = self.db.run(move |c| receive_now(c, &queue, &redrive, max, visibility)).await?;
             if !got.is_empty() || tokio::time::Instant::now() >= deadline {
                 return Ok(got);
             }
@@ -155,15 +127,10 @@ impl Queue for EmbeddedQueue {
         self.db
             .run(move |c| {
                 let n = c
-                    .execute(
-                        "DELETE FROM messages WHERE queue = ?1 AND receipt = ?2",
-                        params![queue, receipt],
-                    )
+                    .execute("DELETE FROM messages WHERE queue = ?1 AND receipt = ?2", params![queue, receipt])
                     .map_err(sql)?;
                 if n == 0 {
-                    return Err(StoreError::NotFound(format!(
-                        "no message in {queue} with receipt {receipt}"
-                    )));
+                    return Err(StoreError::NotFound(format!("no message in {queue} with receipt {receipt}")));
                 }
                 Ok(())
             })
@@ -172,9 +139,7 @@ impl Queue for EmbeddedQueue {
 
     async fn change_visibility(&self, receipt: &str, visibility: Duration) -> StoreResult<()> {
         if visibility > MAX_VISIBILITY {
-            return Err(StoreError::LimitExceeded(
-                "visibility timeout over 12 hours".into(),
-            ));
+            return Err(StoreError::LimitExceeded("visibility timeout over 12 hours".into()));
         }
         let (queue, receipt) = (self.name.clone(), receipt.to_string());
         self.db
@@ -187,7 +152,9 @@ impl Queue for EmbeddedQueue {
                     )
                     .map_err(sql)?;
                 if n == 0 {
-                    return Err(StoreError::NotFound(format!("no in-flight message in {queue} with receipt {receipt}")));
+                    return Err(StoreError::NotFound(format!(
+                        "no in-flight message in {queue} with receipt {receipt}"
+                    )));
                 }
                 Ok(())
             })

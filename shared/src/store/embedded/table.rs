@@ -19,23 +19,19 @@ impl EmbeddedTable {
 }
 
 fn decode(json: &str) -> StoreResult<Item> {
-    serde_json::from_str(json)
-        .map_err(|e| StoreError::Corrupt(format!("stored item is not DynamoDB JSON: {e}")))
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("stored item is not DynamoDB JSON: {e}")))
 }
 
 fn encode(item: &Item) -> StoreResult<String> {
-    serde_json::to_string(item)
-        .map_err(|e| StoreError::InvalidInput(format!("item cannot be encoded: {e}")))
+    serde_json::to_string(item).map_err(|e| StoreError::InvalidInput(format!("item cannot be encoded: {e}")))
 }
 
 /// The live item under `key`; an expired one counts as absent.
 fn load(conn: &Connection, key: &Key, now: i64) -> StoreResult<Option<Item>> {
     let row: Option<(String, Option<i64>)> = conn
-        .query_row(
-            "SELECT item, expires FROM items WHERE pk = ?1 AND sk = ?2",
-            params![key.pk, key.sk],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .query_row("SELECT item, expires FROM items WHERE pk = ?1 AND sk = ?2", params![key.pk, key.sk], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()
         .map_err(sql)?;
     match row {
@@ -57,11 +53,7 @@ fn store(conn: &Connection, item: &Item) -> StoreResult<()> {
 }
 
 fn remove(conn: &Connection, key: &Key) -> StoreResult<()> {
-    conn.execute(
-        "DELETE FROM items WHERE pk = ?1 AND sk = ?2",
-        params![key.pk, key.sk],
-    )
-    .map_err(sql)?;
+    conn.execute("DELETE FROM items WHERE pk = ?1 AND sk = ?2", params![key.pk, key.sk]).map_err(sql)?;
     Ok(())
 }
 
@@ -85,9 +77,7 @@ fn holds(cond: &Cond, item: Option<&Item>) -> bool {
         Cond::ItemNotExists => item.is_none(),
         Cond::AttrExists(n) => item.is_some_and(|i| i.contains_key(n)),
         Cond::AttrNotExists(n) => !item.is_some_and(|i| i.contains_key(n)),
-        Cond::AttrEq(n, v) => item
-            .and_then(|i| i.get(n))
-            .is_some_and(|cur| values_equal(cur, v)),
+        Cond::AttrEq(n, v) => item.and_then(|i| i.get(n)).is_some_and(|cur| values_equal(cur, v)),
         Cond::And(all) => all.iter().all(|c| holds(c, item)),
     }
 }
@@ -108,14 +98,11 @@ fn apply(key: &Key, current: Option<Item>, update: &Update) -> StoreResult<Item>
     for (name, by) in &update.add {
         let base = match item.get(name) {
             None => 0i128,
-            Some(Value::N(n)) => n.trim().parse::<i128>().map_err(|_| {
-                StoreError::InvalidInput(format!("ADD to `{name}`, which is not an integer"))
-            })?,
-            Some(_) => {
-                return Err(StoreError::InvalidInput(format!(
-                    "ADD to `{name}`, which is not a number"
-                )))
-            }
+            Some(Value::N(n)) => n
+                .trim()
+                .parse::<i128>()
+                .map_err(|_| StoreError::InvalidInput(format!("ADD to `{name}`, which is not an integer")))?,
+            Some(_) => return Err(StoreError::InvalidInput(format!("ADD to `{name}`, which is not a number"))),
         };
         item.insert(name.clone(), Value::N((base + *by as i128).to_string()));
     }
@@ -154,17 +141,11 @@ fn range_sql(range: &SkRange, forward: bool, after: Option<&Key>) -> (String, Ve
 }
 
 fn query_page(conn: &Connection, q: &Query, now: i64) -> StoreResult<Page> {
-    let after = q
-        .cursor
-        .as_deref()
-        .map(|c| decode_cursor(c, &q.pk))
-        .transpose()?;
+    let after = q.cursor.as_deref().map(|c| decode_cursor(c, &q.pk)).transpose()?;
     let (where_sql, args) = range_sql(&q.range, q.forward, after.as_ref());
     let order = if q.forward { "ASC" } else { "DESC" };
-    let text = format!(
-        "SELECT sk, item, expires FROM items WHERE {where_sql} ORDER BY sk {order} LIMIT ?{}",
-        args.len() + 2
-    );
+    let text =
+        format!("SELECT sk, item, expires FROM items WHERE {where_sql} ORDER BY sk {order} LIMIT ?{}", args.len() + 2);
     let mut stmt = conn.prepare(&text).map_err(sql)?;
     let mut params: Vec<&dyn rusqlite::ToSql> = vec![&q.pk];
     for a in &args {
@@ -175,11 +156,7 @@ fn query_page(conn: &Connection, q: &Query, now: i64) -> StoreResult<Page> {
     params.push(&fetch);
     let rows = stmt
         .query_map(params.as_slice(), |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Option<i64>>(2)?,
-            ))
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<i64>>(2)?))
         })
         .map_err(sql)?;
 
@@ -261,9 +238,7 @@ impl Table for EmbeddedTable {
 
     async fn query(&self, query: Query) -> StoreResult<Page> {
         query.validate()?;
-        self.db
-            .run(move |c| query_page(c, &query, now_secs()))
-            .await
+        self.db.run(move |c| query_page(c, &query, now_secs())).await
     }
 
     async fn batch_get(&self, keys: &[Key]) -> StoreResult<Vec<Option<Item>>> {
@@ -302,9 +277,7 @@ impl Table for EmbeddedTable {
                             let item = apply(&key, current, update)?;
                             writes.push((key, Some(item)));
                         }
-                        TxOp::Check { cond, .. } => {
-                            check(&Some(cond.clone()), current.as_ref(), Some(i))?
-                        }
+                        TxOp::Check { cond, .. } => check(&Some(cond.clone()), current.as_ref(), Some(i))?,
                     }
                 }
                 for (key, item) in writes {
@@ -328,37 +301,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(dir.path()).unwrap();
         db.run(|c| {
-            c.execute(
-                "INSERT INTO items (pk, sk, item) VALUES ('p', 'bad', 'not json')",
-                [],
-            )
-            .map_err(sql)?;
-            c.execute(
-                "INSERT INTO items (pk, sk, item) VALUES ('p', 'worse', '{\"x\":{\"Q\":1}}')",
-                [],
-            )
-            .map_err(sql)?;
+            c.execute("INSERT INTO items (pk, sk, item) VALUES ('p', 'bad', 'not json')", []).map_err(sql)?;
+            c.execute("INSERT INTO items (pk, sk, item) VALUES ('p', 'worse', '{\"x\":{\"Q\":1}}')", [])
+                .map_err(sql)?;
             Ok(())
         })
         .await
         .unwrap();
         let t = EmbeddedTable::new(db);
-        assert!(matches!(
-            t.get(&Key::new("p", "bad")).await,
-            Err(StoreError::Corrupt(_))
-        ));
-        assert!(matches!(
-            t.get(&Key::new("p", "worse")).await,
-            Err(StoreError::Corrupt(_))
-        ));
-        assert!(matches!(
-            t.query(Query::new("p")).await,
-            Err(StoreError::Corrupt(_))
-        ));
+        assert!(matches!(t.get(&Key::new("p", "bad")).await, Err(StoreError::Corrupt(_))));
+        assert!(matches!(t.get(&Key::new("p", "worse")).await, Err(StoreError::Corrupt(_))));
+        assert!(matches!(t.query(Query::new("p")).await, Err(StoreError::Corrupt(_))));
         // An update over a corrupt item fails rather than overwriting it blindly.
-        let upd = t
-            .update(&Key::new("p", "bad"), Update::default().add("n", 1), None)
-            .await;
+        let upd = t.update(&Key::new("p", "bad"), Update::default().add("n", 1), None).await;
         assert!(matches!(upd, Err(StoreError::Corrupt(_))));
     }
 }

@@ -1,0 +1,79 @@
+//! Bearer tokens: who is calling, and with which scopes. One table read per request.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use petrel::model::{AccessToken, Account};
+use petrel::repo::{accounts, oauth};
+use petrel::Ctx;
+
+use crate::error::{ApiError, ApiResult};
+use crate::scopes;
+
+pub struct Auth {
+    pub token: AccessToken,
+    pub account: Option<Account>,
+}
+
+impl Auth {
+    pub fn require(&self, scope: &str) -> ApiResult<()> {
+        if scopes::allows(&self.token.scopes, scope) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+
+    /// The user behind the token, with the scope checked.
+    pub fn user(&self, scope: &str) -> ApiResult<&Account> {
+        self.require(scope)?;
+        self.account
+            .as_ref()
+            .ok_or_else(|| ApiError::Unprocessable("This method requires an authenticated user".into()))
+    }
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+async fn authenticate(ctx: &Ctx, token: &str) -> ApiResult<Auth> {
+    let table = ctx.stores.table.as_ref();
+    let token = oauth::token(table, token).await?.ok_or(ApiError::Unauthorized)?;
+    let account = match &token.account_id {
+        Some(id) => Some(accounts::by_id(table, id).await?.ok_or(ApiError::Unauthorized)?),
+        None => None,
+    };
+    Ok(Auth { token, account })
+}
+
+impl FromRequestParts<Ctx> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, ctx: &Ctx) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts).ok_or(ApiError::Unauthorized)?;
+        authenticate(ctx, token).await
+    }
+}
+
+/// For endpoints open to anonymous callers: no header is fine, a bad token is still 401.
+pub struct MaybeAuth(pub Option<Auth>);
+
+impl FromRequestParts<Ctx> for MaybeAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, ctx: &Ctx) -> Result<Self, Self::Rejection> {
+        match bearer(parts) {
+            None => Ok(MaybeAuth(None)),
+            Some(token) => Ok(MaybeAuth(Some(authenticate(ctx, token).await?))),
+        }
+    }
+}
+
+impl MaybeAuth {
+    pub fn account(&self) -> Option<&Account> {
+        self.0.as_ref().and_then(|a| a.account.as_ref())
+    }
+}

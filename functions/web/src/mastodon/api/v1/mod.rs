@@ -1,0 +1,6 @@
+pub mod accounts;
+pub mod apps;
+pub mod instance;
+pub mod misc;
+pub mod statuses;
+pub mod timelines;

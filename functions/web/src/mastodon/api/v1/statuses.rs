@@ -1,0 +1,275 @@
+//! `/api/v1/statuses/…`: post, read, delete, context, favourite.
+
+use std::collections::{HashMap, HashSet};
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::Json;
+use petrel::mastodon::convert::{self, Viewer};
+use petrel::mastodon::entities as e;
+use petrel::model::{self, MentionRef, Visibility};
+use petrel::repo::{accounts, statuses};
+use petrel::text::{self, ResolvedMention};
+use petrel::Ctx;
+use serde::Deserialize;
+
+use super::instance::{MAX_CHARACTERS, MAX_MEDIA};
+use crate::auth::{Auth, MaybeAuth};
+use crate::body::{lenient, Params};
+use crate::error::{ApiError, ApiResult};
+
+/// Statuses as entities, in the order of `ids`, with authors and the viewer's favourites:
+/// one batch get for the statuses, one for their authors, one for the viewer's favourites.
+pub async fn render_many(ctx: &Ctx, viewer: Option<&str>, ids: &[String]) -> ApiResult<Vec<e::Status>> {
+    let table = ctx.stores.table.as_ref();
+    let found = statuses::get_many(table, ids).await?;
+    let author_ids: Vec<String> =
+        found.iter().map(|s| s.account_id.clone()).collect::<HashSet<_>>().into_iter().collect();
+    let authors: HashMap<String, e::Account> = accounts::by_ids(table, &author_ids)
+        .await?
+        .iter()
+        .map(|a| (a.id.clone(), convert::account(&ctx.config, a, false)))
+        .collect();
+    let favourited = match viewer {
+        Some(v) if !found.is_empty() => {
+            statuses::favourited(table, v, &found.iter().map(|s| s.id.clone()).collect::<Vec<_>>()).await?
+        }
+        _ => HashSet::new(),
+    };
+    Ok(found
+        .iter()
+        .filter_map(|s| {
+            let author = authors.get(&s.account_id)?;
+            Some(convert::status(&ctx.config, s, author, Viewer { favourited: favourited.contains(&s.id) }))
+        })
+        .collect())
+}
+
+async fn render_one(ctx: &Ctx, viewer: Option<&str>, id: &str) -> ApiResult<e::Status> {
+    render_many(ctx, viewer, &[id.to_string()]).await?.into_iter().next().ok_or(ApiError::NotFound)
+}
+
+/// Whether `viewer` may see the status: public and unlisted to all, the rest to the author only
+/// until followers and direct addressing arrive with federation.
+fn visible(status: &model::Status, viewer: Option<&str>) -> bool {
+    matches!(status.visibility, Visibility::Public | Visibility::Unlisted) || viewer == Some(status.account_id.as_str())
+}
+
+#[derive(Deserialize)]
+pub struct CreateStatus {
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default, deserialize_with = "lenient::string_list")]
+    media_ids: Vec<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    in_reply_to_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    sensitive: Option<bool>,
+    #[serde(default)]
+    spoiler_text: Option<String>,
+    #[serde(default)]
+    visibility: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    language: Option<String>,
+    #[serde(default)]
+    scheduled_at: Option<String>,
+    #[serde(default)]
+    poll: Option<serde_json::Value>,
+}
+
+/// Local mentions resolve to their accounts; `@user@domain` elsewhere waits for WebFinger
+/// resolution, which arrives with federation, and stays plain text until then.
+async fn resolve_mentions(ctx: &Ctx, text: &str) -> ApiResult<(Vec<ResolvedMention>, Vec<MentionRef>)> {
+    let mut resolved = Vec::new();
+    let mut refs = Vec::new();
+    for typed in text::mention_candidates(text) {
+        let acct = &typed[1..];
+        let name = match acct.split_once('@') {
+            None => acct,
+            Some((n, d))
+                if d.eq_ignore_ascii_case(&ctx.config.handle_domain) || d.eq_ignore_ascii_case(&ctx.config.domain) =>
+            {
+                n
+            }
+            Some(_) => continue,
+        };
+        if !model::valid_username(name) {
+            continue;
+        }
+        if let Some(a) = accounts::by_username(ctx.stores.table.as_ref(), name).await? {
+            let url = convert::account_url(&ctx.config, &a.username);
+            resolved.push(ResolvedMention { typed: typed.clone(), url: url.clone(), username: a.username.clone() });
+            if !refs.iter().any(|r: &MentionRef| r.account_id == a.id) {
+                refs.push(MentionRef { account_id: a.id, username: a.username.clone(), acct: a.username, url });
+            }
+        }
+    }
+    Ok((resolved, refs))
+}
+
+pub async fn create(
+    State(ctx): State<Ctx>,
+    auth: Auth,
+    headers: HeaderMap,
+    Params(p): Params<CreateStatus>,
+) -> ApiResult<Json<e::Status>> {
+    let account = auth.user("write:statuses")?;
+    let text = p.status.unwrap_or_default();
+    if p.poll.is_some() {
+        return Err(ApiError::Unprocessable("polls are not supported".into()));
+    }
+    if p.scheduled_at.is_some() {
+        return Err(ApiError::Unprocessable("scheduled statuses are not supported".into()));
+    }
+    if !p.media_ids.is_empty() {
+        if p.media_ids.len() > MAX_MEDIA {
+            return Err(ApiError::Unprocessable(format!("at most {MAX_MEDIA} media attachments")));
+        }
+        // Media uploads arrive with the media function; until then no id can name an upload.
+        return Err(ApiError::Unprocessable(format!("unknown media id `{}`", p.media_ids[0])));
+    }
+    if text.trim().is_empty() {
+        return Err(ApiError::Unprocessable("Text can't be blank".into()));
+    }
+    let spoiler = p.spoiler_text.unwrap_or_default();
+    let length = text::weighted_length(&text) + spoiler.chars().count();
+    if length > MAX_CHARACTERS {
+        return Err(ApiError::Unprocessable(format!("Text character limit of {MAX_CHARACTERS} exceeded")));
+    }
+    let visibility = match p.visibility.as_deref().filter(|v| !v.is_empty()) {
+        None => Visibility::Public,
+        Some(v) => Visibility::parse(v).ok_or_else(|| ApiError::Unprocessable(format!("`{v}` is not a visibility")))?,
+    };
+    let table = ctx.stores.table.as_ref();
+    let (in_reply_to_id, in_reply_to_account_id) = match p.in_reply_to_id {
+        Some(id) => {
+            let parent =
+                statuses::get(table, &id).await?.filter(|s| visible(s, Some(&account.id))).ok_or(ApiError::NotFound)?;
+            (Some(parent.id), Some(parent.account_id))
+        }
+        None => (None, None),
+    };
+    if let Some(lang) = &p.language {
+        if lang.len() > 8 || !lang.chars().all(|c| c.is_ascii_alphabetic() || c == '-') {
+            return Err(ApiError::Unprocessable(format!("`{lang}` is not a language code")));
+        }
+    }
+    let (mentions, mention_refs) = resolve_mentions(&ctx, &text).await?;
+    let rendered = text::render(&text, &ctx.config.base_url(), &mentions);
+    let app = petrel::repo::oauth::app(table, &auth.token.client_id).await?;
+    let status = model::Status {
+        id: petrel::ids::snowflake(),
+        account_id: account.id.clone(),
+        content: rendered.html,
+        text,
+        spoiler_text: spoiler.clone(),
+        visibility,
+        sensitive: p.sensitive.unwrap_or(false) || !spoiler.is_empty(),
+        language: p.language,
+        in_reply_to_id,
+        in_reply_to_account_id,
+        created_at: petrel::clock::now_ms(),
+        edited_at: None,
+        tags: rendered.tags,
+        mentions: mention_refs,
+        favourites_count: 0,
+        reblogs_count: 0,
+        replies_count: 0,
+        application: app.as_ref().map(|a| a.name.clone()),
+        application_website: app.and_then(|a| a.website),
+    };
+    let idempotency =
+        headers.get("idempotency-key").and_then(|v| v.to_str().ok()).filter(|k| !k.is_empty() && k.len() <= 256);
+    let stored = statuses::create(table, status, idempotency).await?;
+    Ok(Json(render_one(&ctx, Some(&account.id), &stored.id).await?))
+}
+
+async fn readable(ctx: &Ctx, auth: &MaybeAuth, id: &str) -> ApiResult<model::Status> {
+    if let Some(a) = &auth.0 {
+        a.require("read:statuses")?;
+    }
+    let status = statuses::get(ctx.stores.table.as_ref(), id).await?.ok_or(ApiError::NotFound)?;
+    if !visible(&status, auth.account().map(|a| a.id.as_str())) {
+        return Err(ApiError::NotFound);
+    }
+    Ok(status)
+}
+
+pub async fn get(State(ctx): State<Ctx>, auth: MaybeAuth, Path(id): Path<String>) -> ApiResult<Json<e::Status>> {
+    let status = readable(&ctx, &auth, &id).await?;
+    Ok(Json(render_one(&ctx, auth.account().map(|a| a.id.as_str()), &status.id).await?))
+}
+
+pub async fn delete(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<e::Status>> {
+    let account = auth.user("write:statuses")?;
+    let table = ctx.stores.table.as_ref();
+    let status = statuses::get(table, &id).await?.ok_or(ApiError::NotFound)?;
+    if status.account_id != account.id {
+        return Err(ApiError::NotFound);
+    }
+    // Mastodon answers with the deleted status, its source text included, for "delete and redraft".
+    let entity = render_one(&ctx, Some(&account.id), &id).await?;
+    statuses::delete(table, &status).await?;
+    Ok(Json(entity))
+}
+
+pub async fn context(State(ctx): State<Ctx>, auth: MaybeAuth, Path(id): Path<String>) -> ApiResult<Json<e::Context>> {
+    let status = readable(&ctx, &auth, &id).await?;
+    let viewer = auth.account().map(|a| a.id.clone());
+    let table = ctx.stores.table.as_ref();
+    // Ancestors: follow in_reply_to upwards, at most 40 hops.
+    let mut ancestors = Vec::new();
+    let mut next = status.in_reply_to_id.clone();
+    while let Some(pid) = next.take() {
+        if ancestors.len() >= 40 {
+            break;
+        }
+        match statuses::get(table, &pid).await? {
+            Some(p) if visible(&p, viewer.as_deref()) => {
+                next = p.in_reply_to_id.clone();
+                ancestors.push(p.id);
+            }
+            _ => break,
+        }
+    }
+    ancestors.reverse();
+    let descendants = statuses::descendants(table, &status.id, 60).await?;
+    Ok(Json(e::Context {
+        ancestors: render_many(&ctx, viewer.as_deref(), &ancestors).await?,
+        descendants: render_many(&ctx, viewer.as_deref(), &descendants)
+            .await?
+            .into_iter()
+            .filter(|s| {
+                s.visibility == "public" || s.visibility == "unlisted" || Some(&s.account.id) == viewer.as_ref()
+            })
+            .collect(),
+    }))
+}
+
+pub async fn favourite(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<e::Status>> {
+    let account = auth.user("write:favourites")?;
+    let status = statuses::get(ctx.stores.table.as_ref(), &id)
+        .await?
+        .filter(|s| visible(s, Some(&account.id)))
+        .ok_or(ApiError::NotFound)?;
+    statuses::favourite(ctx.stores.table.as_ref(), &account.id, &status.id).await?;
+    Ok(Json(render_one(&ctx, Some(&account.id), &status.id).await?))
+}
+
+pub async fn unfavourite(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<e::Status>> {
+    let account = auth.user("write:favourites")?;
+    statuses::unfavourite(ctx.stores.table.as_ref(), &account.id, &id).await?;
+    Ok(Json(render_one(&ctx, Some(&account.id), &id).await?))
+}
+
+pub async fn favourited_by(
+    State(ctx): State<Ctx>,
+    auth: MaybeAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<e::Account>>> {
+    let status = readable(&ctx, &auth, &id).await?;
+    let table = ctx.stores.table.as_ref();
+    let ids = statuses::favourited_by(table, &status.id, 80).await?;
+    let out = accounts::by_ids(table, &ids).await?.iter().map(|a| convert::account(&ctx.config, a, false)).collect();
+    Ok(Json(out))
+}

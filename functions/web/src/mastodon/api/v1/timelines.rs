@@ -1,0 +1,82 @@
+//! Timelines: home, public (local), hashtag; and the favourites list. Each page is one query
+//! on an index partition, then the statuses by batch get.
+
+use axum::extract::{Path, State};
+use petrel::mastodon::entities::Status;
+use petrel::repo::{keys, timelines};
+use petrel::Ctx;
+use serde::Deserialize;
+
+use super::statuses::render_many;
+use crate::auth::{Auth, MaybeAuth};
+use crate::body::{lenient, QueryParams};
+use crate::error::ApiResult;
+use crate::pagination::{self, Paged};
+
+pub async fn home(
+    State(ctx): State<Ctx>,
+    auth: Auth,
+    QueryParams(p): QueryParams<pagination::Params>,
+) -> ApiResult<Paged<Status>> {
+    let account = auth.user("read:statuses")?;
+    let ids = timelines::page_ids(ctx.stores.table.as_ref(), &keys::home(&account.id), &p.into_page_params()).await?;
+    let list = render_many(&ctx, Some(&account.id), &ids).await?;
+    Ok(Paged::new(&ctx, list, &ids, "/api/v1/timelines/home"))
+}
+
+#[derive(Deserialize)]
+pub struct PublicParams {
+    #[serde(flatten)]
+    page: pagination::Params,
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    remote: Option<bool>,
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    only_media: Option<bool>,
+}
+
+/// Public posts. Only local ones exist until federation brings remote posts, so `remote=true`
+/// and `only_media=true` (no media yet) are empty.
+pub async fn public(
+    State(ctx): State<Ctx>,
+    auth: MaybeAuth,
+    QueryParams(p): QueryParams<PublicParams>,
+) -> ApiResult<Paged<Status>> {
+    if p.remote == Some(true) || p.only_media == Some(true) {
+        return Ok(Paged::empty());
+    }
+    let ids = timelines::page_ids(ctx.stores.table.as_ref(), keys::PUBLIC_LOCAL, &p.page.into_page_params()).await?;
+    let list = render_many(&ctx, auth.account().map(|a| a.id.as_str()), &ids).await?;
+    Ok(Paged::new(&ctx, list, &ids, "/api/v1/timelines/public"))
+}
+
+pub async fn tag(
+    State(ctx): State<Ctx>,
+    auth: MaybeAuth,
+    Path(tag): Path<String>,
+    QueryParams(p): QueryParams<PublicParams>,
+) -> ApiResult<Paged<Status>> {
+    let tag = tag.to_lowercase();
+    if tag.is_empty()
+        || !tag.chars().all(|c| c.is_alphanumeric() || c == '_')
+        || p.remote == Some(true)
+        || p.only_media == Some(true)
+    {
+        return Ok(Paged::empty());
+    }
+    let ids =
+        timelines::page_ids(ctx.stores.table.as_ref(), &keys::tag_timeline(&tag), &p.page.into_page_params()).await?;
+    let list = render_many(&ctx, auth.account().map(|a| a.id.as_str()), &ids).await?;
+    Ok(Paged::new(&ctx, list, &ids, &format!("/api/v1/timelines/tag/{tag}")))
+}
+
+pub async fn favourites(
+    State(ctx): State<Ctx>,
+    auth: Auth,
+    QueryParams(p): QueryParams<pagination::Params>,
+) -> ApiResult<Paged<Status>> {
+    let account = auth.user("read:favourites")?;
+    let ids =
+        timelines::page_ids(ctx.stores.table.as_ref(), &keys::favourites(&account.id), &p.into_page_params()).await?;
+    let list = render_many(&ctx, Some(&account.id), &ids).await?;
+    Ok(Paged::new(&ctx, list, &ids, "/api/v1/favourites"))
+}
