@@ -4,7 +4,8 @@
 #   1. a Python venv with moto server and cfn-lint (infra/local/requirements.txt)
 #   2. moto on 127.0.0.1, provisioned from template.yaml (infra/local/moto.sh)
 #   3. formatting, lints, the template lint, and every test of the workspace, with the AWS
-#      adapters' suites running against moto.
+#      adapters' suites running against moto;
+#   4. the client tests: toot and Mastodon.py (from the same venv) against `petrel serve`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,3 +27,6 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "== cargo test"
 cargo test --workspace
+echo "== client tests (toot, Mastodon.py, OAuth over HTTP)"
+cargo build --quiet -p petrel-cli
+.venv/bin/python -m pytest tests/clients -q -p no:cacheprovider

@@ -65,7 +65,7 @@ async fn http_event(router: Router, payload: serde_json::Value) -> Result<ApiGat
     let request: http::Request<lambda_http::Body> = request.into();
     let (parts, body) = request.into_parts();
     let body = axum::body::Body::from(body.to_vec());
-    let response = router.oneshot(http::Request::from_parts(parts, body)).await?;
+    let response = crate::http::app(router).oneshot(http::Request::from_parts(parts, body)).await?;
     let (parts, body) = response.into_parts();
     let bytes = axum::body::to_bytes(body, usize::MAX).await?;
     let textual = parts

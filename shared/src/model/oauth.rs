@@ -32,5 +32,6 @@ pub struct AuthCode {
     pub redirect_uri: String,
     pub scopes: Vec<String>,
     pub code_challenge: Option<String>,
+    /// Expiry, epoch seconds: stored as the table's `ttl` attribute.
     pub ttl: i64,
 }

@@ -45,6 +45,7 @@ pub async fn create(table: &dyn Table, username: &str, password: &str) -> Result
         .transact(vec![
             TxOp::Put { item: claim, cond: Some(Cond::ItemNotExists) },
             TxOp::Put { item: to_item(&keys::account(&id), &account)?, cond: Some(Cond::ItemNotExists) },
+            TxOp::Put { item: local_entry, cond: None },
         ])
         .await;
     match result {

@@ -73,9 +73,8 @@ pub async fn revoke_token(table: &dyn Table, value: &str) -> Result<(), RepoErro
 pub async fn issue_code(table: &dyn Table, mut code: AuthCode) -> Result<String, RepoError> {
     let value = ids::random_token(24);
     code.ttl = crate::store::table::now_secs() + 600;
-    let mut item = to_item(&keys::auth_code(&sha256_hex(&value)), &code)?;
-    item.insert(crate::store::TTL.into(), crate::store::Value::N(code.ttl.to_string()));
-    table.put(item, Some(Cond::ItemNotExists)).await?;
+    // `ttl` is the table's expiry attribute: the code disappears by itself.
+    table.put(to_item(&keys::auth_code(&sha256_hex(&value)), &code)?, Some(Cond::ItemNotExists)).await?;
     Ok(value)
 }
 
@@ -94,7 +93,5 @@ pub async fn redeem_code(table: &dyn Table, value: &str) -> Result<Option<AuthCo
         Err(StoreError::ConditionFailed { .. }) => return Ok(None),
         Err(e) => return Err(e.into()),
     }
-    let mut item = item;
-    item.remove(crate::store::TTL);
     Ok(Some(from_item(item)?))
 }

@@ -1,0 +1,61 @@
+"""Mastodon.py (PyPI mastodon-py): the calls its users make, with every warning an error so a
+version complaint fails the test."""
+import warnings
+
+import pytest
+import requests
+from mastodon import Mastodon, MastodonAPIError
+
+from mastodon_schema import check
+
+
+@pytest.fixture
+def api(server):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        client_id, secret = Mastodon.create_app("Mastodon.py test", api_base_url=server.base, scopes=["read", "write", "follow"])
+        m = Mastodon(client_id=client_id, client_secret=secret, api_base_url=server.base)
+        # allow_http: Mastodon.py insists on https for OAuth unless told this is a test.
+        m.log_in(server.username, server.password, scopes=["read", "write", "follow"], allow_http=True)
+        yield m
+
+
+def test_version_is_read_without_warnings(api):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert api.retrieve_mastodon_version().startswith("4.3")
+    # Mastodon.py turns JSON into Python types; the schema is checked on the raw JSON.
+    check(requests.get(api.api_base_url + "/api/v2/instance").json(), "Instance")
+
+
+def test_post_read_favourite_search(api, server):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        status = api.status_post("Posted by Mastodon.py, form-encoded", visibility="unlisted", spoiler_text="cw")
+        assert status["visibility"] == "unlisted" and status["spoiler_text"] == "cw" and status["sensitive"]
+        home = api.timeline_home()
+        assert status["id"] in [s["id"] for s in home]
+        fav = api.status_favourite(status["id"])
+        assert fav["favourited"] is True and fav["favourites_count"] == 1
+        again = api.status_favourite(status["id"])
+        assert again["favourites_count"] == 1, "favouriting twice counts once"
+        assert status["id"] in [s["id"] for s in api.favourites()]
+        found = api.account_search(server.username[:3])
+        assert [a["acct"] for a in found] == [server.username]
+        me = api.me()
+        assert me["acct"] == server.username and me["statuses_count"] >= 1
+        auth = {"Authorization": "Bearer " + api.access_token}
+        check(requests.get(server.base + "/api/v1/accounts/verify_credentials", headers=auth).json(), "Account")
+        raw_home = requests.get(server.base + "/api/v1/timelines/home", headers=auth).json()
+        assert raw_home
+        for s in raw_home:
+            check(s, "Status")
+        unfav = api.status_unfavourite(status["id"])
+        assert unfav["favourited"] is False and unfav["favourites_count"] == 0
+
+
+def test_unknown_media_ids_are_refused(api):
+    # Mastodon.py sends media_ids[] form-encoded.
+    with pytest.raises(MastodonAPIError) as err:
+        api.status_post("with media", media_ids=["123456"])
+    assert err.value.args[1] == 422
