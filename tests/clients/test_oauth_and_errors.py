@@ -202,3 +202,38 @@ def test_pagination_links(server):
     since = requests.get(f"{server.base}/api/v1/timelines/home", params={"since_id": ids[2]}, headers=auth)
     assert [s["id"] for s in since.json()][:2] == [ids[4], ids[3]]
     assert ids[2] not in [s["id"] for s in since.json()]
+
+
+def test_edit_history_bookmark_pin_delete(server):
+    _, tok = password_token(server)
+    auth = {"Authorization": "Bearer " + tok}
+    base = server.base
+    s = requests.post(f"{base}/api/v1/statuses", headers=auth, data={"status": "first draft #one"}).json()
+    edited = requests.put(f"{base}/api/v1/statuses/{s['id']}", headers=auth, data={"status": "second draft #two"})
+    assert edited.status_code == 200, edited.text
+    e = edited.json()
+    check(e, "Status")
+    assert e["edited_at"] and "second draft" in e["content"] and [t["name"] for t in e["tags"]] == ["two"]
+    src = requests.get(f"{base}/api/v1/statuses/{s['id']}/source", headers=auth).json()
+    assert src["text"] == "second draft #two"
+    hist = requests.get(f"{base}/api/v1/statuses/{s['id']}/history", headers=auth).json()
+    assert ["first draft" in h["content"] for h in hist] == [True, False]
+    for h in hist:
+        check(h, "StatusEdit")
+    # The hashtag timelines follow the edit.
+    assert s["id"] not in [x["id"] for x in requests.get(f"{base}/api/v1/timelines/tag/one").json()]
+    assert s["id"] in [x["id"] for x in requests.get(f"{base}/api/v1/timelines/tag/two").json()]
+
+    b = requests.post(f"{base}/api/v1/statuses/{s['id']}/bookmark", headers=auth).json()
+    assert b["bookmarked"] is True
+    assert s["id"] in [x["id"] for x in requests.get(f"{base}/api/v1/bookmarks", headers=auth).json()]
+    p = requests.post(f"{base}/api/v1/statuses/{s['id']}/pin", headers=auth).json()
+    assert p["pinned"] is True
+    pinned = requests.get(f"{base}/api/v1/accounts/{s['account']['id']}/statuses", params={"pinned": "true"}, headers=auth).json()
+    assert [x["id"] for x in pinned] == [s["id"]]
+
+    gone = requests.delete(f"{base}/api/v1/statuses/{s['id']}", headers=auth)
+    assert gone.status_code == 200 and gone.json()["text"] == "second draft #two"
+    assert requests.get(f"{base}/api/v1/statuses/{s['id']}", headers=auth).status_code == 404
+    assert s["id"] not in [x["id"] for x in requests.get(f"{base}/api/v1/bookmarks", headers=auth).json()]
+    assert requests.get(f"{base}/api/v1/accounts/{s['account']['id']}/statuses", params={"pinned": "true"}, headers=auth).json() == []

@@ -133,3 +133,72 @@ impl Drop for Server {
         }
     }
 }
+
+/// An in-process web function on the embedded backend with an owner and a full-scope token, for
+/// counting store operations per request.
+pub struct InProcess {
+    pub ctx: petrel::Ctx,
+    pub app: petrel::http::App,
+    pub token: String,
+    pub account: petrel::model::Account,
+    _dir: tempfile::TempDir,
+}
+
+impl InProcess {
+    pub async fn new() -> InProcess {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().to_str().unwrap().to_string();
+        let config = petrel::Config::from_vars(|k| (k == "PETREL_DATA").then(|| data.clone())).unwrap();
+        let ctx = petrel::Ctx::connect(config).await.unwrap();
+        let table = ctx.stores.table.as_ref();
+        let account = petrel::repo::accounts::create(table, "owner", "correct horse battery").await.unwrap();
+        let (app, _) = petrel::repo::oauth::create_app(
+            table,
+            "bench",
+            None,
+            vec!["urn:ietf:wg:oauth:2.0:oob".into()],
+            vec!["read".into(), "write".into()],
+        )
+        .await
+        .unwrap();
+        let token = petrel::repo::oauth::issue_token(
+            table,
+            petrel::model::AccessToken {
+                client_id: app.client_id,
+                account_id: Some(account.id.clone()),
+                scopes: vec!["read".into(), "write".into()],
+                created_at: 0,
+                app_name: Some("bench".into()),
+                app_website: None,
+            },
+        )
+        .await
+        .unwrap();
+        let app = petrel::http::app(web::router(ctx.clone()));
+        InProcess { ctx, app, token, account, _dir: dir }
+    }
+
+    /// Sends one request; returns the status, the body and the store operations it made.
+    pub async fn call(
+        &self,
+        method: &str,
+        uri: &str,
+        form: Option<&str>,
+    ) -> (u16, serde_json::Value, petrel::store::OpCounts) {
+        use tower::ServiceExt;
+        let mut req = axum::http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("authorization", format!("Bearer {}", self.token));
+        if form.is_some() {
+            req = req.header("content-type", "application/x-www-form-urlencoded");
+        }
+        let req = req.body(axum::body::Body::from(form.unwrap_or_default().to_string())).unwrap();
+        let before = self.ctx.stores.ops.snapshot();
+        let response = self.app.clone().oneshot(req).await.unwrap();
+        let ops = self.ctx.stores.ops.snapshot().since(&before);
+        let status = response.status().as_u16();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null), ops)
+    }
+}

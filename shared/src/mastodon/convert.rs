@@ -92,10 +92,7 @@ fn html_to_text(html: &str) -> String {
 }
 
 /// What the viewer has done to a status.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Viewer {
-    pub favourited: bool,
-}
+pub use crate::repo::statuses::Marks as Viewer;
 
 pub fn status(cfg: &Config, s: &model::Status, author: &e::Account, viewer: Viewer) -> e::Status {
     e::Status {
@@ -140,8 +137,8 @@ pub fn status(cfg: &Config, s: &model::Status, author: &e::Account, viewer: View
         favourited: viewer.favourited,
         reblogged: false,
         muted: false,
-        bookmarked: false,
-        pinned: false,
+        bookmarked: viewer.bookmarked,
+        pinned: viewer.pinned,
         filtered: Vec::new(),
     }
 }

@@ -22,6 +22,11 @@ pub struct AccessToken {
     pub account_id: Option<String>,
     pub scopes: Vec<String>,
     pub created_at: i64,
+    /// The app's name and website, copied here so a post can name its app without a read.
+    #[serde(default)]
+    pub app_name: Option<String>,
+    #[serde(default)]
+    pub app_website: Option<String>,
 }
 
 /// An authorization code, single use, valid for ten minutes.

@@ -58,6 +58,8 @@ pub struct Status {
     pub in_reply_to_account_id: Option<String>,
     /// Milliseconds since the epoch.
     pub created_at: i64,
+    /// Absent until the first edit (conditions test for its absence).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub edited_at: Option<i64>,
     #[serde(default)]
     pub tags: Vec<String>,

@@ -110,3 +110,30 @@ pub fn tag_entry(tag: &str, status_id: &str) -> Key {
 pub fn tag_timeline(tag: &str) -> String {
     format!("TAG#{tag}")
 }
+
+/// An account's bookmark of a status.
+pub fn bookmark(account_id: &str, status_id: &str) -> Key {
+    Key::new(bookmarks(account_id), status_id)
+}
+
+pub fn bookmarks(account_id: &str) -> String {
+    format!("BOOKMARK#{account_id}")
+}
+
+/// A status pinned to its author's profile.
+pub fn pin(account_id: &str, status_id: &str) -> Key {
+    Key::new(pins(account_id), status_id)
+}
+
+pub fn pins(account_id: &str) -> String {
+    format!("PIN#{account_id}")
+}
+
+/// An earlier version of an edited status, in the status's own partition.
+pub fn status_version(status_id: &str, at_ms: i64) -> Key {
+    Key::new(format!("STATUS#{status_id}"), format!("EDIT#{at_ms:015}"))
+}
+
+pub fn status_partition(status_id: &str) -> String {
+    format!("STATUS#{status_id}")
+}

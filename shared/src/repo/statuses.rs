@@ -112,6 +112,18 @@ pub async fn delete(table: &dyn Table, status: &Status) -> Result<(), RepoError>
     for key in index_keys(status) {
         ops.push(TxOp::Delete { key, cond: None });
     }
+    // Its earlier versions and the author's own markers go with it.
+    for v in versions(table, &status.id).await? {
+        ops.push(TxOp::Delete { key: keys::status_version(&status.id, v.at), cond: None });
+    }
+    for key in [
+        keys::pin(&status.account_id, &status.id),
+        keys::bookmark(&status.account_id, &status.id),
+        keys::favourite(&status.account_id, &status.id),
+        keys::favourited_by(&status.id, &status.account_id),
+    ] {
+        ops.push(TxOp::Delete { key, cond: None });
+    }
     ops.push(TxOp::Update {
         key: keys::account(&status.account_id),
         update: Update::default().add("statuses_count", -1),
@@ -208,4 +220,161 @@ pub async fn descendants(table: &dyn Table, id: &str, max: usize) -> Result<Vec<
 pub async fn favourited_by(table: &dyn Table, status_id: &str, limit: u32) -> Result<Vec<String>, RepoError> {
     let page = table.query(crate::store::Query::new(keys::favouriters(status_id)).limit(limit)).await?;
     Ok(page.items.iter().filter_map(|i| str_attr_of(i, "account_id")).map(str::to_string).collect())
+}
+
+/// What the viewer has done to a status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Marks {
+    pub favourited: bool,
+    pub bookmarked: bool,
+    pub pinned: bool,
+}
+
+/// Statuses by id in the given order, each with the viewer's favourite, bookmark and pin: the
+/// statuses and the markers come in the same batch get (25 ids per call).
+pub async fn get_many_for(
+    table: &dyn Table,
+    viewer: Option<&str>,
+    ids: &[String],
+) -> Result<Vec<(Status, Marks)>, RepoError> {
+    let mut seen = HashSet::new();
+    let unique: Vec<&String> = ids.iter().filter(|id| valid_id(id) && seen.insert(*id)).collect();
+    let mut out = Vec::with_capacity(unique.len());
+    for chunk in unique.chunks(crate::store::table::MAX_BATCH_GET_KEYS / 4) {
+        let mut keys: Vec<Key> = chunk.iter().map(|id| keys::status(id)).collect();
+        if let Some(v) = viewer {
+            keys.extend(chunk.iter().map(|id| keys::favourite(v, id)));
+            keys.extend(chunk.iter().map(|id| keys::bookmark(v, id)));
+            keys.extend(chunk.iter().map(|id| keys::pin(v, id)));
+        }
+        let got = table.batch_get(&keys).await?;
+        let n = chunk.len();
+        let found = |i: usize| got.get(i).is_some_and(Option::is_some);
+        for (i, item) in got.iter().take(n).enumerate() {
+            if let Some(item) = item {
+                let marks = Marks { favourited: found(n + i), bookmarked: found(2 * n + i), pinned: found(3 * n + i) };
+                out.push((from_item::<Status>(item.clone())?, marks));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Bookmarks and pins: a marker item per (account, status); setting twice is setting once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    Bookmark,
+    Pin,
+}
+
+/// Mastodon's limit on pinned statuses.
+pub const MAX_PINS: usize = 5;
+
+pub async fn set_mark(
+    table: &dyn Table,
+    mark: Mark,
+    account_id: &str,
+    status_id: &str,
+    on: bool,
+) -> Result<(), RepoError> {
+    let key = match mark {
+        Mark::Bookmark => keys::bookmark(account_id, status_id),
+        Mark::Pin => keys::pin(account_id, status_id),
+    };
+    if !on {
+        table.delete(&key, None).await?;
+        return Ok(());
+    }
+    if mark == Mark::Pin {
+        let pinned = table.query(crate::store::Query::new(keys::pins(account_id)).limit(MAX_PINS as u32 + 1)).await?;
+        let already = pinned.items.iter().any(|i| str_attr_of(i, crate::store::SK) == Some(status_id));
+        if !already && pinned.items.len() >= MAX_PINS {
+            return Err(RepoError::Invalid(format!("You can pin at most {MAX_PINS} statuses")));
+        }
+    }
+    // The status must still exist when the marker is written.
+    let ops = vec![
+        TxOp::Check { key: keys::status(status_id), cond: Cond::ItemExists },
+        TxOp::Put { item: index_item(key, status_id), cond: None },
+    ];
+    match table.transact(ops).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::ConditionFailed { .. }) => Err(RepoError::NotFound("status".into())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// An earlier version of a status, kept when it is edited.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Version {
+    pub text: String,
+    pub content: String,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    /// When this version was written.
+    pub at: i64,
+}
+
+/// The new text of an edit.
+pub struct Edit {
+    pub text: String,
+    pub content: String,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    pub language: Option<String>,
+    pub tags: Vec<String>,
+    pub mentions: Vec<crate::model::MentionRef>,
+}
+
+/// Edits a status: the previous version is kept in the status's partition, the status and its
+/// hashtag entries change, all in one transaction that fails if someone edited in between.
+pub async fn edit(table: &dyn Table, current: &Status, e: Edit) -> Result<Status, RepoError> {
+    let now = crate::clock::now_ms().max(current.edited_at.unwrap_or(current.created_at) + 1);
+    let previous = Version {
+        text: current.text.clone(),
+        content: current.content.clone(),
+        spoiler_text: current.spoiler_text.clone(),
+        sensitive: current.sensitive,
+        at: current.edited_at.unwrap_or(current.created_at),
+    };
+    let mut next = current.clone();
+    next.text = e.text;
+    next.content = e.content;
+    next.spoiler_text = e.spoiler_text;
+    next.sensitive = e.sensitive;
+    next.language = e.language;
+    next.tags = e.tags;
+    next.mentions = e.mentions;
+    next.edited_at = Some(now);
+    let guard = match current.edited_at {
+        Some(at) => Cond::AttrEq("edited_at".into(), Value::N(at.to_string())),
+        None => Cond::And(vec![Cond::ItemExists, Cond::AttrNotExists("edited_at".into())]),
+    };
+    let mut ops = vec![
+        TxOp::Put { item: to_item(&keys::status(&current.id), &next)?, cond: Some(guard) },
+        TxOp::Put { item: to_item(&keys::status_version(&current.id, previous.at), &previous)?, cond: None },
+    ];
+    let old: HashSet<Key> = index_keys(current).into_iter().collect();
+    let new: HashSet<Key> = index_keys(&next).into_iter().collect();
+    for k in old.difference(&new) {
+        ops.push(TxOp::Delete { key: k.clone(), cond: None });
+    }
+    for k in new.difference(&old) {
+        ops.push(TxOp::Put { item: index_item(k.clone(), &current.id), cond: None });
+    }
+    match table.transact(ops).await {
+        Ok(()) => Ok(next),
+        Err(StoreError::ConditionFailed { .. }) => {
+            Err(RepoError::Conflict("the status was changed at the same time; try again".into()))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Earlier versions of a status, oldest first (the current one is the status itself).
+pub async fn versions(table: &dyn Table, status_id: &str) -> Result<Vec<Version>, RepoError> {
+    let q = crate::store::Query::new(keys::status_partition(status_id))
+        .range(crate::store::SkRange::Prefix("EDIT#".into()))
+        .limit(100);
+    table.query(q).await?.items.into_iter().map(from_item).collect()
 }

@@ -69,7 +69,7 @@ pub async fn token(
     let client_id =
         client_id.ok_or_else(|| ApiError::oauth(StatusCode::UNAUTHORIZED, "invalid_client", "client_id is missing"))?;
     let table = ctx.stores.table.as_ref();
-    let (account_id, scopes) = match req.grant_type.as_str() {
+    let (app, account_id, scopes) = match req.grant_type.as_str() {
         "authorization_code" => {
             let app = super::client(&ctx, &client_id, secret.as_deref()).await?;
             let code = req.code.as_deref().ok_or_else(|| grant_error("code is missing"))?;
@@ -97,7 +97,7 @@ pub async fn token(
                 }
                 (None, _) => {}
             }
-            (Some(stored.account_id), stored.scopes)
+            (app, Some(stored.account_id), stored.scopes)
         }
         "password" => {
             let app = super::client(&ctx, &client_id, Some(secret.as_deref().unwrap_or_default())).await?;
@@ -108,11 +108,12 @@ pub async fn token(
             let account = super::check_login(&ctx, user, pass)
                 .await?
                 .ok_or_else(|| grant_error("The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client."))?;
-            (Some(account.id), scopes)
+            (app, Some(account.id), scopes)
         }
         "client_credentials" => {
             let app = super::client(&ctx, &client_id, Some(secret.as_deref().unwrap_or_default())).await?;
-            (None, requested_scopes(req.scope.as_deref(), &app.scopes)?)
+            let scopes = requested_scopes(req.scope.as_deref(), &app.scopes)?;
+            (app, None, scopes)
         }
         "" => return Err(ApiError::oauth(StatusCode::BAD_REQUEST, "invalid_request", "grant_type is missing")),
         other => {
@@ -125,8 +126,18 @@ pub async fn token(
     };
     let created_at = petrel::clock::now_ms() / 1000;
     let scope = scopes.join(" ");
-    let value =
-        oauth::issue_token(table, AccessToken { client_id, account_id, scopes, created_at: created_at * 1000 }).await?;
+    let value = oauth::issue_token(
+        table,
+        AccessToken {
+            client_id,
+            account_id,
+            scopes,
+            created_at: created_at * 1000,
+            app_name: Some(app.name),
+            app_website: app.website,
+        },
+    )
+    .await?;
     Ok(Json(Token { access_token: value, token_type: "Bearer".into(), scope, created_at }))
 }
 

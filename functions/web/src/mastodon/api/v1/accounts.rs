@@ -185,15 +185,24 @@ pub async fn statuses(
     }
     let table = ctx.stores.table.as_ref();
     let account = accounts::by_id(table, &id).await?.ok_or(ApiError::NotFound)?;
-    // Pins and media arrive with their features: until then nothing is pinned or has media.
-    if q.pinned == Some(true) || q.only_media == Some(true) {
+    // Media arrives with the media function: until then no status has any.
+    if q.only_media == Some(true) {
         return Ok(Paged::empty());
+    }
+    if q.pinned == Some(true) {
+        let page = petrel::repo::timelines::PageParams {
+            limit: Some(petrel::repo::statuses::MAX_PINS as u32),
+            ..Default::default()
+        };
+        let ids = timelines::page_ids(table, &keys::pins(&id), &page).await?;
+        let list = crate::mastodon::api::v1::statuses::render_many(&ctx, auth.account(), &ids).await?;
+        return Ok(Paged::new(&ctx, list, &[], ""));
     }
     let params = q.page.into_page_params();
     let ids = timelines::page_ids(table, &keys::account_statuses(&id), &params).await?;
     let viewer = auth.account().map(|a| a.id.clone());
     let is_owner = viewer.as_deref() == Some(account.id.as_str());
-    let list = crate::mastodon::api::v1::statuses::render_many(&ctx, viewer.as_deref(), &ids).await?;
+    let list = crate::mastodon::api::v1::statuses::render_many(&ctx, auth.account(), &ids).await?;
     let list = list
         .into_iter()
         .filter(|s| q.exclude_replies != Some(true) || s.in_reply_to_id.is_none())

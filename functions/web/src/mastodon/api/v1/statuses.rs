@@ -18,34 +18,36 @@ use crate::auth::{Auth, MaybeAuth};
 use crate::body::{lenient, Params};
 use crate::error::{ApiError, ApiResult};
 
-/// Statuses as entities, in the order of `ids`, with authors and the viewer's favourites:
-/// one batch get for the statuses, one for their authors, one for the viewer's favourites.
-pub async fn render_many(ctx: &Ctx, viewer: Option<&str>, ids: &[String]) -> ApiResult<Vec<e::Status>> {
+/// Statuses as entities, in the order of `ids`, with the viewer's favourites: one batch get for
+/// the statuses and favourite flags together, and one for authors other than the viewer (none
+/// on a single-user instance).
+pub async fn render_many(ctx: &Ctx, viewer: Option<&model::Account>, ids: &[String]) -> ApiResult<Vec<e::Status>> {
     let table = ctx.stores.table.as_ref();
-    let found = statuses::get_many(table, ids).await?;
-    let author_ids: Vec<String> =
-        found.iter().map(|s| s.account_id.clone()).collect::<HashSet<_>>().into_iter().collect();
-    let authors: HashMap<String, e::Account> = accounts::by_ids(table, &author_ids)
-        .await?
+    let found = statuses::get_many_for(table, viewer.map(|v| v.id.as_str()), ids).await?;
+    let mut authors: HashMap<String, e::Account> = HashMap::new();
+    if let Some(v) = viewer {
+        authors.insert(v.id.clone(), convert::account(&ctx.config, v, false));
+    }
+    let missing: Vec<String> = found
         .iter()
-        .map(|a| (a.id.clone(), convert::account(&ctx.config, a, false)))
+        .map(|(s, _)| s.account_id.clone())
+        .filter(|id| !authors.contains_key(id))
+        .collect::<HashSet<_>>()
+        .into_iter()
         .collect();
-    let favourited = match viewer {
-        Some(v) if !found.is_empty() => {
-            statuses::favourited(table, v, &found.iter().map(|s| s.id.clone()).collect::<Vec<_>>()).await?
-        }
-        _ => HashSet::new(),
-    };
+    for a in accounts::by_ids(table, &missing).await? {
+        authors.insert(a.id.clone(), convert::account(&ctx.config, &a, false));
+    }
     Ok(found
         .iter()
-        .filter_map(|s| {
+        .filter_map(|(s, marks)| {
             let author = authors.get(&s.account_id)?;
-            Some(convert::status(&ctx.config, s, author, Viewer { favourited: favourited.contains(&s.id) }))
+            Some(convert::status(&ctx.config, s, author, *marks))
         })
         .collect())
 }
 
-async fn render_one(ctx: &Ctx, viewer: Option<&str>, id: &str) -> ApiResult<e::Status> {
+async fn render_one(ctx: &Ctx, viewer: Option<&model::Account>, id: &str) -> ApiResult<e::Status> {
     render_many(ctx, viewer, &[id.to_string()]).await?.into_iter().next().ok_or(ApiError::NotFound)
 }
 
@@ -156,9 +158,9 @@ pub async fn create(
     }
     let (mentions, mention_refs) = resolve_mentions(&ctx, &text).await?;
     let rendered = text::render(&text, &ctx.config.base_url(), &mentions);
-    let app = petrel::repo::oauth::app(table, &auth.token.client_id).await?;
+    let new_id = petrel::ids::snowflake();
     let status = model::Status {
-        id: petrel::ids::snowflake(),
+        id: new_id.clone(),
         account_id: account.id.clone(),
         content: rendered.html,
         text,
@@ -175,13 +177,23 @@ pub async fn create(
         favourites_count: 0,
         reblogs_count: 0,
         replies_count: 0,
-        application: app.as_ref().map(|a| a.name.clone()),
-        application_website: app.and_then(|a| a.website),
+        application: auth.token.app_name.clone(),
+        application_website: auth.token.app_website.clone(),
     };
     let idempotency =
         headers.get("idempotency-key").and_then(|v| v.to_str().ok()).filter(|k| !k.is_empty() && k.len() <= 256);
     let stored = statuses::create(table, status, idempotency).await?;
-    Ok(Json(render_one(&ctx, Some(&account.id), &stored.id).await?))
+    // Rendered from what was written (or, for a repeated Idempotency-Key, what was found): the
+    // author is the caller, and a new post has no favourites yet.
+    let mut author_now = account.clone();
+    if stored.id == new_id {
+        author_now.statuses_count += 1;
+        author_now.last_status_at = Some(stored.created_at);
+    }
+    let author = convert::account(&ctx.config, &author_now, false);
+    let favourited = stored.id != new_id
+        && statuses::favourited(table, &account.id, std::slice::from_ref(&stored.id)).await?.contains(&stored.id);
+    Ok(Json(convert::status(&ctx.config, &stored, &author, Viewer { favourited, ..Viewer::default() })))
 }
 
 async fn readable(ctx: &Ctx, auth: &MaybeAuth, id: &str) -> ApiResult<model::Status> {
@@ -197,7 +209,7 @@ async fn readable(ctx: &Ctx, auth: &MaybeAuth, id: &str) -> ApiResult<model::Sta
 
 pub async fn get(State(ctx): State<Ctx>, auth: MaybeAuth, Path(id): Path<String>) -> ApiResult<Json<e::Status>> {
     let status = readable(&ctx, &auth, &id).await?;
-    Ok(Json(render_one(&ctx, auth.account().map(|a| a.id.as_str()), &status.id).await?))
+    Ok(Json(render_one(&ctx, auth.account(), &status.id).await?))
 }
 
 pub async fn delete(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<e::Status>> {
@@ -208,7 +220,7 @@ pub async fn delete(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) 
         return Err(ApiError::NotFound);
     }
     // Mastodon answers with the deleted status, its source text included, for "delete and redraft".
-    let entity = render_one(&ctx, Some(&account.id), &id).await?;
+    let entity = render_one(&ctx, Some(account), &id).await?;
     statuses::delete(table, &status).await?;
     Ok(Json(entity))
 }
@@ -235,8 +247,8 @@ pub async fn context(State(ctx): State<Ctx>, auth: MaybeAuth, Path(id): Path<Str
     ancestors.reverse();
     let descendants = statuses::descendants(table, &status.id, 60).await?;
     Ok(Json(e::Context {
-        ancestors: render_many(&ctx, viewer.as_deref(), &ancestors).await?,
-        descendants: render_many(&ctx, viewer.as_deref(), &descendants)
+        ancestors: render_many(&ctx, auth.account(), &ancestors).await?,
+        descendants: render_many(&ctx, auth.account(), &descendants)
             .await?
             .into_iter()
             .filter(|s| {
@@ -253,13 +265,13 @@ pub async fn favourite(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String
         .filter(|s| visible(s, Some(&account.id)))
         .ok_or(ApiError::NotFound)?;
     statuses::favourite(ctx.stores.table.as_ref(), &account.id, &status.id).await?;
-    Ok(Json(render_one(&ctx, Some(&account.id), &status.id).await?))
+    Ok(Json(render_one(&ctx, Some(account), &status.id).await?))
 }
 
 pub async fn unfavourite(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<e::Status>> {
     let account = auth.user("write:favourites")?;
     statuses::unfavourite(ctx.stores.table.as_ref(), &account.id, &id).await?;
-    Ok(Json(render_one(&ctx, Some(&account.id), &id).await?))
+    Ok(Json(render_one(&ctx, Some(account), &id).await?))
 }
 
 pub async fn favourited_by(
@@ -272,4 +284,140 @@ pub async fn favourited_by(
     let ids = statuses::favourited_by(table, &status.id, 80).await?;
     let out = accounts::by_ids(table, &ids).await?.iter().map(|a| convert::account(&ctx.config, a, false)).collect();
     Ok(Json(out))
+}
+
+#[derive(Deserialize)]
+pub struct EditStatus {
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    spoiler_text: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    sensitive: Option<bool>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    language: Option<String>,
+    #[serde(default, deserialize_with = "lenient::string_list")]
+    media_ids: Vec<String>,
+    #[serde(default)]
+    poll: Option<serde_json::Value>,
+}
+
+/// `PUT /api/v1/statuses/:id`: the author edits the text; earlier versions stay readable.
+pub async fn edit(
+    State(ctx): State<Ctx>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params(p): Params<EditStatus>,
+) -> ApiResult<Json<e::Status>> {
+    let account = auth.user("write:statuses")?;
+    let table = ctx.stores.table.as_ref();
+    let current = statuses::get(table, &id).await?.filter(|s| s.account_id == account.id).ok_or(ApiError::NotFound)?;
+    if p.poll.is_some() {
+        return Err(ApiError::Unprocessable("polls are not supported".into()));
+    }
+    if let Some(m) = p.media_ids.first() {
+        return Err(ApiError::Unprocessable(format!("unknown media id `{m}`")));
+    }
+    let text = p.status.unwrap_or_else(|| current.text.clone());
+    if text.trim().is_empty() {
+        return Err(ApiError::Unprocessable("Text can't be blank".into()));
+    }
+    let spoiler = p.spoiler_text.unwrap_or_else(|| current.spoiler_text.clone());
+    if text::weighted_length(&text) + spoiler.chars().count() > MAX_CHARACTERS {
+        return Err(ApiError::Unprocessable(format!("Text character limit of {MAX_CHARACTERS} exceeded")));
+    }
+    let (mentions, mention_refs) = resolve_mentions(&ctx, &text).await?;
+    let rendered = text::render(&text, &ctx.config.base_url(), &mentions);
+    let edited = statuses::edit(
+        table,
+        &current,
+        statuses::Edit {
+            text,
+            content: rendered.html,
+            sensitive: p.sensitive.unwrap_or(current.sensitive) || !spoiler.is_empty(),
+            spoiler_text: spoiler,
+            language: p.language.or(current.language.clone()),
+            tags: rendered.tags,
+            mentions: mention_refs,
+        },
+    )
+    .await?;
+    Ok(Json(render_one(&ctx, Some(account), &edited.id).await?))
+}
+
+/// `GET /api/v1/statuses/:id/source`: what the author typed, for the edit box.
+pub async fn source(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<serde_json::Value>> {
+    let account = auth.user("read:statuses")?;
+    let status = statuses::get(ctx.stores.table.as_ref(), &id)
+        .await?
+        .filter(|s| s.account_id == account.id)
+        .ok_or(ApiError::NotFound)?;
+    Ok(Json(serde_json::json!({ "id": status.id, "text": status.text, "spoiler_text": status.spoiler_text })))
+}
+
+/// `GET /api/v1/statuses/:id/history`: every version, oldest first, the current one last.
+pub async fn history(
+    State(ctx): State<Ctx>,
+    auth: MaybeAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<serde_json::Value>>> {
+    let status = readable(&ctx, &auth, &id).await?;
+    let table = ctx.stores.table.as_ref();
+    let author = accounts::by_id(table, &status.account_id).await?.ok_or(ApiError::NotFound)?;
+    let author = convert::account(&ctx.config, &author, false);
+    let entry = |content: &str, spoiler: &str, sensitive: bool, at: i64| {
+        serde_json::json!({
+            "content": content, "spoiler_text": spoiler, "sensitive": sensitive,
+            "created_at": petrel::clock::iso8601_ms(at), "account": author,
+            "poll": null, "media_attachments": [], "emojis": [],
+        })
+    };
+    let mut out: Vec<serde_json::Value> = statuses::versions(table, &status.id)
+        .await?
+        .iter()
+        .map(|v| entry(&v.content, &v.spoiler_text, v.sensitive, v.at))
+        .collect();
+    out.push(entry(
+        &status.content,
+        &status.spoiler_text,
+        status.sensitive,
+        status.edited_at.unwrap_or(status.created_at),
+    ));
+    Ok(Json(out))
+}
+
+async fn mark(
+    ctx: &Ctx,
+    auth: &Auth,
+    id: &str,
+    scope: &str,
+    mark: statuses::Mark,
+    on: bool,
+) -> ApiResult<Json<e::Status>> {
+    let account = auth.user(scope)?;
+    let table = ctx.stores.table.as_ref();
+    let status = statuses::get(table, id).await?.filter(|s| visible(s, Some(&account.id))).ok_or(ApiError::NotFound)?;
+    if mark == statuses::Mark::Pin
+        && (status.account_id != account.id || !matches!(status.visibility, Visibility::Public | Visibility::Unlisted))
+    {
+        return Err(ApiError::Unprocessable("Only your own public or unlisted statuses can be pinned".into()));
+    }
+    statuses::set_mark(table, mark, &account.id, &status.id, on).await?;
+    render_one(ctx, Some(account), &status.id).await.map(Json)
+}
+
+pub async fn bookmark(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<e::Status>> {
+    mark(&ctx, &auth, &id, "write:bookmarks", statuses::Mark::Bookmark, true).await
+}
+
+pub async fn unbookmark(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<e::Status>> {
+    mark(&ctx, &auth, &id, "write:bookmarks", statuses::Mark::Bookmark, false).await
+}
+
+pub async fn pin(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<e::Status>> {
+    mark(&ctx, &auth, &id, "write:accounts", statuses::Mark::Pin, true).await
+}
+
+pub async fn unpin(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<e::Status>> {
+    mark(&ctx, &auth, &id, "write:accounts", statuses::Mark::Pin, false).await
 }

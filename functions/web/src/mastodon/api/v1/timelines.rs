@@ -20,7 +20,7 @@ pub async fn home(
 ) -> ApiResult<Paged<Status>> {
     let account = auth.user("read:statuses")?;
     let ids = timelines::page_ids(ctx.stores.table.as_ref(), &keys::home(&account.id), &p.into_page_params()).await?;
-    let list = render_many(&ctx, Some(&account.id), &ids).await?;
+    let list = render_many(&ctx, Some(account), &ids).await?;
     Ok(Paged::new(&ctx, list, &ids, "/api/v1/timelines/home"))
 }
 
@@ -45,7 +45,7 @@ pub async fn public(
         return Ok(Paged::empty());
     }
     let ids = timelines::page_ids(ctx.stores.table.as_ref(), keys::PUBLIC_LOCAL, &p.page.into_page_params()).await?;
-    let list = render_many(&ctx, auth.account().map(|a| a.id.as_str()), &ids).await?;
+    let list = render_many(&ctx, auth.account(), &ids).await?;
     Ok(Paged::new(&ctx, list, &ids, "/api/v1/timelines/public"))
 }
 
@@ -65,7 +65,7 @@ pub async fn tag(
     }
     let ids =
         timelines::page_ids(ctx.stores.table.as_ref(), &keys::tag_timeline(&tag), &p.page.into_page_params()).await?;
-    let list = render_many(&ctx, auth.account().map(|a| a.id.as_str()), &ids).await?;
+    let list = render_many(&ctx, auth.account(), &ids).await?;
     Ok(Paged::new(&ctx, list, &ids, &format!("/api/v1/timelines/tag/{tag}")))
 }
 
@@ -77,6 +77,18 @@ pub async fn favourites(
     let account = auth.user("read:favourites")?;
     let ids =
         timelines::page_ids(ctx.stores.table.as_ref(), &keys::favourites(&account.id), &p.into_page_params()).await?;
-    let list = render_many(&ctx, Some(&account.id), &ids).await?;
+    let list = render_many(&ctx, Some(account), &ids).await?;
     Ok(Paged::new(&ctx, list, &ids, "/api/v1/favourites"))
+}
+
+pub async fn bookmarks(
+    State(ctx): State<Ctx>,
+    auth: Auth,
+    QueryParams(p): QueryParams<pagination::Params>,
+) -> ApiResult<Paged<Status>> {
+    let account = auth.user("read:bookmarks")?;
+    let ids =
+        timelines::page_ids(ctx.stores.table.as_ref(), &keys::bookmarks(&account.id), &p.into_page_params()).await?;
+    let list = render_many(&ctx, Some(account), &ids).await?;
+    Ok(Paged::new(&ctx, list, &ids, "/api/v1/bookmarks"))
 }

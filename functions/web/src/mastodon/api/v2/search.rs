@@ -47,7 +47,7 @@ pub async fn search(
     if want("statuses") {
         if let Some(id) = local_status_id(&ctx, q) {
             let viewer = auth.account.as_ref().map(|a| a.id.as_str());
-            found_statuses = statuses::render_many(&ctx, viewer, &[id])
+            found_statuses = statuses::render_many(&ctx, auth.account.as_ref(), &[id])
                 .await?
                 .into_iter()
                 .filter(|s| {

@@ -1,0 +1,31 @@
+//! What the hot requests cost in store operations — the unit AWS bills. These are budgets: a
+//! change that adds a read to a timeline page or a write to posting fails here.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use petrel_e2e::InProcess;
+
+#[tokio::test]
+async fn posting_is_one_transaction() {
+    let p = InProcess::new().await;
+    let (status, body, ops) = p.call("POST", "/api/v1/statuses", Some("status=Hello%20%23world")).await;
+    assert_eq!(status, 200, "{body}");
+    // Authentication reads the token and the account; the post itself is one transaction.
+    assert_eq!(ops.table_get, 2, "{ops:?}");
+    assert_eq!(ops.table_transact, 1, "{ops:?}");
+    assert_eq!(ops.total(), 3, "{ops:?}");
+}
+
+#[tokio::test]
+async fn a_home_timeline_page_is_one_query_and_one_batch_get() {
+    let p = InProcess::new().await;
+    for i in 0..25 {
+        let (status, _, _) = p.call("POST", "/api/v1/statuses", Some(&format!("status=post%20{i}"))).await;
+        assert_eq!(status, 200);
+    }
+    let (status, body, ops) = p.call("GET", "/api/v1/timelines/home?limit=20", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(body.as_array().unwrap().len(), 20);
+    assert_eq!(ops.table_get, 2, "authentication: token and account; {ops:?}");
+    assert_eq!((ops.table_query, ops.table_batch_get), (1, 1), "{ops:?}");
+    assert_eq!(ops.total(), 4, "{ops:?}");
+}
