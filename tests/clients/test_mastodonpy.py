@@ -59,3 +59,20 @@ def test_unknown_media_ids_are_refused(api):
     with pytest.raises(MastodonAPIError) as err:
         api.status_post("with media", media_ids=["123456"])
     assert err.value.args[1] == 422
+
+
+def test_media_post_with_alt_text(api, server, tmp_path):
+    from PIL import Image
+    path = tmp_path / "sunset.png"
+    Image.new("RGB", (1200, 800), (250, 120, 30)).save(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        # Given an open file: with a path, Mastodon.py itself leaks the file handle (a
+        # ResourceWarning, which this test turns into an error).
+        with open(path, "rb") as f:
+            media = api.media_post(f, mime_type="image/png", description="An orange sunset")
+        assert media["type"] == "image" and media["description"] == "An orange sunset" and media["blurhash"]
+        assert media["meta"]["small"]["width"] == 640
+        status = api.status_post("sunset", media_ids=[media["id"]])
+        assert status["media_attachments"][0]["description"] == "An orange sunset"
+    assert requests.get(media["preview_url"]).status_code == 200

@@ -33,3 +33,17 @@ def test_toot_logs_in_posts_and_reads_home(server, tmp_path):
     for out in (login, who, post, home_tl):
         noise = [l for l in out.stderr.splitlines() if l.strip() and "getpass" not in l.lower() and "echo" not in l.lower()]
         assert not [l for l in noise if "warn" in l.lower() or "error" in l.lower()], out.stderr
+
+
+def test_toot_posts_an_image_with_alt_text(server, tmp_path):
+    from PIL import Image
+    home = str(tmp_path)
+    login = toot(home, "login_cli", "-i", server.base, "-e", server.username, stdin=server.password + "\n")
+    assert login.returncode == 0, login.stderr
+    image = tmp_path / "cat.jpg"
+    Image.new("RGB", (800, 600), (90, 90, 90)).save(image)
+    post = toot(home, "post", "A grey cat", "-m", str(image), "-d", "A grey square standing in for a cat")
+    assert post.returncode == 0, post.stdout + post.stderr
+    status_id = post.stdout.strip().rsplit("/", 1)[-1]
+    status = __import__("requests").get(f"{server.base}/api/v1/statuses/{status_id}").json()
+    assert status["media_attachments"][0]["description"] == "A grey square standing in for a cat"

@@ -1,10 +1,22 @@
-//! The media function: uploads from phone apps (`/api/v1/media`, `/api/v2/media`). Its routes
-//! arrive with the media pipeline; until then the router is empty and requests fall through to
-//! the web function's 404 under `petrel serve`.
+//! The media function: uploads from phone apps. Images are sniffed, bounded, decoded within a
+//! memory budget, turned upright, stripped of metadata by re-encoding, thumbnailed and given a
+//! blurhash (see `pipeline`).
 
+pub mod pipeline;
+pub mod upload;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
 use axum::Router;
 use petrel::Ctx;
 
 pub fn router(ctx: Ctx) -> Router {
-    Router::new().with_state(ctx)
+    Router::new()
+        .route("/api/v1/media", post(upload::upload))
+        .route("/api/v2/media", post(upload::upload))
+        .route("/api/v1/media/{id}", get(upload::get).put(upload::update))
+        // Room for the largest file plus multipart framing; anything bigger is a 413.
+        .layer(DefaultBodyLimit::max(upload::MAX_UPLOAD_BYTES + 64 * 1024))
+        .layer(axum::middleware::from_fn(petrel::http::request_span))
+        .with_state(ctx)
 }

@@ -2,13 +2,9 @@
 //! pages. The handler tree mirrors the URL tree: `mastodon/api/v1/statuses.rs` serves
 //! `/api/v1/statuses/…`.
 
-pub mod auth;
-pub mod body;
-pub mod error;
 pub mod mastodon;
 pub mod oauth;
 pub mod pagination;
-pub mod scopes;
 
 use axum::http::{header, Method, StatusCode};
 use axum::response::IntoResponse;

@@ -8,7 +8,7 @@ use petrel::repo::timelines::PageParams;
 use petrel::Ctx;
 use serde::{Deserialize, Serialize};
 
-use crate::body::lenient;
+use petrel::api::params::lenient;
 
 #[derive(Deserialize, Default)]
 pub struct Params {

@@ -107,7 +107,7 @@ pub fn status(cfg: &Config, s: &model::Status, author: &e::Account, viewer: View
         visibility: s.visibility.as_str().into(),
         sensitive: s.sensitive,
         spoiler_text: s.spoiler_text.clone(),
-        media_attachments: Vec::new(),
+        media_attachments: s.media.iter().map(|m| media(cfg, m)).collect(),
         application: s
             .application
             .as_ref()
@@ -150,4 +150,30 @@ pub fn tag(cfg: &Config, name: &str) -> e::Tag {
         id: name.to_string(),
         history: Vec::new(),
     }
+}
+
+/// A MediaAttachment entity. Images only so far: other types are not accepted yet.
+pub fn media(cfg: &Config, m: &model::Media) -> serde_json::Value {
+    let dims = |d: &model::Dimensions| {
+        serde_json::json!({
+            "width": d.width, "height": d.height, "size": format!("{}x{}", d.width, d.height),
+            "aspect": if d.height == 0 { 0.0 } else { f64::from(d.width) / f64::from(d.height) },
+        })
+    };
+    let mut meta = serde_json::json!({ "original": dims(&m.original), "small": dims(&m.small) });
+    if let Some((x, y)) = m.focus {
+        meta["focus"] = serde_json::json!({ "x": x, "y": y });
+    }
+    serde_json::json!({
+        "id": m.id,
+        "type": m.kind,
+        "url": format!("{}/{}", cfg.media_base, m.original_key),
+        "preview_url": format!("{}/{}", cfg.media_base, m.small_key),
+        "remote_url": null,
+        "preview_remote_url": null,
+        "text_url": null,
+        "meta": meta,
+        "description": m.description,
+        "blurhash": m.blurhash,
+    })
 }

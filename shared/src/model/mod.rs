@@ -2,9 +2,11 @@
 //! Mastodon API) that are converted to and from them in one place each.
 
 mod account;
+mod media;
 mod oauth;
 mod status;
 
 pub use account::{valid_username, Account};
+pub use media::{Dimensions, Media};
 pub use oauth::{AccessToken, App, AuthCode};
 pub use status::{MentionRef, Status, Visibility};

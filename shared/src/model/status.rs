@@ -71,6 +71,10 @@ pub struct Status {
     pub reblogs_count: i64,
     #[serde(default)]
     pub replies_count: i64,
+    /// Attachments as they were when the status was written, so a status renders without
+    /// reading its media.
+    #[serde(default)]
+    pub media: Vec<crate::model::Media>,
     pub application: Option<String>,
     pub application_website: Option<String>,
 }

@@ -137,3 +137,8 @@ pub fn status_version(status_id: &str, at_ms: i64) -> Key {
 pub fn status_partition(status_id: &str) -> String {
     format!("STATUS#{status_id}")
 }
+
+/// An uploaded media file.
+pub fn media(id: &str) -> Key {
+    Key::new(format!("MEDIA#{id}"), "MEDIA")
+}

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod keys;
+pub mod media;
 pub mod oauth;
 pub mod statuses;
 pub mod timelines;

@@ -65,8 +65,13 @@ pub async fn create(table: &dyn Table, status: Status, idempotency_key: Option<&
         });
     }
     let parent_index = ops.len() - 1;
+    let media_start = ops.len();
+    ops.extend(status.media.iter().map(|m| super::media::attach_op(m, &status.id)));
     match table.transact(ops).await {
         Ok(()) => Ok(status),
+        Err(StoreError::ConditionFailed { index: Some(i) }) if i >= media_start => {
+            Err(RepoError::Invalid("a media attachment is unknown or already used by another status".into()))
+        }
         Err(StoreError::ConditionFailed { index: Some(0) }) if idem_key.is_some() => {
             let earlier = match &idem_key {
                 Some(key) => table.get(key).await?.and_then(|i| str_attr_of(&i, "status_id").map(str::to_string)),
@@ -111,6 +116,9 @@ pub async fn delete(table: &dyn Table, status: &Status) -> Result<(), RepoError>
     let mut ops = vec![TxOp::Delete { key: keys::status(&status.id), cond: Some(Cond::ItemExists) }];
     for key in index_keys(status) {
         ops.push(TxOp::Delete { key, cond: None });
+    }
+    for m in &status.media {
+        ops.push(TxOp::Delete { key: keys::media(&m.id), cond: None });
     }
     // Its earlier versions and the author's own markers go with it.
     for v in versions(table, &status.id).await? {

@@ -11,10 +11,10 @@ use petrel::repo::oauth;
 use petrel::Ctx;
 use serde::Deserialize;
 
-use crate::body::{Params, QueryParams};
-use crate::error::{ApiError, ApiResult};
 use crate::mastodon::api::v1::apps::OOB;
-use crate::scopes;
+use petrel::api::error::{ApiError, ApiResult};
+use petrel::api::params::{Params, QueryParams};
+use petrel::api::scopes;
 
 const CSRF_COOKIE: &str = "petrel_csrf";
 

@@ -13,7 +13,7 @@ pub async fn metadata(State(ctx): State<Ctx>) -> Json<serde_json::Value> {
         "token_endpoint": format!("{base}/oauth/token"),
         "revocation_endpoint": format!("{base}/oauth/revoke"),
         "app_registration_endpoint": format!("{base}/api/v1/apps"),
-        "scopes_supported": crate::scopes::supported(),
+        "scopes_supported": petrel::api::scopes::supported(),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "fragment", "form_post"],
         "code_challenge_methods_supported": ["S256"],

@@ -10,7 +10,7 @@ use petrel::model::{Account, App};
 use petrel::repo::{accounts, oauth};
 use petrel::Ctx;
 
-use crate::error::{ApiError, ApiResult};
+use petrel::api::error::{ApiError, ApiResult};
 
 /// The app, if the client id names one and the secret (when given) is its secret.
 pub async fn client(ctx: &Ctx, client_id: &str, secret: Option<&str>) -> ApiResult<App> {

@@ -10,9 +10,9 @@ use petrel::repo::oauth;
 use petrel::Ctx;
 use serde::Deserialize;
 
-use crate::body::{lenient, Params};
-use crate::error::{ApiError, ApiResult};
-use crate::scopes;
+use petrel::api::error::{ApiError, ApiResult};
+use petrel::api::params::{lenient, Params};
+use petrel::api::scopes;
 
 #[derive(Deserialize)]
 pub struct TokenRequest {

@@ -8,10 +8,10 @@ use petrel::repo::{accounts, keys, statuses, timelines};
 use petrel::Ctx;
 use serde::Deserialize;
 
-use crate::auth::{Auth, MaybeAuth};
-use crate::body::{lenient, Params, QueryParams};
-use crate::error::{ApiError, ApiResult};
 use crate::pagination::{self, Paged};
+use petrel::api::auth::{Auth, MaybeAuth};
+use petrel::api::error::{ApiError, ApiResult};
+use petrel::api::params::{lenient, Params, QueryParams};
 
 pub async fn verify_credentials(State(ctx): State<Ctx>, auth: Auth) -> ApiResult<Json<Account>> {
     // `profile` is enough here (Mastodon 4.3); `read:accounts` too.

@@ -8,10 +8,10 @@ use petrel::repo::oauth;
 use petrel::Ctx;
 use serde::Deserialize;
 
-use crate::auth::Auth;
-use crate::body::{lenient, Params};
-use crate::error::{ApiError, ApiResult};
-use crate::scopes;
+use petrel::api::auth::Auth;
+use petrel::api::error::{ApiError, ApiResult};
+use petrel::api::params::{lenient, Params};
+use petrel::api::scopes;
 
 pub const OOB: &str = "urn:ietf:wg:oauth:2.0:oob";
 

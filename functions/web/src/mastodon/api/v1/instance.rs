@@ -7,7 +7,7 @@ use petrel::repo::accounts;
 use petrel::Ctx;
 use serde_json::{json, Value};
 
-use crate::error::ApiResult;
+use petrel::api::error::ApiResult;
 
 /// Limits clients show in their composers. The media function enforces the media ones.
 pub const MAX_CHARACTERS: usize = 500;

@@ -11,9 +11,9 @@ use petrel::store::{Update, Value};
 use petrel::Ctx;
 use serde_json::json;
 
-use crate::auth::Auth;
-use crate::body::{Params, QueryParams};
-use crate::error::{ApiError, ApiResult};
+use petrel::api::auth::Auth;
+use petrel::api::error::{ApiError, ApiResult};
+use petrel::api::params::{Params, QueryParams};
 
 pub async fn preferences(auth: Auth) -> ApiResult<Json<serde_json::Value>> {
     auth.user("read:accounts")?;
@@ -30,7 +30,7 @@ const TIMELINES: [&str; 2] = ["home", "notifications"];
 
 #[derive(serde::Deserialize)]
 pub struct MarkerQuery {
-    #[serde(default, deserialize_with = "crate::body::lenient::string_list")]
+    #[serde(default, deserialize_with = "petrel::api::params::lenient::string_list")]
     timeline: Vec<String>,
 }
 

@@ -14,9 +14,9 @@ use petrel::Ctx;
 use serde::Deserialize;
 
 use super::instance::{MAX_CHARACTERS, MAX_MEDIA};
-use crate::auth::{Auth, MaybeAuth};
-use crate::body::{lenient, Params};
-use crate::error::{ApiError, ApiResult};
+use petrel::api::auth::{Auth, MaybeAuth};
+use petrel::api::error::{ApiError, ApiResult};
+use petrel::api::params::{lenient, Params};
 
 /// Statuses as entities, in the order of `ids`, with the viewer's favourites: one batch get for
 /// the statuses and favourite flags together, and one for authors other than the viewer (none
@@ -123,14 +123,21 @@ pub async fn create(
     if p.scheduled_at.is_some() {
         return Err(ApiError::Unprocessable("scheduled statuses are not supported".into()));
     }
-    if !p.media_ids.is_empty() {
-        if p.media_ids.len() > MAX_MEDIA {
-            return Err(ApiError::Unprocessable(format!("at most {MAX_MEDIA} media attachments")));
-        }
-        // Media uploads arrive with the media function; until then no id can name an upload.
-        return Err(ApiError::Unprocessable(format!("unknown media id `{}`", p.media_ids[0])));
+    if p.media_ids.len() > MAX_MEDIA {
+        return Err(ApiError::Unprocessable(format!("at most {MAX_MEDIA} media attachments")));
     }
-    if text.trim().is_empty() {
+    let mut media = Vec::with_capacity(p.media_ids.len());
+    if !p.media_ids.is_empty() {
+        let mut seen = HashSet::new();
+        let ids: Vec<String> = p.media_ids.iter().filter(|id| seen.insert(id.as_str())).cloned().collect();
+        for (id, found) in ids.iter().zip(petrel::repo::media::get_many(ctx.stores.table.as_ref(), &ids).await?) {
+            match found {
+                Some(m) if m.account_id == account.id && m.status_id.is_none() => media.push(m),
+                _ => return Err(ApiError::Unprocessable(format!("unknown media id `{id}`"))),
+            }
+        }
+    }
+    if text.trim().is_empty() && media.is_empty() {
         return Err(ApiError::Unprocessable("Text can't be blank".into()));
     }
     let spoiler = p.spoiler_text.unwrap_or_default();
@@ -174,6 +181,7 @@ pub async fn create(
         edited_at: None,
         tags: rendered.tags,
         mentions: mention_refs,
+        media,
         favourites_count: 0,
         reblogs_count: 0,
         replies_count: 0,
@@ -222,6 +230,15 @@ pub async fn delete(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) 
     // Mastodon answers with the deleted status, its source text included, for "delete and redraft".
     let entity = render_one(&ctx, Some(account), &id).await?;
     statuses::delete(table, &status).await?;
+    // The records went with the status; the files follow. A failure here leaves an orphan file
+    // (logged), never a status pointing at a missing one.
+    for m in &status.media {
+        for key in [&m.original_key, &m.small_key] {
+            if let Err(e) = ctx.stores.blobs.delete(key).await {
+                tracing::warn!(key = %key, error = %e, "media file of a deleted status was not removed");
+            }
+        }
+    }
     Ok(Json(entity))
 }
 
@@ -315,11 +332,12 @@ pub async fn edit(
     if p.poll.is_some() {
         return Err(ApiError::Unprocessable("polls are not supported".into()));
     }
-    if let Some(m) = p.media_ids.first() {
-        return Err(ApiError::Unprocessable(format!("unknown media id `{m}`")));
+    let current_media: Vec<&String> = current.media.iter().map(|m| &m.id).collect();
+    if !p.media_ids.is_empty() && p.media_ids.iter().collect::<Vec<_>>() != current_media {
+        return Err(ApiError::Unprocessable("changing a status's attachments is not supported".into()));
     }
     let text = p.status.unwrap_or_else(|| current.text.clone());
-    if text.trim().is_empty() {
+    if text.trim().is_empty() && current.media.is_empty() {
         return Err(ApiError::Unprocessable("Text can't be blank".into()));
     }
     let spoiler = p.spoiler_text.unwrap_or_else(|| current.spoiler_text.clone());

@@ -8,10 +8,10 @@ use petrel::Ctx;
 use serde::Deserialize;
 
 use super::statuses::render_many;
-use crate::auth::{Auth, MaybeAuth};
-use crate::body::{lenient, QueryParams};
-use crate::error::ApiResult;
 use crate::pagination::{self, Paged};
+use petrel::api::auth::{Auth, MaybeAuth};
+use petrel::api::error::ApiResult;
+use petrel::api::params::{lenient, QueryParams};
 
 pub async fn home(
     State(ctx): State<Ctx>,

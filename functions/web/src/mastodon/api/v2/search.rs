@@ -8,10 +8,10 @@ use petrel::Ctx;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::Auth;
-use crate::body::{lenient, QueryParams};
-use crate::error::ApiResult;
 use crate::mastodon::api::v1::{accounts, statuses};
+use petrel::api::auth::Auth;
+use petrel::api::error::ApiResult;
+use petrel::api::params::{lenient, QueryParams};
 
 #[derive(Deserialize)]
 pub struct SearchParams {

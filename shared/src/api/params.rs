@@ -7,7 +7,7 @@ use axum::http::header::CONTENT_TYPE;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::error::ApiError;
+use crate::api::error::ApiError;
 
 /// Bodies beyond this are refused before parsing (media has its own, larger limit).
 const MAX_BODY: usize = 1024 * 1024;

@@ -1,10 +1,10 @@
 //! The web function's one error type. Every failure becomes Mastodon's `{"error": "..."}` body
 //! with the status clients expect; internal details are logged, never sent.
 
+use crate::repo::RepoError;
+use crate::store::StoreError;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use petrel::repo::RepoError;
-use petrel::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -22,6 +22,8 @@ pub enum ApiError {
     Unprocessable(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
     /// OAuth errors carry RFC 6749 codes (`invalid_grant`, `invalid_client`…).
     #[error("{code}")]
     OAuth { status: StatusCode, code: &'static str, description: String },
@@ -66,6 +68,7 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::OAuth { status, .. } => *status,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

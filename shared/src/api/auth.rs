@@ -1,14 +1,14 @@
 //! Bearer tokens: who is calling, and with which scopes. One table read per request.
 
+use crate::model::{AccessToken, Account};
+use crate::repo::{accounts, oauth};
+use crate::Ctx;
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use petrel::model::{AccessToken, Account};
-use petrel::repo::{accounts, oauth};
-use petrel::Ctx;
 
-use crate::error::{ApiError, ApiResult};
-use crate::scopes;
+use crate::api::error::{ApiError, ApiResult};
+use crate::api::scopes;
 
 pub struct Auth {
     pub token: AccessToken,

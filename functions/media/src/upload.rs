@@ -1,0 +1,167 @@
+//! `POST /api/v1/media`, `POST /api/v2/media`, `GET`/`PUT /api/v1/media/:id`.
+
+use axum::extract::{Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use petrel::api::auth::Auth;
+use petrel::api::error::{ApiError, ApiResult};
+use petrel::api::params::{lenient, Params};
+use petrel::mastodon::convert;
+use petrel::model::{Dimensions, Media};
+use petrel::repo::media;
+use petrel::Ctx;
+use serde::Deserialize;
+
+use crate::pipeline::{self, PipelineError};
+
+/// API Gateway and Lambda take at most 6 MB per request, and a binary body arrives base64
+/// encoded (4 bytes for every 3), so a file can be at most ≈4.4 MB; 4 MiB leaves room for the
+/// multipart framing.
+pub const MAX_UPLOAD_BYTES: usize = 4 * 1024 * 1024;
+pub const MAX_DESCRIPTION: usize = 1500;
+
+struct Upload {
+    file: Option<bytes::Bytes>,
+    description: Option<String>,
+    focus: Option<String>,
+}
+
+fn too_large() -> ApiError {
+    ApiError::PayloadTooLarge(format!("File is too large: the limit is {MAX_UPLOAD_BYTES} bytes (4 MiB)"))
+}
+
+async fn read_upload(mut form: Multipart) -> ApiResult<Upload> {
+    let mut up = Upload { file: None, description: None, focus: None };
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
+            Err(e) => return Err(ApiError::BadRequest(format!("malformed multipart body: {e}"))),
+        };
+        let name = field.name().unwrap_or_default().to_string();
+        let data = field.bytes().await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                too_large()
+            } else {
+                ApiError::BadRequest(format!("malformed multipart body: {e}"))
+            }
+        })?;
+        match name.as_str() {
+            "file" => up.file = Some(data),
+            "description" => up.description = Some(String::from_utf8_lossy(&data).into_owned()),
+            "focus" => up.focus = Some(String::from_utf8_lossy(&data).into_owned()),
+            // `thumbnail` is for audio and video, which are not accepted yet; other fields are ignored.
+            _ => {}
+        }
+    }
+    Ok(up)
+}
+
+fn parse_focus(s: &str) -> ApiResult<(f64, f64)> {
+    let bad = || ApiError::Unprocessable(format!("focus `{s}` must be two numbers from -1.0 to 1.0, like `0.5,-0.2`"));
+    let (x, y) = s.split_once(',').ok_or_else(bad)?;
+    let (x, y): (f64, f64) = (x.trim().parse().map_err(|_| bad())?, y.trim().parse().map_err(|_| bad())?);
+    if !(-1.0..=1.0).contains(&x) || !(-1.0..=1.0).contains(&y) {
+        return Err(bad());
+    }
+    Ok((x, y))
+}
+
+fn check_description(d: &Option<String>) -> ApiResult<()> {
+    if d.as_ref().is_some_and(|d| d.chars().count() > MAX_DESCRIPTION) {
+        return Err(ApiError::Unprocessable(format!(
+            "Description is too long (maximum is {MAX_DESCRIPTION} characters)"
+        )));
+    }
+    Ok(())
+}
+
+/// Both versions answer with the processed attachment at once: processing is synchronous, so
+/// v2's "202, come back later" never applies.
+pub async fn upload(State(ctx): State<Ctx>, auth: Auth, form: Multipart) -> ApiResult<Response> {
+    let account = auth.user("write:media")?;
+    let up = read_upload(form).await?;
+    let file = up.file.ok_or_else(|| ApiError::Unprocessable("file is missing".into()))?;
+    if file.len() > MAX_UPLOAD_BYTES {
+        return Err(too_large());
+    }
+    check_description(&up.description)?;
+    let focus = up.focus.as_deref().filter(|f| !f.is_empty()).map(parse_focus).transpose()?;
+    // Decoding is CPU work: keep it off the async workers.
+    let processed = tokio::task::spawn_blocking(move || pipeline::process(&file))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| match e {
+            PipelineError::Encode(m) => ApiError::Internal(m),
+            other => ApiError::Unprocessable(other.to_string()),
+        })?;
+    let id = petrel::ids::snowflake();
+    // Keys come from the id alone: nothing the client sent names a file.
+    let original_key = format!("media/{id}/original.{}", processed.extension);
+    let small_key = format!("media/{id}/small.{}", processed.extension);
+    let blobs = &ctx.stores.blobs;
+    let record = Media {
+        id: id.clone(),
+        account_id: account.id.clone(),
+        kind: "image".into(),
+        content_type: processed.content_type.into(),
+        original: Dimensions {
+            width: processed.original.width,
+            height: processed.original.height,
+            size: processed.original.bytes.len() as u64,
+        },
+        small: Dimensions {
+            width: processed.small.width,
+            height: processed.small.height,
+            size: processed.small.bytes.len() as u64,
+        },
+        original_key: original_key.clone(),
+        small_key: small_key.clone(),
+        blurhash: processed.blurhash,
+        description: up.description.filter(|d| !d.is_empty()),
+        focus,
+        created_at: petrel::clock::now_ms(),
+        status_id: None,
+        ttl: None,
+    };
+    blobs.put(&original_key, processed.original.bytes.into(), processed.content_type).await?;
+    blobs.put(&small_key, processed.small.bytes.into(), processed.content_type).await?;
+    // Files first, record last: a failure leaves at most unreferenced files (the bucket's
+    // lifecycle rule removes them), never a record pointing at nothing.
+    let record = media::create(ctx.stores.table.as_ref(), record).await?;
+    Ok(Json(convert::media(&ctx.config, &record)).into_response())
+}
+
+pub async fn get(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<serde_json::Value>> {
+    let account = auth.user("write:media")?;
+    let m = media::get(ctx.stores.table.as_ref(), &id)
+        .await?
+        .filter(|m| m.account_id == account.id)
+        .ok_or(ApiError::NotFound)?;
+    Ok(Json(convert::media(&ctx.config, &m)))
+}
+
+#[derive(Deserialize)]
+pub struct Describe {
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    focus: Option<String>,
+}
+
+pub async fn update(
+    State(ctx): State<Ctx>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params(p): Params<Describe>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let account = auth.user("write:media")?;
+    let table = ctx.stores.table.as_ref();
+    let m = media::get(table, &id).await?.filter(|m| m.account_id == account.id).ok_or(ApiError::NotFound)?;
+    check_description(&p.description)?;
+    let focus = p.focus.as_deref().map(parse_focus).transpose()?;
+    let m = media::describe(table, &m, p.description, focus).await?;
+    Ok(Json(convert::media(&ctx.config, &m)))
+}

@@ -1,0 +1,116 @@
+"""Uploads as phone apps send them: a photo with GPS and orientation in its EXIF, alt text, and
+the files that must be refused. Images are made here with Pillow."""
+import io
+import os
+import pathlib
+import struct
+import zlib
+
+import pytest
+import requests
+from PIL import Image
+
+from mastodon_schema import check
+from test_oauth_and_errors import password_token
+
+
+def jpeg(width, height, orientation=None, gps=False, halves=((255, 0, 0), (0, 0, 255))):
+    """Left half one colour, right half another, so rotation can be seen."""
+    img = Image.new("RGB", (width, height), halves[0])
+    img.paste(Image.new("RGB", (width // 2, height), halves[1]), (width // 2, 0))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    if orientation:
+        exif[0x0112] = orientation
+    if gps:
+        exif[0x8825] = {1: "N", 2: (52.0, 31.0, 12.0), 3: "E", 4: (13.0, 24.0, 36.0)}
+    out = io.BytesIO()
+    img.save(out, "JPEG", exif=exif.tobytes(), quality=95)
+    return out.getvalue()
+
+
+def blob_files(server):
+    root = pathlib.Path(server.data) / "blobs" / "objects"
+    return sorted(str(p) for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+@pytest.fixture
+def auth(server):
+    _, tok = password_token(server)
+    return {"Authorization": "Bearer " + tok}
+
+
+def upload(server, auth, data, name="photo.jpg", ctype="image/jpeg", **fields):
+    return requests.post(f"{server.base}/api/v2/media", headers=auth, files={"file": (name, data, ctype)}, data=fields)
+
+
+def test_gps_is_stripped_and_orientation_applied(server, auth):
+    original = jpeg(40, 20, orientation=6, gps=True)
+    assert Image.open(io.BytesIO(original)).getexif().get_ifd(0x8825), "the test photo carries GPS"
+    r = upload(server, auth, original, description="Red over blue", focus="0.5,-0.25")
+    assert r.status_code == 200, r.text
+    m = r.json()
+    check(m, "MediaAttachment")
+    assert m["type"] == "image" and m["description"] == "Red over blue" and len(m["blurhash"]) >= 6
+    assert m["meta"]["focus"] == {"x": 0.5, "y": -0.25}
+    # Orientation 6 means "rotate 90° clockwise to view": 40×20 stored sideways is 20×40 upright.
+    assert (m["meta"]["original"]["width"], m["meta"]["original"]["height"]) == (20, 40)
+    served = requests.get(m["url"])
+    assert served.status_code == 200 and served.headers["content-type"] == "image/jpeg"
+    img = Image.open(io.BytesIO(served.content))
+    assert img.size == (20, 40)
+    assert not img.getexif(), "no EXIF survives: not GPS, not the camera make"
+    assert b"Exif" not in served.content and b"PhoneMaker" not in served.content
+    # Rotated clockwise, the left (red) half is on top.
+    top, bottom = img.getpixel((10, 5)), img.getpixel((10, 35))
+    assert top[0] > 200 and top[2] < 60, top
+    assert bottom[2] > 200 and bottom[0] < 60, bottom
+    thumb = requests.get(m["preview_url"])
+    assert thumb.status_code == 200 and Image.open(io.BytesIO(thumb.content)).size == (20, 40)
+
+    # The upload can be described again, then posted; the status carries it.
+    r = requests.put(f"{server.base}/api/v1/media/{m['id']}", headers=auth, data={"description": "Red on top, blue below"})
+    assert r.status_code == 200 and r.json()["description"] == "Red on top, blue below"
+    s = requests.post(f"{server.base}/api/v1/statuses", headers=auth, data={"status": "a photo", "media_ids[]": [m["id"]]})
+    assert s.status_code == 200, s.text
+    check(s.json(), "Status")
+    att = s.json()["media_attachments"]
+    assert [a["id"] for a in att] == [m["id"]] and att[0]["description"] == "Red on top, blue below"
+    # An upload serves one status only.
+    again = requests.post(f"{server.base}/api/v1/statuses", headers=auth, data={"status": "again", "media_ids[]": [m["id"]]})
+    assert again.status_code == 422
+    # Deleting the status deletes its files.
+    assert requests.delete(f"{server.base}/api/v1/statuses/{s.json()['id']}", headers=auth).status_code == 200
+    assert requests.get(m["url"]).status_code == 404
+
+
+def png_header_only(width, height):
+    """A PNG whose header declares a huge image: a decompression bomb's calling card."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("case", ["bomb", "truncated", "text", "too_large", "no_file"])
+def test_bad_uploads_are_refused_and_store_nothing(server, auth, case):
+    before = blob_files(server)
+    if case == "bomb":
+        r = upload(server, auth, png_header_only(50_000, 50_000), name="bomb.png", ctype="image/png")
+        want = 422
+    elif case == "truncated":
+        whole = jpeg(400, 300)
+        r = upload(server, auth, whole[: len(whole) // 2])
+        want = 422
+    elif case == "text":
+        r = upload(server, auth, b"just some text, honest", name="picture.png", ctype="image/png")
+        want = 422
+    elif case == "too_large":
+        r = upload(server, auth, os.urandom(5 * 1024 * 1024))
+        want = 413
+    else:
+        r = requests.post(f"{server.base}/api/v2/media", headers=auth, files={"description": (None, "alt only")})
+        want = 422
+    assert r.status_code == want, r.text
+    assert r.json()["error"], r.text
+    assert blob_files(server) == before, "a refused upload left files behind"
