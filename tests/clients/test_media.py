@@ -114,3 +114,29 @@ def test_bad_uploads_are_refused_and_store_nothing(server, auth, case):
     assert r.status_code == want, r.text
     assert r.json()["error"], r.text
     assert blob_files(server) == before, "a refused upload left files behind"
+
+
+def test_avatar_is_square_and_profile_fields_update(server, auth):
+    wide = jpeg(300, 100, gps=True)
+    r = requests.patch(f"{server.base}/api/v1/accounts/update_credentials", headers=auth,
+                       files={"avatar": ("me.jpg", wide, "image/jpeg")},
+                       data={"display_name": "Alice A.", "note": "Hello #fediverse", "fields_attributes[0][name]": "Site",
+                             "fields_attributes[0][value]": "https://example.com"})
+    assert r.status_code == 200, r.text
+    me = r.json()
+    check(me, "Account")
+    assert me["display_name"] == "Alice A." and me["fields"][0]["name"] == "Site"
+    assert me["source"]["note"] == "Hello #fediverse"
+    avatar = requests.get(me["avatar"])
+    assert avatar.status_code == 200
+    img = Image.open(io.BytesIO(avatar.content))
+    assert img.size == (100, 100) and not img.getexif()
+    # A bad image changes nothing.
+    bad = requests.patch(f"{server.base}/api/v1/accounts/update_credentials", headers=auth,
+                         files={"header": ("h.png", b"not an image", "image/png")}, data={"display_name": "Changed"})
+    assert bad.status_code == 422 and "error" in bad.json()
+    after = requests.get(f"{server.base}/api/v1/accounts/verify_credentials", headers=auth).json()
+    assert after["display_name"] == "Alice A."
+    # JSON bodies work too.
+    r = requests.patch(f"{server.base}/api/v1/accounts/update_credentials", headers=auth, json={"locked": False, "bot": True})
+    assert r.status_code == 200 and r.json()["bot"] is True

@@ -3,6 +3,7 @@
 //! blurhash (see `pipeline`).
 
 pub mod pipeline;
+pub mod profile;
 pub mod upload;
 
 use axum::extract::DefaultBodyLimit;
@@ -15,6 +16,7 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/api/v1/media", post(upload::upload))
         .route("/api/v2/media", post(upload::upload))
         .route("/api/v1/media/{id}", get(upload::get).put(upload::update))
+        .route("/api/v1/accounts/update_credentials", axum::routing::patch(profile::update_credentials))
         // Room for the largest file plus multipart framing; anything bigger is a 413.
         .layer(DefaultBodyLimit::max(upload::MAX_UPLOAD_BYTES + 64 * 1024))
         .layer(axum::middleware::from_fn(petrel::http::request_span))

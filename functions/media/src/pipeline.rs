@@ -77,7 +77,8 @@ fn jpeg_complete(bytes: &[u8]) -> bool {
     }
 }
 
-pub fn process(bytes: &[u8]) -> Result<Processed, PipelineError> {
+/// Sniffs, bounds, decodes and turns the image upright.
+fn decode(bytes: &[u8]) -> Result<(DynamicImage, ImageFormat), PipelineError> {
     let format = sniff(bytes)?;
     if format == ImageFormat::Jpeg && !jpeg_complete(bytes) {
         return Err(PipelineError::Corrupt("the JPEG is truncated (no end-of-image marker)".into()));
@@ -93,9 +94,49 @@ pub fn process(bytes: &[u8]) -> Result<Processed, PipelineError> {
     let orientation = decoder.orientation().map_err(|e| PipelineError::Corrupt(e.to_string()))?;
     let mut img = DynamicImage::from_decoder(decoder).map_err(|e| PipelineError::Corrupt(e.to_string()))?;
     img.apply_orientation(orientation);
+    Ok((img, format))
+}
+
+/// How a profile image is framed.
+#[derive(Debug, Clone, Copy)]
+pub enum Shape {
+    /// Cropped to the centre square, then scaled to at most this side (avatars).
+    Square(u32),
+    /// Scaled to fit the box (headers).
+    Fit(u32, u32),
+}
+
+/// An avatar or header: the same checks, framed to its shape; only `original` is meaningful.
+pub fn process_profile(bytes: &[u8], shape: Shape) -> Result<Processed, PipelineError> {
+    let (img, format) = decode(bytes)?;
+    let img = match shape {
+        Shape::Square(side) => {
+            let s = img.width().min(img.height());
+            let cropped = img.crop_imm((img.width() - s) / 2, (img.height() - s) / 2, s, s);
+            if s > side {
+                cropped.resize_exact(side, side, image::imageops::FilterType::Lanczos3)
+            } else {
+                cropped
+            }
+        }
+        Shape::Fit(w, h) if img.width() > w || img.height() > h => {
+            img.resize(w, h, image::imageops::FilterType::Lanczos3)
+        }
+        Shape::Fit(..) => img,
+    };
+    finish(img, format)
+}
+
+pub fn process(bytes: &[u8]) -> Result<Processed, PipelineError> {
+    let (mut img, format) = decode(bytes)?;
     if img.width() > MAX_SIDE || img.height() > MAX_SIDE {
         img = img.resize(MAX_SIDE, MAX_SIDE, image::imageops::FilterType::Lanczos3);
     }
+    finish(img, format)
+}
+
+/// Re-encodes (dropping all metadata), thumbnails and blurhashes a decoded image.
+fn finish(img: DynamicImage, format: ImageFormat) -> Result<Processed, PipelineError> {
     // Photos stay JPEG; anything that may carry transparency becomes PNG.
     let as_jpeg = format == ImageFormat::Jpeg || !img.color().has_alpha();
     let original = encode(&img, as_jpeg, 85)?;

@@ -27,7 +27,7 @@ struct Upload {
     focus: Option<String>,
 }
 
-fn too_large() -> ApiError {
+pub fn too_large() -> ApiError {
     ApiError::PayloadTooLarge(format!("File is too large: the limit is {MAX_UPLOAD_BYTES} bytes (4 MiB)"))
 }
 

@@ -58,7 +58,6 @@ fn api() -> Router<Ctx> {
         .route("/api/v1/preferences", get(v1::misc::preferences))
         .route("/api/v1/markers", get(v1::misc::markers).post(v1::misc::save_markers))
         .route("/api/v1/accounts/verify_credentials", get(v1::accounts::verify_credentials))
-        .route("/api/v1/accounts/update_credentials", axum::routing::patch(v1::accounts::update_credentials))
         .route("/api/v1/accounts/lookup", get(v1::accounts::lookup))
         .route("/api/v1/accounts/search", get(v1::accounts::search))
         .route("/api/v1/accounts/relationships", get(v1::accounts::relationships))

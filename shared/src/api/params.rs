@@ -14,31 +14,46 @@ const MAX_BODY: usize = 1024 * 1024;
 
 pub struct Params<T>(pub T);
 
-/// Form pairs → JSON: `a[]=1&a[]=2` and `a=1&a=2` make arrays; `a[b]=1` makes a nested object.
+/// Form pairs → JSON, as Rails reads them: `a[]=1&a[]=2` and `a=1&a=2` make arrays,
+/// `a[b]=1` an object, `a[0][name]=x` an object of objects (Mastodon's `fields_attributes`).
 pub fn form_to_json(pairs: Vec<(String, String)>) -> Value {
-    let mut obj = Map::new();
+    let mut root = Value::Object(Map::new());
     for (key, value) in pairs {
-        if let Some(base) = key.strip_suffix("[]") {
-            match obj.entry(base.to_string()).or_insert_with(|| Value::Array(Vec::new())) {
-                Value::Array(a) => a.push(Value::String(value)),
-                other => *other = Value::Array(vec![other.take(), Value::String(value)]),
+        let (base, rest) = match key.find('[') {
+            Some(i) if key.ends_with(']') => (&key[..i], &key[i..]),
+            _ => (key.as_str(), ""),
+        };
+        // `[x][y][]` → ["x", "y", ""]
+        let mut path: Vec<&str> = vec![base];
+        path.extend(rest.trim_start_matches('[').trim_end_matches(']').split("][").filter(|_| !rest.is_empty()));
+        insert(&mut root, &path, value);
+    }
+    root
+}
+
+fn insert(node: &mut Value, path: &[&str], value: String) {
+    let Value::Object(map) = node else { return };
+    let Some((first, rest)) = path.split_first() else { return };
+    match rest {
+        [] => match map.get_mut(*first) {
+            Some(Value::Array(a)) => a.push(Value::String(value)),
+            Some(existing) => *existing = Value::Array(vec![existing.take(), Value::String(value)]),
+            None => {
+                map.insert(first.to_string(), Value::String(value));
             }
-        } else if let Some((base, rest)) = key.split_once('[').filter(|(_, r)| r.ends_with(']')) {
-            let inner = rest.trim_end_matches(']').to_string();
-            if let Value::Object(m) = obj.entry(base.to_string()).or_insert_with(|| Value::Object(Map::new())) {
-                m.insert(inner, Value::String(value));
+        },
+        [""] => match map.entry(first.to_string()).or_insert_with(|| Value::Array(Vec::new())) {
+            Value::Array(a) => a.push(Value::String(value)),
+            other => *other = Value::Array(vec![other.take(), Value::String(value)]),
+        },
+        _ => {
+            let child = map.entry(first.to_string()).or_insert_with(|| Value::Object(Map::new()));
+            if !child.is_object() {
+                *child = Value::Object(Map::new());
             }
-        } else {
-            match obj.get_mut(&key) {
-                Some(Value::Array(a)) => a.push(Value::String(value)),
-                Some(existing) => *existing = Value::Array(vec![existing.take(), Value::String(value)]),
-                None => {
-                    obj.insert(key, Value::String(value));
-                }
-            }
+            insert(child, rest, value);
         }
     }
-    Value::Object(obj)
 }
 
 pub fn parse_query(query: Option<&str>) -> Result<Value, ApiError> {
@@ -145,5 +160,36 @@ pub mod lenient {
                 .collect::<Result<_, _>>()?,
             Some(other) => return Err(serde::de::Error::custom(format!("{other} is not a list"))),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+        p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn rails_style_keys() {
+        let v = form_to_json(pairs(&[
+            ("media_ids[]", "1"),
+            ("media_ids[]", "2"),
+            ("status", "hi"),
+            ("fields_attributes[0][name]", "Site"),
+            ("fields_attributes[0][value]", "x"),
+            ("poll[options][]", "a"),
+            ("id", "1"),
+            ("id", "2"),
+        ]));
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "media_ids": ["1", "2"], "status": "hi",
+                "fields_attributes": {"0": {"name": "Site", "value": "x"}},
+                "poll": {"options": ["a"]}, "id": ["1", "2"],
+            })
+        );
     }
 }

@@ -130,6 +130,9 @@ pub struct ProfileUpdate {
     pub bot: Option<bool>,
     pub discoverable: Option<bool>,
     pub fields: Option<Vec<(String, String)>>,
+    /// Blob keys of newly stored images.
+    pub avatar_key: Option<String>,
+    pub header_key: Option<String>,
 }
 
 /// Applies the changes in one conditional update and returns the account as it is now.
@@ -149,6 +152,11 @@ pub async fn update_profile(table: &dyn Table, id: &str, p: ProfileUpdate) -> Re
     if let Some(fields) = p.fields {
         let stored = serde_dynamo::to_attribute_value(&fields).map_err(|e| RepoError::Invalid(e.to_string()))?;
         update = update.set("fields", stored);
+    }
+    for (name, key) in [("avatar_key", p.avatar_key), ("header_key", p.header_key)] {
+        if let Some(key) = key {
+            update = update.set(name, Value::S(key));
+        }
     }
     if update.set.is_empty() {
         return by_id(table, id).await?.ok_or_else(|| RepoError::NotFound("account".into()));

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::pagination::{self, Paged};
 use petrel::api::auth::{Auth, MaybeAuth};
 use petrel::api::error::{ApiError, ApiResult};
-use petrel::api::params::{lenient, Params, QueryParams};
+use petrel::api::params::{lenient, QueryParams};
 
 pub async fn verify_credentials(State(ctx): State<Ctx>, auth: Auth) -> ApiResult<Json<Account>> {
     // `profile` is enough here (Mastodon 4.3); `read:accounts` too.
@@ -21,75 +21,6 @@ pub async fn verify_credentials(State(ctx): State<Ctx>, auth: Auth) -> ApiResult
     let account =
         auth.account.as_ref().ok_or(ApiError::Unprocessable("This method requires an authenticated user".into()))?;
     Ok(Json(convert::account(&ctx.config, account, true)))
-}
-
-#[derive(Deserialize)]
-pub struct UpdateCredentials {
-    #[serde(default)]
-    display_name: Option<String>,
-    #[serde(default)]
-    note: Option<String>,
-    #[serde(default, deserialize_with = "lenient::opt_bool")]
-    locked: Option<bool>,
-    #[serde(default, deserialize_with = "lenient::opt_bool")]
-    bot: Option<bool>,
-    #[serde(default, deserialize_with = "lenient::opt_bool")]
-    discoverable: Option<bool>,
-    /// `fields_attributes[0][name]=…` arrives as an object keyed by index, or as an array.
-    #[serde(default)]
-    fields_attributes: Option<serde_json::Value>,
-}
-
-fn fields_from(value: &serde_json::Value) -> ApiResult<Vec<(String, String)>> {
-    let entries: Vec<&serde_json::Value> = match value {
-        serde_json::Value::Array(a) => a.iter().collect(),
-        serde_json::Value::Object(m) => {
-            let mut keyed: Vec<(&String, &serde_json::Value)> = m.iter().collect();
-            keyed.sort_by_key(|(k, _)| k.parse::<u32>().unwrap_or(u32::MAX));
-            keyed.into_iter().map(|(_, v)| v).collect()
-        }
-        _ => return Err(ApiError::Unprocessable("fields_attributes must be a list".into())),
-    };
-    let mut fields = Vec::new();
-    for e in entries {
-        let name = e.get("name").and_then(|v| v.as_str()).unwrap_or_default().trim().to_string();
-        let value = e.get("value").and_then(|v| v.as_str()).unwrap_or_default().trim().to_string();
-        if name.is_empty() && value.is_empty() {
-            continue;
-        }
-        if name.chars().count() > 255 || value.chars().count() > 255 {
-            return Err(ApiError::Unprocessable("profile fields are limited to 255 characters".into()));
-        }
-        fields.push((name, value));
-    }
-    if fields.len() > 4 {
-        return Err(ApiError::Unprocessable("at most 4 profile fields".into()));
-    }
-    Ok(fields)
-}
-
-pub async fn update_credentials(
-    State(ctx): State<Ctx>,
-    auth: Auth,
-    Params(p): Params<UpdateCredentials>,
-) -> ApiResult<Json<Account>> {
-    let account = auth.user("write:accounts")?;
-    if p.display_name.as_ref().is_some_and(|n| n.chars().count() > 30) {
-        return Err(ApiError::Unprocessable("Display name is too long (maximum is 30 characters)".into()));
-    }
-    if p.note.as_ref().is_some_and(|n| n.chars().count() > 500) {
-        return Err(ApiError::Unprocessable("Note is too long (maximum is 500 characters)".into()));
-    }
-    let changes = accounts::ProfileUpdate {
-        display_name: p.display_name,
-        note: p.note.map(|n| petrel::text::render(&n, &ctx.config.base_url(), &[]).html),
-        locked: p.locked,
-        bot: p.bot,
-        discoverable: p.discoverable,
-        fields: p.fields_attributes.as_ref().map(fields_from).transpose()?,
-    };
-    let fresh = accounts::update_profile(ctx.stores.table.as_ref(), &account.id, changes).await?;
-    Ok(Json(convert::account(&ctx.config, &fresh, true)))
 }
 
 pub async fn get(State(ctx): State<Ctx>, _auth: MaybeAuth, Path(id): Path<String>) -> ApiResult<Json<Account>> {
