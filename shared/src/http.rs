@@ -56,3 +56,20 @@ pub type App = tower_http::normalize_path::NormalizePath<axum::Router>;
 pub fn app(router: axum::Router) -> App {
     tower_http::normalize_path::NormalizePath::trim_trailing_slash(router)
 }
+
+/// Browser clients (Elk, Phanpy) call the API from other origins with bearer tokens, never
+/// cookies, so any origin may call it.
+pub fn cors() -> tower_http::cors::CorsLayer {
+    use axum::http::{header, HeaderName, Method};
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::Any)
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([header::LINK, HeaderName::from_static("x-request-id")])
+        .max_age(std::time::Duration::from_secs(86400))
+}

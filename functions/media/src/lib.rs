@@ -19,6 +19,7 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/api/v1/accounts/update_credentials", axum::routing::patch(profile::update_credentials))
         // Room for the largest file plus multipart framing; anything bigger is a 413.
         .layer(DefaultBodyLimit::max(upload::MAX_UPLOAD_BYTES + 64 * 1024))
+        .layer(petrel::http::cors())
         .layer(axum::middleware::from_fn(petrel::http::request_span))
         .with_state(ctx)
 }

@@ -6,12 +6,11 @@ pub mod mastodon;
 pub mod oauth;
 pub mod pagination;
 
-use axum::http::{header, Method, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 use petrel::Ctx;
-use tower_http::cors::{Any, CorsLayer};
 
 use mastodon::api::{v1, v2};
 
@@ -25,22 +24,6 @@ const MISSING_PNG: &[u8] = &[
 
 async fn missing_image() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "public, max-age=86400")], MISSING_PNG)
-}
-
-/// Browser clients (Elk, Phanpy) call the API from other origins with bearer tokens, never
-/// cookies, so any origin may call it.
-fn cors() -> CorsLayer {
-    CorsLayer::new()
-        .allow_origin(Any)
-        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS])
-        .allow_headers([
-            header::AUTHORIZATION,
-            header::CONTENT_TYPE,
-            header::ACCEPT,
-            "idempotency-key".parse().unwrap_or(header::ACCEPT),
-        ])
-        .expose_headers([header::LINK, "x-request-id".parse().unwrap_or(header::LINK)])
-        .max_age(std::time::Duration::from_secs(86400))
 }
 
 fn api() -> Router<Ctx> {
@@ -109,7 +92,7 @@ fn api() -> Router<Ctx> {
         .route("/oauth/token", post(oauth::token::token))
         .route("/oauth/revoke", post(oauth::token::revoke))
         .route("/.well-known/oauth-authorization-server", get(oauth::metadata::metadata))
-        .layer(cors())
+        .layer(petrel::http::cors())
 }
 
 pub fn router(ctx: Ctx) -> Router {

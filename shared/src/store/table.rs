@@ -3,6 +3,10 @@
 //! Every item has a string partition key `pk` and sort key `sk`; an optional number attribute `ttl`
 //! (epoch seconds) expires it. Both adapters hide expired items from reads, because DynamoDB only
 //! deletes them eventually (within days), and the domain must not see a dead token or dedupe record.
+//! Conditions treat an expired item as absent on both backends too (on DynamoDB through the
+//! condition expression). One difference remains: an update of an expired item that DynamoDB has
+//! not deleted yet merges into its stale attributes, where the embedded table starts afresh — so
+//! an update of an item that carries `ttl` should set every attribute it relies on.
 
 use async_trait::async_trait;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
