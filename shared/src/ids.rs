@@ -25,8 +25,16 @@ pub fn snowflake() -> String {
     snowflake_at(ms)
 }
 
+/// The low 16 bits: a random start per process plus a counter, so one process never repeats an
+/// id (up to 65,536 a millisecond) and two processes rarely meet; writers still insert ids with
+/// a not-exists condition and take a new one on a clash.
 pub fn snowflake_at(ms: u64) -> String {
-    let low = u16::from_be_bytes(random_bytes::<2>());
+    use std::sync::atomic::{AtomicU16, Ordering};
+    use std::sync::OnceLock;
+    static START: OnceLock<u16> = OnceLock::new();
+    static COUNTER: AtomicU16 = AtomicU16::new(0);
+    let start = *START.get_or_init(|| u16::from_be_bytes(random_bytes::<2>()));
+    let low = start.wrapping_add(COUNTER.fetch_add(1, Ordering::Relaxed));
     format!("{:018}", (ms << 16) | u64::from(low))
 }
 

@@ -36,9 +36,36 @@ fn index_keys(s: &Status) -> Vec<Key> {
     keys
 }
 
-/// Writes a new status. With an idempotency key already used by this account within the hour,
-/// returns the status made then instead of a second one.
-pub async fn create(table: &dyn Table, status: Status, idempotency_key: Option<&str>) -> Result<Status, RepoError> {
+/// What `create` did.
+#[derive(Debug)]
+pub enum Created {
+    /// Written now.
+    New(Status),
+    /// The Idempotency-Key was used within the hour: the status written then.
+    Earlier(Status),
+}
+
+/// Writes a new status in one transaction. Should its id clash with another process's (the
+/// conditional put says so), it takes a new id and tries again.
+pub async fn create(
+    table: &dyn Table,
+    mut status: Status,
+    idempotency_key: Option<&str>,
+) -> Result<Created, RepoError> {
+    for _ in 0..3 {
+        match try_create(table, &status, idempotency_key).await {
+            Err(RepoError::Conflict(m)) if m == ID_TAKEN => status.id = crate::ids::snowflake(),
+            Ok(earlier) if earlier.id != status.id => return Ok(Created::Earlier(earlier)),
+            Ok(_) => return Ok(Created::New(status)),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(RepoError::Conflict("no free status id after three tries".into()))
+}
+
+const ID_TAKEN: &str = "status id taken";
+
+async fn try_create(table: &dyn Table, status: &Status, idempotency_key: Option<&str>) -> Result<Status, RepoError> {
     let idem_key = idempotency_key.map(|k| keys::idempotency(&status.account_id, &super::oauth::sha256_hex(k)));
     let mut ops = Vec::new();
     if let Some(key) = &idem_key {
@@ -46,8 +73,9 @@ pub async fn create(table: &dyn Table, status: Status, idempotency_key: Option<&
         item.insert(TTL.into(), Value::N((crate::store::table::now_secs() + IDEMPOTENCY_SECS).to_string()));
         ops.push(TxOp::Put { item, cond: Some(Cond::ItemNotExists) });
     }
+    let status_index = ops.len();
     ops.push(TxOp::Put { item: to_item(&keys::status(&status.id), &status)?, cond: Some(Cond::ItemNotExists) });
-    for key in index_keys(&status) {
+    for key in index_keys(status) {
         ops.push(TxOp::Put { item: index_item(key, &status.id), cond: None });
     }
     ops.push(TxOp::Update {
@@ -68,7 +96,7 @@ pub async fn create(table: &dyn Table, status: Status, idempotency_key: Option<&
     let media_start = ops.len();
     ops.extend(status.media.iter().map(|m| super::media::attach_op(m, &status.id)));
     match table.transact(ops).await {
-        Ok(()) => Ok(status),
+        Ok(()) => Ok(status.clone()),
         Err(StoreError::ConditionFailed { index: Some(i) }) if i >= media_start => {
             Err(RepoError::Invalid("a media attachment is unknown or already used by another status".into()))
         }
@@ -84,6 +112,9 @@ pub async fn create(table: &dyn Table, status: Status, idempotency_key: Option<&
         }
         Err(StoreError::ConditionFailed { index: Some(i) }) if status.in_reply_to_id.is_some() && i == parent_index => {
             Err(RepoError::NotFound("the status replied to".into()))
+        }
+        Err(StoreError::ConditionFailed { index: Some(i) }) if i == status_index => {
+            Err(RepoError::Conflict(ID_TAKEN.into()))
         }
         Err(StoreError::ConditionFailed { .. }) => Err(RepoError::NotFound("account".into())),
         Err(e) => Err(e.into()),

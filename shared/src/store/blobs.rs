@@ -70,6 +70,15 @@ pub fn validate_content_type(content_type: &str) -> StoreResult<()> {
     Ok(())
 }
 
+pub fn validate_presign(key: &str, content_type: &str, expires: std::time::Duration) -> StoreResult<()> {
+    validate_key(key)?;
+    validate_content_type(content_type)?;
+    if expires > MAX_PRESIGN {
+        return Err(StoreError::LimitExceeded("presigned URLs last at most 7 days".into()));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -86,11 +86,7 @@ impl Blobs for S3Blobs {
     }
 
     async fn presign_put(&self, key: &str, content_type: &str, expires: Duration) -> StoreResult<String> {
-        validate_key(key)?;
-        validate_content_type(content_type)?;
-        if expires > MAX_PRESIGN {
-            return Err(StoreError::LimitExceeded("presigned URLs last at most 7 days".into()));
-        }
+        validate_presign(key, content_type, expires)?;
         let conf = PresigningConfig::expires_in(expires).map_err(|e| StoreError::InvalidInput(e.to_string()))?;
         let req = self
             .client

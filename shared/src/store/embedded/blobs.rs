@@ -148,11 +148,7 @@ impl Blobs for EmbeddedBlobs {
     }
 
     async fn presign_put(&self, key: &str, content_type: &str, expires: Duration) -> StoreResult<String> {
-        validate_key(key)?;
-        validate_content_type(content_type)?;
-        if expires > MAX_PRESIGN {
-            return Err(StoreError::LimitExceeded("presigned URLs last at most 7 days".into()));
-        }
+        validate_presign(key, content_type, expires)?;
         let until = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) + expires.as_secs();
         let sig = self.signature(key, content_type, until);
         let ct: String = url::form_urlencoded::byte_serialize(content_type.as_bytes()).collect();

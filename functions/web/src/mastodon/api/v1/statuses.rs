@@ -165,9 +165,8 @@ pub async fn create(
     }
     let (mentions, mention_refs) = resolve_mentions(&ctx, &text).await?;
     let rendered = text::render(&text, &ctx.config.base_url(), &mentions);
-    let new_id = petrel::ids::snowflake();
     let status = model::Status {
-        id: new_id.clone(),
+        id: petrel::ids::snowflake(),
         account_id: account.id.clone(),
         content: rendered.html,
         text,
@@ -190,17 +189,21 @@ pub async fn create(
     };
     let idempotency =
         headers.get("idempotency-key").and_then(|v| v.to_str().ok()).filter(|k| !k.is_empty() && k.len() <= 256);
-    let stored = statuses::create(table, status, idempotency).await?;
     // Rendered from what was written (or, for a repeated Idempotency-Key, what was found): the
     // author is the caller, and a new post has no favourites yet.
     let mut author_now = account.clone();
-    if stored.id == new_id {
-        author_now.statuses_count += 1;
-        author_now.last_status_at = Some(stored.created_at);
-    }
+    let (stored, favourited) = match statuses::create(table, status, idempotency).await? {
+        statuses::Created::New(s) => {
+            author_now.statuses_count += 1;
+            author_now.last_status_at = Some(s.created_at);
+            (s, false)
+        }
+        statuses::Created::Earlier(s) => {
+            let fav = statuses::favourited(table, &account.id, std::slice::from_ref(&s.id)).await?.contains(&s.id);
+            (s, fav)
+        }
+    };
     let author = convert::account(&ctx.config, &author_now, false);
-    let favourited = stored.id != new_id
-        && statuses::favourited(table, &account.id, std::slice::from_ref(&stored.id)).await?.contains(&stored.id);
     Ok(Json(convert::status(&ctx.config, &stored, &author, Viewer { favourited, ..Viewer::default() })))
 }
 

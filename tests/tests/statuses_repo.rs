@@ -1,0 +1,49 @@
+//! Status writes at the repository level, on the embedded table.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use petrel::model::{Status, Visibility};
+use petrel::repo::{accounts, statuses};
+use petrel::store::embedded::{Db, EmbeddedTable};
+
+fn status(id: &str, account_id: &str) -> Status {
+    Status {
+        id: id.into(),
+        account_id: account_id.into(),
+        text: "hi".into(),
+        content: "<p>hi</p>".into(),
+        spoiler_text: String::new(),
+        visibility: Visibility::Public,
+        sensitive: false,
+        language: None,
+        in_reply_to_id: None,
+        in_reply_to_account_id: None,
+        created_at: 1,
+        edited_at: None,
+        tags: vec![],
+        mentions: vec![],
+        media: vec![],
+        favourites_count: 0,
+        reblogs_count: 0,
+        replies_count: 0,
+        application: None,
+        application_website: None,
+    }
+}
+
+#[tokio::test]
+async fn a_clashing_id_is_replaced_not_reported_as_a_missing_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = EmbeddedTable::new(Db::open(dir.path()).unwrap());
+    let owner = accounts::create(&table, "owner", "correct horse battery").await.unwrap();
+    let first = statuses::create(&table, status("100000000000000001", &owner.id), None).await.unwrap();
+    assert!(matches!(first, statuses::Created::New(ref s) if s.id == "100000000000000001"));
+    // Another writer took the same id: the second post gets a fresh one.
+    match statuses::create(&table, status("100000000000000001", &owner.id), None).await.unwrap() {
+        statuses::Created::New(s) => assert_ne!(s.id, "100000000000000001"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(accounts::by_id(&table, &owner.id).await.unwrap().unwrap().statuses_count, 2);
+    // An account that does not exist is still reported as such.
+    let err = statuses::create(&table, status("100000000000000009", "404"), None).await.unwrap_err();
+    assert!(matches!(err, petrel::repo::RepoError::NotFound(_)), "{err:?}");
+}
