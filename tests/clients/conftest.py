@@ -1,6 +1,7 @@
 """Fixtures for the client tests: a real `petrel serve` on the embedded backend, with an owner
 account made by the real CLI, on a free loopback port."""
 import os
+import secrets
 import pathlib
 import signal
 import socket
@@ -29,24 +30,69 @@ def free_port():
         return s.getsockname()[1]
 
 
+class Fetched:
+    def __init__(self, status_code, content_type, content):
+        self.status_code = status_code
+        self.headers = {"content-type": content_type}
+        self.content = content
+
+
 class Server:
-    def __init__(self, base, data):
+    def __init__(self, base, data, backend):
         self.base = base
         self.data = data
+        self.backend = backend
         self.username = USERNAME
         self.password = PASSWORD
 
+    def fetch(self, url):
+        """Reads a public media URL as a reader would. On the AWS backend the bucket is private
+        and CloudFront reads it with its own credentials, so this reads the object from S3 (moto)
+        with credentials; locally `petrel serve` serves the URL itself."""
+        if self.backend == "aws":
+            import boto3
+            bucket = os.environ.get("PETREL_BUCKET", "petrel-media")
+            key = url.split(f"/{bucket}/", 1)[1]
+            s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=os.environ.get("AWS_REGION", "us-east-1"))
+            try:
+                obj = s3.get_object(Bucket=bucket, Key=key)
+            except s3.exceptions.NoSuchKey:
+                return Fetched(404, None, b"")
+            return Fetched(200, obj["ContentType"], obj["Body"].read())
+        import requests
+        r = requests.get(url)
+        return Fetched(r.status_code, r.headers.get("content-type"), r.content)
 
-@pytest.fixture(scope="session")
-def server():
-    data = tempfile.mkdtemp(prefix="petrel-clients-")
+    def stored_files(self):
+        """Every stored object's key, to show that a refused upload stored nothing."""
+        if self.backend == "aws":
+            import boto3
+            s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=os.environ.get("AWS_REGION", "us-east-1"))
+            pages = s3.get_paginator("list_objects_v2").paginate(Bucket=os.environ.get("PETREL_BUCKET", "petrel-media"))
+            return sorted(o["Key"] for p in pages for o in p.get("Contents", []))
+        root = pathlib.Path(self.data) / "blobs" / "objects"
+        return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def _start(backend):
+    data = tempfile.mkdtemp(prefix=f"petrel-clients-{backend}-")
     port = free_port()
     addr = f"127.0.0.1:{port}"
+    env = dict(os.environ)
     common = ["--data", data, "--domain", addr]
-    subprocess.run([petrel_bin(), *common, "account", "create", USERNAME], input=PASSWORD + "\n",
-                   text=True, check=True, capture_output=True)
+    username = USERNAME
+    if backend == "aws":
+        if not os.environ.get("AWS_ENDPOINT_URL"):
+            pytest.fail("AWS_ENDPOINT_URL is not set: run `bash infra/test.sh`, which starts moto")
+        common.append("--aws")
+        # moto keeps its data between runs: a fresh name per run.
+        username = "u" + secrets.token_hex(5)
+        # Objects are read straight from moto's S3, as readers would read CloudFront.
+        env["PETREL_MEDIA_BASE"] = f"{os.environ['AWS_ENDPOINT_URL']}/{os.environ.get('PETREL_BUCKET', 'petrel-media')}"
+    subprocess.run([petrel_bin(), *common, "account", "create", username], input=PASSWORD + "\n",
+                   text=True, check=True, capture_output=True, env=env)
     log = open(os.path.join(data, "serve.log"), "w")
-    proc = subprocess.Popen([petrel_bin(), *common, "serve", "--addr", addr], stdout=log, stderr=log)
+    proc = subprocess.Popen([petrel_bin(), *common, "serve", "--addr", addr], stdout=log, stderr=log, env=env)
     base = f"http://{addr}"
     deadline = time.time() + 30
     while True:
@@ -58,7 +104,16 @@ def server():
                 proc.kill()
                 raise RuntimeError("petrel serve did not start; see " + log.name)
             time.sleep(0.1)
-    yield Server(base, data)
+    server = Server(base, data, backend)
+    server.username = username
+    return proc, log, server
+
+
+@pytest.fixture(scope="session", params=["embedded", "aws"])
+def server(request):
+    """Every client test runs twice: on the embedded backend and on the AWS adapters (moto)."""
+    proc, log, srv = _start(request.param)
+    yield srv
     proc.send_signal(signal.SIGTERM)
     try:
         proc.wait(timeout=10)

@@ -40,8 +40,8 @@ def test_post_read_favourite_search(api, server):
         again = api.status_favourite(status["id"])
         assert again["favourites_count"] == 1, "favouriting twice counts once"
         assert status["id"] in [s["id"] for s in api.favourites()]
-        found = api.account_search(server.username[:3])
-        assert [a["acct"] for a in found] == [server.username]
+        found = api.account_search(server.username[:-1])
+        assert server.username in [a["acct"] for a in found]
         me = api.me()
         assert me["acct"] == server.username and me["statuses_count"] >= 1
         auth = {"Authorization": "Bearer " + api.access_token}
@@ -75,4 +75,4 @@ def test_media_post_with_alt_text(api, server, tmp_path):
         assert media["meta"]["small"]["width"] == 640
         status = api.status_post("sunset", media_ids=[media["id"]])
         assert status["media_attachments"][0]["description"] == "An orange sunset"
-    assert requests.get(media["preview_url"]).status_code == 200
+    assert server.fetch(media["preview_url"]).status_code == 200

@@ -29,11 +29,6 @@ def jpeg(width, height, orientation=None, gps=False, halves=((255, 0, 0), (0, 0,
     return out.getvalue()
 
 
-def blob_files(server):
-    root = pathlib.Path(server.data) / "blobs" / "objects"
-    return sorted(str(p) for p in root.rglob("*") if p.is_file()) if root.exists() else []
-
-
 @pytest.fixture
 def auth(server):
     _, tok = password_token(server)
@@ -55,7 +50,7 @@ def test_gps_is_stripped_and_orientation_applied(server, auth):
     assert m["meta"]["focus"] == {"x": 0.5, "y": -0.25}
     # Orientation 6 means "rotate 90° clockwise to view": 40×20 stored sideways is 20×40 upright.
     assert (m["meta"]["original"]["width"], m["meta"]["original"]["height"]) == (20, 40)
-    served = requests.get(m["url"])
+    served = server.fetch(m["url"])
     assert served.status_code == 200 and served.headers["content-type"] == "image/jpeg"
     img = Image.open(io.BytesIO(served.content))
     assert img.size == (20, 40)
@@ -65,7 +60,7 @@ def test_gps_is_stripped_and_orientation_applied(server, auth):
     top, bottom = img.getpixel((10, 5)), img.getpixel((10, 35))
     assert top[0] > 200 and top[2] < 60, top
     assert bottom[2] > 200 and bottom[0] < 60, bottom
-    thumb = requests.get(m["preview_url"])
+    thumb = server.fetch(m["preview_url"])
     assert thumb.status_code == 200 and Image.open(io.BytesIO(thumb.content)).size == (20, 40)
 
     # The upload can be described again, then posted; the status carries it.
@@ -81,7 +76,7 @@ def test_gps_is_stripped_and_orientation_applied(server, auth):
     assert again.status_code == 422
     # Deleting the status deletes its files.
     assert requests.delete(f"{server.base}/api/v1/statuses/{s.json()['id']}", headers=auth).status_code == 200
-    assert requests.get(m["url"]).status_code == 404
+    assert server.fetch(m["url"]).status_code == 404
 
 
 def png_header_only(width, height):
@@ -94,7 +89,7 @@ def png_header_only(width, height):
 
 @pytest.mark.parametrize("case", ["bomb", "truncated", "text", "too_large", "no_file"])
 def test_bad_uploads_are_refused_and_store_nothing(server, auth, case):
-    before = blob_files(server)
+    before = server.stored_files()
     if case == "bomb":
         r = upload(server, auth, png_header_only(50_000, 50_000), name="bomb.png", ctype="image/png")
         want = 422
@@ -113,7 +108,7 @@ def test_bad_uploads_are_refused_and_store_nothing(server, auth, case):
         want = 422
     assert r.status_code == want, r.text
     assert r.json()["error"], r.text
-    assert blob_files(server) == before, "a refused upload left files behind"
+    assert server.stored_files() == before, "a refused upload left files behind"
 
 
 def test_avatar_is_square_and_profile_fields_update(server, auth):
@@ -127,7 +122,7 @@ def test_avatar_is_square_and_profile_fields_update(server, auth):
     check(me, "Account")
     assert me["display_name"] == "Alice A." and me["fields"][0]["name"] == "Site"
     assert me["source"]["note"] == "Hello #fediverse"
-    avatar = requests.get(me["avatar"])
+    avatar = server.fetch(me["avatar"])
     assert avatar.status_code == 200
     img = Image.open(io.BytesIO(avatar.content))
     assert img.size == (100, 100) and not img.getexif()
