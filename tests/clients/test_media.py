@@ -135,3 +135,13 @@ def test_avatar_is_square_and_profile_fields_update(server, auth):
     # JSON bodies work too.
     r = requests.patch(f"{server.base}/api/v1/accounts/update_credentials", headers=auth, json={"locked": False, "bot": True})
     assert r.status_code == 200 and r.json()["bot"] is True
+
+
+def test_only_media_filters(server, auth):
+    m = upload(server, auth, jpeg(30, 30), description="tiny").json()
+    with_media = requests.post(f"{server.base}/api/v1/statuses", headers=auth, data={"status": "pic #onlymedia", "media_ids[]": [m["id"]]}).json()
+    without = requests.post(f"{server.base}/api/v1/statuses", headers=auth, data={"status": "words #onlymedia"}).json()
+    for url in [f"{server.base}/api/v1/accounts/{with_media['account']['id']}/statuses", f"{server.base}/api/v1/timelines/public",
+                f"{server.base}/api/v1/timelines/tag/onlymedia"]:
+        ids = [s["id"] for s in requests.get(url, params={"only_media": "true"}, headers=auth).json()]
+        assert with_media["id"] in ids and without["id"] not in ids, url

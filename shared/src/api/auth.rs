@@ -1,4 +1,5 @@
-//! Bearer tokens: who is calling, and with which scopes. One table read per request.
+//! Bearer tokens: who is calling, and with which scopes. Two table reads per request: the token
+//! (stored under its SHA-256) and its account.
 
 use crate::model::{AccessToken, Account};
 use crate::repo::{accounts, oauth};

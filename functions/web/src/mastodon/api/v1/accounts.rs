@@ -116,10 +116,6 @@ pub async fn statuses(
     }
     let table = ctx.stores.table.as_ref();
     let account = accounts::by_id(table, &id).await?.ok_or(ApiError::NotFound)?;
-    // Media arrives with the media function: until then no status has any.
-    if q.only_media == Some(true) {
-        return Ok(Paged::empty());
-    }
     if q.pinned == Some(true) {
         let page = petrel::repo::timelines::PageParams {
             limit: Some(petrel::repo::statuses::MAX_PINS as u32),
@@ -137,6 +133,8 @@ pub async fn statuses(
     let list = list
         .into_iter()
         .filter(|s| q.exclude_replies != Some(true) || s.in_reply_to_id.is_none())
+        // Filtered within the page: a page may hold fewer than `limit`; its links still continue.
+        .filter(|s| q.only_media != Some(true) || !s.media_attachments.is_empty())
         // Others see public and unlisted posts; followers-only and direct need the relationship.
         .filter(|s| is_owner || s.visibility == "public" || s.visibility == "unlisted")
         .collect();

@@ -35,17 +35,20 @@ pub struct PublicParams {
 }
 
 /// Public posts. Only local ones exist until federation brings remote posts, so `remote=true`
-/// and `only_media=true` (no media yet) are empty.
+/// is empty. `only_media` filters within the page (a page may hold fewer than `limit`).
 pub async fn public(
     State(ctx): State<Ctx>,
     auth: MaybeAuth,
     QueryParams(p): QueryParams<PublicParams>,
 ) -> ApiResult<Paged<Status>> {
-    if p.remote == Some(true) || p.only_media == Some(true) {
+    if p.remote == Some(true) {
         return Ok(Paged::empty());
     }
     let ids = timelines::page_ids(ctx.stores.table.as_ref(), keys::PUBLIC_LOCAL, &p.page.into_page_params()).await?;
-    let list = render_many(&ctx, auth.account(), &ids).await?;
+    let mut list = render_many(&ctx, auth.account(), &ids).await?;
+    if p.only_media == Some(true) {
+        list.retain(|s| !s.media_attachments.is_empty());
+    }
     Ok(Paged::new(&ctx, list, &ids, "/api/v1/timelines/public"))
 }
 
@@ -56,16 +59,15 @@ pub async fn tag(
     QueryParams(p): QueryParams<PublicParams>,
 ) -> ApiResult<Paged<Status>> {
     let tag = tag.to_lowercase();
-    if tag.is_empty()
-        || !tag.chars().all(|c| c.is_alphanumeric() || c == '_')
-        || p.remote == Some(true)
-        || p.only_media == Some(true)
-    {
+    if tag.is_empty() || !tag.chars().all(|c| c.is_alphanumeric() || c == '_') || p.remote == Some(true) {
         return Ok(Paged::empty());
     }
     let ids =
         timelines::page_ids(ctx.stores.table.as_ref(), &keys::tag_timeline(&tag), &p.page.into_page_params()).await?;
-    let list = render_many(&ctx, auth.account(), &ids).await?;
+    let mut list = render_many(&ctx, auth.account(), &ids).await?;
+    if p.only_media == Some(true) {
+        list.retain(|s| !s.media_attachments.is_empty());
+    }
     Ok(Paged::new(&ctx, list, &ids, &format!("/api/v1/timelines/tag/{tag}")))
 }
 
