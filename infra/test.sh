@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 export MOTO_PORT="${MOTO_PORT:-5000}"
 started_moto=0
-if ! curl -fs "http://127.0.0.1:$MOTO_PORT/moto-api/" >/dev/null 2>&1; then
+if ! python3 -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=2)" "http://127.0.0.1:$MOTO_PORT/moto-api/" >/dev/null 2>&1; then
   started_moto=1
 fi
 eval "$(bash infra/local/moto.sh --env)"

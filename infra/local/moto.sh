@@ -16,17 +16,19 @@ if [ ! -x "$VENV/bin/moto_server" ] || ! cmp -s infra/local/requirements.txt "$V
 fi
 
 export AWS_ENDPOINT_URL="http://127.0.0.1:$PORT"
+# Python is on every machine this runs on; curl may not be.
+up() { python3 -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=2)" "$AWS_ENDPOINT_URL/moto-api/" >/dev/null 2>&1; }
 export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 export PETREL_TABLE="${PETREL_TABLE:-petrel}" PETREL_BUCKET="${PETREL_BUCKET:-petrel-media}"
 
-if ! curl -fs "$AWS_ENDPOINT_URL/moto-api/" >/dev/null 2>&1; then
+if ! up; then
   "$VENV/bin/moto_server" -H 127.0.0.1 -p "$PORT" >"$VENV/moto.log" 2>&1 &
   echo $! >"$VENV/moto.pid"
   for _ in $(seq 1 100); do
-    curl -fs "$AWS_ENDPOINT_URL/moto-api/" >/dev/null 2>&1 && break
+    up && break
     sleep 0.1
   done
-  curl -fs "$AWS_ENDPOINT_URL/moto-api/" >/dev/null || { echo "moto server did not start; see $VENV/moto.log" >&2; exit 1; }
+  up || { echo "moto server did not start; see $VENV/moto.log" >&2; exit 1; }
 fi
 "$VENV/bin/python" infra/local/provision.py template.yaml >&2
 
