@@ -237,3 +237,12 @@ def test_edit_history_bookmark_pin_delete(server):
     assert requests.get(f"{base}/api/v1/statuses/{s['id']}", headers=auth).status_code == 404
     assert s["id"] not in [x["id"] for x in requests.get(f"{base}/api/v1/bookmarks", headers=auth).json()]
     assert requests.get(f"{base}/api/v1/accounts/{s['account']['id']}/statuses", params={"pinned": "true"}, headers=auth).json() == []
+
+
+def test_private_status_is_visible_to_its_author_only(server):
+    _, tok = password_token(server)
+    auth = {"Authorization": "Bearer " + tok}
+    s = requests.post(f"{server.base}/api/v1/statuses", headers=auth, data={"status": "followers only", "visibility": "private"}).json()
+    assert requests.get(f"{server.base}/api/v1/statuses/{s['id']}", headers=auth).status_code == 200
+    anon = requests.get(f"{server.base}/api/v1/statuses/{s['id']}")
+    assert anon.status_code == 404 and anon.json() == {"error": "Record not found"}

@@ -29,3 +29,18 @@ async fn a_home_timeline_page_is_one_query_and_one_batch_get() {
     assert_eq!((ops.table_query, ops.table_batch_get), (1, 1), "{ops:?}");
     assert_eq!(ops.total(), 4, "{ops:?}");
 }
+
+#[tokio::test]
+async fn reading_and_favouriting_a_status_read_it_once() {
+    let p = InProcess::new().await;
+    let (_, posted, _) = p.call("POST", "/api/v1/statuses", Some("status=read%20me")).await;
+    let id = posted["id"].as_str().unwrap();
+    let (status, body, ops) = p.call("GET", &format!("/api/v1/statuses/{id}"), None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!((ops.table_get, ops.table_batch_get, ops.total()), (2, 1, 3), "{ops:?}");
+    let (status, body, ops) = p.call("POST", &format!("/api/v1/statuses/{id}/favourite"), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["favourited"], true);
+    // Authentication (2), the visibility check (1), the transaction, the rendering batch.
+    assert_eq!((ops.table_get, ops.table_transact, ops.table_batch_get, ops.total()), (3, 1, 1, 5), "{ops:?}");
+}

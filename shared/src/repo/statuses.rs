@@ -175,8 +175,8 @@ pub async fn delete(table: &dyn Table, status: &Status) -> Result<(), RepoError>
     }
 }
 
-/// Favourites a status; favouriting twice is one favourite. Returns the status as it is now.
-pub async fn favourite(table: &dyn Table, account_id: &str, status_id: &str) -> Result<Status, RepoError> {
+/// Favourites a status; favouriting twice is one favourite. The caller renders the result.
+pub async fn favourite(table: &dyn Table, account_id: &str, status_id: &str) -> Result<(), RepoError> {
     let ops = vec![
         TxOp::Put {
             item: index_item(keys::favourite(account_id, status_id), status_id),
@@ -194,10 +194,10 @@ pub async fn favourite(table: &dyn Table, account_id: &str, status_id: &str) -> 
         Err(StoreError::ConditionFailed { .. }) => return Err(RepoError::NotFound("status".into())),
         Err(e) => return Err(e.into()),
     }
-    get(table, status_id).await?.ok_or_else(|| RepoError::NotFound("status".into()))
+    Ok(())
 }
 
-pub async fn unfavourite(table: &dyn Table, account_id: &str, status_id: &str) -> Result<Status, RepoError> {
+pub async fn unfavourite(table: &dyn Table, account_id: &str, status_id: &str) -> Result<(), RepoError> {
     let ops = vec![
         TxOp::Delete { key: keys::favourite(account_id, status_id), cond: Some(Cond::ItemExists) },
         TxOp::Update {
@@ -212,7 +212,7 @@ pub async fn unfavourite(table: &dyn Table, account_id: &str, status_id: &str) -
         Err(StoreError::ConditionFailed { .. }) => return Err(RepoError::NotFound("status".into())),
         Err(e) => return Err(e.into()),
     }
-    get(table, status_id).await?.ok_or_else(|| RepoError::NotFound("status".into()))
+    Ok(())
 }
 
 /// Which of these statuses the account has favourited: one batch get.

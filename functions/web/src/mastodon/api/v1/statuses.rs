@@ -219,8 +219,17 @@ async fn readable(ctx: &Ctx, auth: &MaybeAuth, id: &str) -> ApiResult<model::Sta
 }
 
 pub async fn get(State(ctx): State<Ctx>, auth: MaybeAuth, Path(id): Path<String>) -> ApiResult<Json<e::Status>> {
-    let status = readable(&ctx, &auth, &id).await?;
-    Ok(Json(render_one(&ctx, auth.account(), &status.id).await?))
+    if let Some(a) = &auth.0 {
+        a.require("read:statuses")?;
+    }
+    // One batch read renders it; visibility is checked on what was read, not by reading twice.
+    let viewer = auth.account();
+    let status = render_one(&ctx, viewer, &id).await?;
+    let public = status.visibility == "public" || status.visibility == "unlisted";
+    if !public && viewer.is_none_or(|v| v.id != status.account.id) {
+        return Err(ApiError::NotFound);
+    }
+    Ok(Json(status))
 }
 
 pub async fn delete(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<e::Status>> {
