@@ -51,6 +51,9 @@ pub struct Config {
     /// Public base URL of stored objects (media, rendered feeds), without a trailing slash.
     pub media_base: String,
     pub backend: Backend,
+    /// Lets the outbound client reach loopback and private addresses. Only for local federation
+    /// tests (`petrel serve --allow-private-network`); never set in Lambda.
+    pub allow_private_network: bool,
 }
 
 impl Config {
@@ -71,6 +74,7 @@ impl Config {
     /// | PETREL_DATA | `./data` (embedded) |
     /// | PETREL_TABLE, PETREL_BUCKET | `petrel`, `petrel-media` (aws) |
     /// | PETREL_INBOX_QUEUE, PETREL_OUTBOX_QUEUE, PETREL_FEED_QUEUE | `petrel-inbox`, `petrel-outbox`, `petrel-feed` (name or URL) |
+    /// | PETREL_ALLOW_PRIVATE_NETWORK | `false`; `true` lets outbound fetches reach loopback/private hosts (tests only) |
     pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let domain = get("PETREL_DOMAIN").unwrap_or_else(|| "localhost:8080".into()).to_ascii_lowercase();
         let local = is_local(&domain);
@@ -102,7 +106,19 @@ impl Config {
             }
             other => return Err(invalid("PETREL_BACKEND", format!("`{other}` is neither `embedded` nor `aws`"))),
         };
-        Ok(Config { domain, handle_domain, scheme, media_base: media_base.trim_end_matches('/').to_string(), backend })
+        let allow_private_network = match get("PETREL_ALLOW_PRIVATE_NETWORK").as_deref() {
+            None | Some("false") | Some("0") => false,
+            Some("true") | Some("1") => true,
+            Some(other) => return Err(invalid("PETREL_ALLOW_PRIVATE_NETWORK", format!("`{other}` is not true/false"))),
+        };
+        Ok(Config {
+            domain,
+            handle_domain,
+            scheme,
+            media_base: media_base.trim_end_matches('/').to_string(),
+            backend,
+            allow_private_network,
+        })
     }
 
     /// `https://domain` (or http locally), without a trailing slash.

@@ -19,6 +19,10 @@ pub struct BackendArgs {
     /// PETREL_*_QUEUE name them) instead of the embedded backend. PETREL_BACKEND=aws does the same.
     #[arg(long, global = true)]
     pub aws: bool,
+    /// Let outbound federation requests reach loopback and private addresses, so a peer on
+    /// 127.0.0.1 can be followed in local tests. Off by default, and never set in Lambda.
+    #[arg(long, global = true)]
+    pub allow_private_network: bool,
 }
 
 impl BackendArgs {
@@ -29,6 +33,7 @@ impl BackendArgs {
             "PETREL_DOMAIN" => Some(self.domain.clone()),
             "PETREL_HANDLE_DOMAIN" => self.handle_domain.clone(),
             "PETREL_BACKEND" if self.aws => Some("aws".into()),
+            "PETREL_ALLOW_PRIVATE_NETWORK" if self.allow_private_network => Some("true".into()),
             other => std::env::var(other).ok().filter(|v| !v.is_empty()),
         })
     }
