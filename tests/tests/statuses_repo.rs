@@ -17,6 +17,7 @@ fn status(id: &str, account_id: &str) -> Status {
         language: None,
         in_reply_to_id: None,
         in_reply_to_account_id: None,
+        in_reply_to_uri: None,
         created_at: 1,
         edited_at: None,
         tags: vec![],
@@ -27,6 +28,8 @@ fn status(id: &str, account_id: &str) -> Status {
         replies_count: 0,
         application: None,
         application_website: None,
+        remote_uri: None,
+        remote_url: None,
     }
 }
 

@@ -125,6 +125,7 @@ pub async fn upload(State(ctx): State<Ctx>, auth: Auth, form: Multipart) -> ApiR
         created_at: petrel::clock::now_ms(),
         status_id: None,
         ttl: None,
+        remote_url: None,
     };
     blobs.put(&original_key, processed.original.bytes.into(), processed.content_type).await?;
     blobs.put(&small_key, processed.small.bytes.into(), processed.content_type).await?;

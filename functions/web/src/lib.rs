@@ -2,6 +2,7 @@
 //! pages. The handler tree mirrors the URL tree: `mastodon/api/v1/statuses.rs` serves
 //! `/api/v1/statuses/…`.
 
+pub mod federation;
 pub mod mastodon;
 pub mod oauth;
 pub mod pagination;
@@ -98,6 +99,7 @@ fn api() -> Router<Ctx> {
 pub fn router(ctx: Ctx) -> Router {
     Router::new()
         .merge(api())
+        .merge(federation::router())
         .route("/health", get(petrel::http::health))
         .route("/oauth/authorize", get(oauth::authorize::show).post(oauth::authorize::approve))
         .route(petrel::mastodon::convert::MISSING_AVATAR, get(missing_image))

@@ -26,23 +26,26 @@ pub fn status_url(cfg: &Config, username: &str, id: &str) -> String {
 }
 
 pub fn account(cfg: &Config, a: &model::Account, with_source: bool) -> e::Account {
-    let image = |key: &Option<String>, missing: &str| match key {
-        Some(k) => format!("{}/{k}", cfg.media_base),
-        None => format!("{}{missing}", cfg.base_url()),
+    let remote = a.remote.as_ref();
+    // Remote images are linked where their server keeps them, local ones from the media base.
+    let image = |key: &Option<String>, remote_url: Option<&String>, missing: &str| match (key, remote_url) {
+        (_, Some(url)) => url.clone(),
+        (Some(k), None) => format!("{}/{k}", cfg.media_base),
+        (None, None) => format!("{}{missing}", cfg.base_url()),
     };
     let fields: Vec<e::Field> = a
         .fields
         .iter()
         .map(|(name, value)| e::Field { name: name.clone(), value: value.clone(), verified_at: None })
         .collect();
-    let avatar = image(&a.avatar_key, MISSING_AVATAR);
-    let header = image(&a.header_key, MISSING_HEADER);
+    let avatar = image(&a.avatar_key, remote.and_then(|r| r.avatar_url.as_ref()), MISSING_AVATAR);
+    let header = image(&a.header_key, remote.and_then(|r| r.header_url.as_ref()), MISSING_HEADER);
     e::Account {
         id: a.id.clone(),
         username: a.username.clone(),
-        acct: a.username.clone(),
-        url: account_url(cfg, &a.username),
-        uri: actor_uri(cfg, &a.username),
+        acct: a.acct(),
+        url: remote.map_or_else(|| account_url(cfg, &a.username), |r| r.url.clone()),
+        uri: remote.map_or_else(|| actor_uri(cfg, &a.username), |r| r.uri.clone()),
         display_name: a.display_name.clone(),
         note: a.note.clone(),
         avatar_static: avatar.clone(),
@@ -97,8 +100,11 @@ pub use crate::repo::statuses::Marks as Viewer;
 pub fn status(cfg: &Config, s: &model::Status, author: &e::Account, viewer: Viewer) -> e::Status {
     e::Status {
         id: s.id.clone(),
-        uri: status_uri(cfg, &author.username, &s.id),
-        url: Some(status_url(cfg, &author.username, &s.id)),
+        uri: s.remote_uri.clone().unwrap_or_else(|| status_uri(cfg, &author.username, &s.id)),
+        url: Some(match (&s.remote_url, &s.remote_uri) {
+            (Some(url), _) | (None, Some(url)) => url.clone(),
+            (None, None) => status_url(cfg, &author.username, &s.id),
+        }),
         created_at: iso8601_ms(s.created_at),
         edited_at: s.edited_at.map(iso8601_ms),
         account: author.clone(),
@@ -163,6 +169,13 @@ pub fn media(cfg: &Config, m: &model::Media) -> serde_json::Value {
     let mut meta = serde_json::json!({ "original": dims(&m.original), "small": dims(&m.small) });
     if let Some((x, y)) = m.focus {
         meta["focus"] = serde_json::json!({ "x": x, "y": y });
+    }
+    if let Some(url) = &m.remote_url {
+        return serde_json::json!({
+            "id": m.id, "type": m.kind, "url": url, "preview_url": url, "remote_url": url,
+            "preview_remote_url": null, "text_url": null, "meta": meta, "description": m.description,
+            "blurhash": if m.blurhash.is_empty() { None } else { Some(&m.blurhash) },
+        });
     }
     serde_json::json!({
         "id": m.id,

@@ -1,6 +1,8 @@
 use serde::{Deserialize, Serialize};
 
-/// A local account: the owner (or owners) of this Petrel instance.
+/// An account: a local one (the owner, or owners, of this instance) or, with `remote` set, the
+/// cached copy of another server's actor. Both share one type so timelines, mentions and the
+/// Mastodon entities treat them alike.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Account {
     pub id: String,
@@ -36,11 +38,69 @@ pub struct Account {
     /// Milliseconds since the epoch of the latest status.
     #[serde(default)]
     pub last_status_at: Option<i64>,
-    /// argon2id PHC string.
+    /// argon2id PHC string (empty for remote accounts, which never log in here).
+    #[serde(default)]
     pub password_hash: String,
-    /// PKCS#8 PEM; the table is encrypted at rest, and this never leaves it otherwise.
+    /// PKCS#8 PEM; the table is encrypted at rest, and this never leaves it otherwise. Empty for
+    /// remote accounts.
+    #[serde(default)]
     pub private_key_pem: String,
+    /// SPKI PEM: ours for local accounts, the actor's `publicKeyPem` for remote ones.
     pub public_key_pem: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote: Option<RemoteActor>,
+}
+
+/// What Petrel keeps of another server's actor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RemoteActor {
+    /// The actor's id.
+    pub uri: String,
+    /// Host of the handle (`user@domain`): the id's host.
+    pub domain: String,
+    /// The HTML profile.
+    pub url: String,
+    pub inbox: String,
+    #[serde(default)]
+    pub shared_inbox: Option<String>,
+    #[serde(default)]
+    pub followers: Option<String>,
+    #[serde(default)]
+    pub outbox: Option<String>,
+    /// `publicKey.id`, which signatures name as keyId.
+    pub key_id: String,
+    #[serde(default)]
+    pub avatar_url: Option<String>,
+    #[serde(default)]
+    pub header_url: Option<String>,
+    #[serde(default)]
+    pub also_known_as: Vec<String>,
+    #[serde(default)]
+    pub moved_to: Option<String>,
+    /// `Person`, `Service` (a bot), `Group`, …
+    #[serde(default)]
+    pub actor_type: String,
+    /// Milliseconds since the epoch of the last fetch; older than the refresh age means refetch.
+    pub fetched_at: i64,
+}
+
+impl Account {
+    pub fn is_local(&self) -> bool {
+        self.remote.is_none()
+    }
+
+    /// `name` for local accounts, `name@domain` for remote ones (Mastodon's `acct`).
+    pub fn acct(&self) -> String {
+        match &self.remote {
+            Some(r) => format!("{}@{}", self.username, r.domain),
+            None => self.username.clone(),
+        }
+    }
+
+    /// Where deliveries to this account go: the shared inbox when there is one.
+    pub fn delivery_inbox(&self) -> Option<&str> {
+        self.remote.as_ref().map(|r| r.shared_inbox.as_deref().unwrap_or(&r.inbox))
+    }
 }
 
 fn yes() -> bool {

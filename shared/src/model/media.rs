@@ -33,4 +33,7 @@ pub struct Media {
     pub status_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl: Option<i64>,
+    /// Remote attachments are linked, not copied: the file's URL on its server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_url: Option<String>,
 }

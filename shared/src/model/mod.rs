@@ -3,10 +3,12 @@
 
 mod account;
 mod media;
+mod notification;
 mod oauth;
 mod status;
 
-pub use account::{valid_username, Account};
+pub use account::{valid_username, Account, RemoteActor};
 pub use media::{Dimensions, Media};
+pub use notification::Notification;
 pub use oauth::{AccessToken, App, AuthCode};
 pub use status::{MentionRef, Status, Visibility};

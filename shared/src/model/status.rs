@@ -37,9 +37,12 @@ pub struct MentionRef {
     pub username: String,
     pub acct: String,
     pub url: String,
+    /// The actor id (Mention tags point at it); absent on mentions stored before federation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
 }
 
-/// A status written by a local account.
+/// A status: written by a local account, or received from another server (`remote_uri` set).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Status {
     pub id: String,
@@ -56,6 +59,9 @@ pub struct Status {
     pub language: Option<String>,
     pub in_reply_to_id: Option<String>,
     pub in_reply_to_account_id: Option<String>,
+    /// The parent's ActivityPub id, so the Note can name it without another read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_reply_to_uri: Option<String>,
     /// Milliseconds since the epoch.
     pub created_at: i64,
     /// Absent until the first edit (conditions test for its absence).
@@ -77,4 +83,10 @@ pub struct Status {
     pub media: Vec<crate::model::Media>,
     pub application: Option<String>,
     pub application_website: Option<String>,
+    /// The ActivityPub id of a remote status (local ones derive theirs from the id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_uri: Option<String>,
+    /// The remote status's HTML page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_url: Option<String>,
 }

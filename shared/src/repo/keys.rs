@@ -142,3 +142,74 @@ pub fn status_partition(status_id: &str) -> String {
 pub fn media(id: &str) -> Key {
     Key::new(format!("MEDIA#{id}"), "MEDIA")
 }
+
+/// A remote actor's id → the account id Petrel gave it.
+pub fn actor_uri(uri: &str) -> Key {
+    Key::new(format!("ACTORURI#{uri}"), "ACTOR")
+}
+
+/// A key id (`…#main-key`) → the account that owns it.
+pub fn key_owner(key_id: &str) -> Key {
+    Key::new(format!("KEYID#{key_id}"), "KEY")
+}
+
+/// A remote status's id → the status id Petrel gave it.
+pub fn status_uri(uri: &str) -> Key {
+    Key::new(format!("STATUSURI#{uri}"), "STATUS")
+}
+
+/// A follower of a local account (sort key: the follower's account id).
+pub fn follower(local_id: &str, follower_id: &str) -> Key {
+    Key::new(followers(local_id), follower_id)
+}
+
+pub fn followers(local_id: &str) -> String {
+    format!("FOLLOWERS#{local_id}")
+}
+
+/// An account a local account follows (or asked to follow).
+pub fn following(local_id: &str, target_id: &str) -> Key {
+    Key::new(followings(local_id), target_id)
+}
+
+pub fn followings(local_id: &str) -> String {
+    format!("FOLLOWING#{local_id}")
+}
+
+/// The reverse of `following`: local accounts that follow a remote one, for delivering its posts
+/// into their home timelines.
+pub fn followed_by_local(target_id: &str, local_id: &str) -> Key {
+    Key::new(local_followers(target_id), local_id)
+}
+
+pub fn local_followers(target_id: &str) -> String {
+    format!("LOCALFOLLOWERS#{target_id}")
+}
+
+/// A pending follow request to a locked local account.
+pub fn follow_request(local_id: &str, requester_id: &str) -> Key {
+    Key::new(follow_requests(local_id), requester_id)
+}
+
+pub fn follow_requests(local_id: &str) -> String {
+    format!("FOLLOWREQ#{local_id}")
+}
+
+/// A notification of a local account (sort key: a snowflake, so newest last).
+pub fn notification(local_id: &str, id: &str) -> Key {
+    Key::new(notifications(local_id), id)
+}
+
+pub fn notifications(local_id: &str) -> String {
+    format!("NOTIF#{local_id}")
+}
+
+/// A received activity's id, kept for a week so redeliveries have one effect.
+pub fn seen_activity(id: &str) -> Key {
+    Key::new(format!("SEEN#{id}"), "ACTIVITY")
+}
+
+/// A remote account's reaction (Like) to a status, so an Undo finds it and repeats count once.
+pub fn reaction(status_id: &str, kind: &str, account_id: &str) -> Key {
+    Key::new(format!("REACT#{status_id}"), format!("{kind}#{account_id}"))
+}

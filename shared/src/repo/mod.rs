@@ -1,8 +1,12 @@
 //! Domain operations over the Table port, written once for every backend.
 
 pub mod accounts;
+pub mod activities;
+pub mod actors;
+pub mod follows;
 pub mod keys;
 pub mod media;
+pub mod notifications;
 pub mod oauth;
 pub mod statuses;
 pub mod timelines;

@@ -145,6 +145,10 @@ pub async fn get_many(table: &dyn Table, ids: &[String]) -> Result<Vec<Status>, 
 /// Deletes a status with its index entries and counters, in one transaction.
 pub async fn delete(table: &dyn Table, status: &Status) -> Result<(), RepoError> {
     let mut ops = vec![TxOp::Delete { key: keys::status(&status.id), cond: Some(Cond::ItemExists) }];
+    if let Some(uri) = &status.remote_uri {
+        ops.push(TxOp::Delete { key: keys::status_uri(uri), cond: None });
+        ops.push(TxOp::Delete { key: Key::new(PUBLIC_REMOTE, &status.id), cond: None });
+    }
     for key in index_keys(status) {
         ops.push(TxOp::Delete { key, cond: None });
     }
@@ -416,4 +420,158 @@ pub async fn versions(table: &dyn Table, status_id: &str) -> Result<Vec<Version>
         .range(crate::store::SkRange::Prefix("EDIT#".into()))
         .limit(100);
     table.query(q).await?.items.into_iter().map(from_item).collect()
+}
+
+/// Partition of public remote statuses (`/api/v1/timelines/public?remote=true`).
+pub const PUBLIC_REMOTE: &str = "PUBLIC#remote";
+
+/// Where a received status goes: home timelines of the local accounts that follow its author or
+/// are addressed, and notifications.
+#[derive(Debug, Default)]
+pub struct Delivery {
+    pub home_of: Vec<String>,
+    pub notify: Vec<(String, crate::model::Notification)>,
+}
+
+/// Stores a remote status with its timeline entries and notifications in one transaction.
+/// Returns `None` when a status with this URI is already stored (a redelivery).
+pub async fn store_remote(table: &dyn Table, status: &Status, to: &Delivery) -> Result<Option<()>, RepoError> {
+    let uri = status.remote_uri.as_deref().ok_or_else(|| RepoError::Invalid("not a remote status".into()))?;
+    let mut pointer = keys::status_uri(uri).to_item();
+    pointer.insert("status_id".into(), Value::S(status.id.clone()));
+    let mut ops = vec![
+        TxOp::Put { item: pointer, cond: Some(Cond::ItemNotExists) },
+        TxOp::Put { item: to_item(&keys::status(&status.id), status)?, cond: Some(Cond::ItemNotExists) },
+        TxOp::Put { item: index_item(keys::account_status(&status.account_id, &status.id), &status.id), cond: None },
+        TxOp::Update {
+            key: keys::account(&status.account_id),
+            update: Update::default()
+                .add("statuses_count", 1)
+                .set("last_status_at", Value::N(status.created_at.to_string())),
+            cond: Some(Cond::ItemExists),
+        },
+    ];
+    if status.visibility == Visibility::Public {
+        ops.push(TxOp::Put { item: index_item(Key::new(PUBLIC_REMOTE, &status.id), &status.id), cond: None });
+        ops.extend(
+            status
+                .tags
+                .iter()
+                .take(10)
+                .map(|t| TxOp::Put { item: index_item(keys::tag_entry(t, &status.id), &status.id), cond: None }),
+        );
+    }
+    if let Some(parent) = &status.in_reply_to_id {
+        ops.push(TxOp::Put { item: index_item(keys::reply(parent, &status.id), &status.id), cond: None });
+        ops.push(TxOp::Update {
+            key: keys::status(parent),
+            update: Update::default().add("replies_count", 1),
+            cond: Some(Cond::ItemExists),
+        });
+    }
+    // Bounded so the transaction stays within 100 items (an instance has a handful of accounts).
+    for local in to.home_of.iter().take(40) {
+        ops.push(TxOp::Put { item: index_item(keys::home_entry(local, &status.id), &status.id), cond: None });
+    }
+    for (local, n) in to.notify.iter().take(20) {
+        ops.push(crate::repo::notifications::put_op(local, n)?);
+    }
+    match table.transact(ops).await {
+        Ok(()) => Ok(Some(())),
+        Err(StoreError::ConditionFailed { index: Some(0) }) => Ok(None),
+        // The parent vanished between lookup and write: store it as a plain status.
+        Err(StoreError::ConditionFailed { .. }) if status.in_reply_to_id.is_some() => {
+            let mut orphan = status.clone();
+            orphan.in_reply_to_id = None;
+            orphan.in_reply_to_account_id = None;
+            Box::pin(store_remote(table, &orphan, to)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A status by its ActivityPub id (remote ones only: local ids are derived from the URL).
+pub async fn by_uri(table: &dyn Table, uri: &str) -> Result<Option<Status>, RepoError> {
+    let Some(pointer) = table.get(&keys::status_uri(uri)).await? else {
+        return Ok(None);
+    };
+    match str_attr_of(&pointer, "status_id") {
+        Some(id) => get(table, id).await,
+        None => Err(StoreError::Corrupt(format!("status pointer {uri} has no id")).into()),
+    }
+}
+
+/// Replaces a remote status's content after an Update, keeping its counters and id.
+pub async fn replace_remote(table: &dyn Table, current: &Status, mut fresh: Status) -> Result<Status, RepoError> {
+    fresh.id = current.id.clone();
+    fresh.account_id = current.account_id.clone();
+    fresh.favourites_count = current.favourites_count;
+    fresh.reblogs_count = current.reblogs_count;
+    fresh.replies_count = current.replies_count;
+    fresh.in_reply_to_id = current.in_reply_to_id.clone();
+    fresh.in_reply_to_account_id = current.in_reply_to_account_id.clone();
+    fresh.edited_at = Some(fresh.edited_at.unwrap_or_else(crate::clock::now_ms));
+    table.put(to_item(&keys::status(&current.id), &fresh)?, Some(Cond::ItemExists)).await?;
+    Ok(fresh)
+}
+
+/// A remote account's Like or Announce of a status: counted once, with a notification for the
+/// status's local author. Returns false for a repeat.
+pub async fn add_reaction(
+    table: &dyn Table,
+    status: &Status,
+    kind: &str,
+    account_id: &str,
+    activity_id: &str,
+    notify: Option<crate::model::Notification>,
+) -> Result<bool, RepoError> {
+    let counter = if kind == "like" { "favourites_count" } else { "reblogs_count" };
+    let mut item = keys::reaction(&status.id, kind, account_id).to_item();
+    item.insert("activity_id".into(), Value::S(activity_id.to_string()));
+    let mut ops = vec![
+        TxOp::Put { item, cond: Some(Cond::ItemNotExists) },
+        TxOp::Update {
+            key: keys::status(&status.id),
+            update: Update::default().add(counter, 1),
+            cond: Some(Cond::ItemExists),
+        },
+    ];
+    if kind == "like" {
+        ops.push(TxOp::Put { item: account_item(keys::favourited_by(&status.id, account_id), account_id), cond: None });
+    }
+    if let Some(n) = notify {
+        ops.push(crate::repo::notifications::put_op(&status.account_id, &n)?);
+    }
+    match table.transact(ops).await {
+        Ok(()) => Ok(true),
+        Err(StoreError::ConditionFailed { index: Some(0) }) => Ok(false),
+        Err(StoreError::ConditionFailed { .. }) => Err(RepoError::NotFound("status".into())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Undoes a reaction; false when there was none.
+pub async fn remove_reaction(
+    table: &dyn Table,
+    status_id: &str,
+    kind: &str,
+    account_id: &str,
+) -> Result<bool, RepoError> {
+    let counter = if kind == "like" { "favourites_count" } else { "reblogs_count" };
+    let mut ops = vec![
+        TxOp::Delete { key: keys::reaction(status_id, kind, account_id), cond: Some(Cond::ItemExists) },
+        TxOp::Update {
+            key: keys::status(status_id),
+            update: Update::default().add(counter, -1),
+            cond: Some(Cond::ItemExists),
+        },
+    ];
+    if kind == "like" {
+        ops.push(TxOp::Delete { key: keys::favourited_by(status_id, account_id), cond: None });
+    }
+    match table.transact(ops).await {
+        Ok(()) => Ok(true),
+        Err(StoreError::ConditionFailed { .. }) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
 }

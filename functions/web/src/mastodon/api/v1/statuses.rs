@@ -102,7 +102,8 @@ async fn resolve_mentions(ctx: &Ctx, text: &str) -> ApiResult<(Vec<ResolvedMenti
             let url = convert::account_url(&ctx.config, &a.username);
             resolved.push(ResolvedMention { typed: typed.clone(), url: url.clone(), username: a.username.clone() });
             if !refs.iter().any(|r: &MentionRef| r.account_id == a.id) {
-                refs.push(MentionRef { account_id: a.id, username: a.username.clone(), acct: a.username, url });
+                let uri = Some(convert::actor_uri(&ctx.config, &a.username));
+                refs.push(MentionRef { account_id: a.id, username: a.username.clone(), acct: a.username, url, uri });
             }
         }
     }
@@ -150,13 +151,23 @@ pub async fn create(
         Some(v) => Visibility::parse(v).ok_or_else(|| ApiError::Unprocessable(format!("`{v}` is not a visibility")))?,
     };
     let table = ctx.stores.table.as_ref();
-    let (in_reply_to_id, in_reply_to_account_id) = match p.in_reply_to_id {
+    let (in_reply_to_id, in_reply_to_account_id, in_reply_to_uri) = match p.in_reply_to_id {
         Some(id) => {
             let parent =
                 statuses::get(table, &id).await?.filter(|s| visible(s, Some(&account.id))).ok_or(ApiError::NotFound)?;
-            (Some(parent.id), Some(parent.account_id))
+            let uri = match &parent.remote_uri {
+                Some(uri) => uri.clone(),
+                None if parent.account_id == account.id => {
+                    convert::status_uri(&ctx.config, &account.username, &parent.id)
+                }
+                None => {
+                    let author = accounts::by_id(table, &parent.account_id).await?.ok_or(ApiError::NotFound)?;
+                    convert::status_uri(&ctx.config, &author.username, &parent.id)
+                }
+            };
+            (Some(parent.id), Some(parent.account_id), Some(uri))
         }
-        None => (None, None),
+        None => (None, None, None),
     };
     if let Some(lang) = &p.language {
         if lang.len() > 8 || !lang.chars().all(|c| c.is_ascii_alphabetic() || c == '-') {
@@ -176,6 +187,7 @@ pub async fn create(
         language: p.language,
         in_reply_to_id,
         in_reply_to_account_id,
+        in_reply_to_uri,
         created_at: petrel::clock::now_ms(),
         edited_at: None,
         tags: rendered.tags,
@@ -186,6 +198,8 @@ pub async fn create(
         replies_count: 0,
         application: auth.token.app_name.clone(),
         application_website: auth.token.app_website.clone(),
+        remote_uri: None,
+        remote_url: None,
     };
     let idempotency =
         headers.get("idempotency-key").and_then(|v| v.to_str().ok()).filter(|k| !k.is_empty() && k.len() <= 256);

@@ -1,0 +1,484 @@
+//! Stored types ↔ ActivityPub documents, in one place: what Petrel publishes (actors, Notes and
+//! the activities around them) and what it keeps of what others send (actors, Notes).
+
+use serde_json::{json, Value};
+use thiserror::Error;
+use time::format_description::well_known::Rfc3339;
+
+use super::sanitize;
+use super::vocab::{self, id_of, str_prop, PUBLIC};
+use crate::clock::iso8601_ms;
+use crate::config::Config;
+use crate::mastodon::convert::{account_url, actor_uri, status_uri, status_url};
+use crate::model::{Account, Dimensions, Media, RemoteActor, Status, Visibility};
+
+#[derive(Debug, Error, PartialEq)]
+pub enum ApError {
+    #[error("invalid {what}: {problem}")]
+    Invalid { what: &'static str, problem: String },
+}
+
+fn invalid(what: &'static str, problem: impl Into<String>) -> ApError {
+    ApError::Invalid { what, problem: problem.into() }
+}
+
+pub fn key_id(cfg: &Config, username: &str) -> String {
+    format!("{}#main-key", actor_uri(cfg, username))
+}
+
+pub fn followers_uri(cfg: &Config, username: &str) -> String {
+    format!("{}/followers", actor_uri(cfg, username))
+}
+
+/// The shared inbox every local actor names.
+pub fn shared_inbox(cfg: &Config) -> String {
+    format!("{}/inbox", cfg.base_url())
+}
+
+fn image(url: String, media_type: Option<&str>) -> Value {
+    let mut v = json!({ "type": "Image", "url": url });
+    if let Some(mt) = media_type {
+        v["mediaType"] = json!(mt);
+    }
+    v
+}
+
+fn media_type_of_key(key: &str) -> &'static str {
+    match key.rsplit('.').next() {
+        Some("png") => "image/png",
+        Some("gif") => "image/gif",
+        Some("webp") => "image/webp",
+        _ => "image/jpeg",
+    }
+}
+
+/// A local account as its actor document (Mastodon's shape, so Mastodon shows everything).
+pub fn actor(cfg: &Config, a: &Account) -> Value {
+    let id = actor_uri(cfg, &a.username);
+    let mut doc = json!({
+        "@context": vocab::context(),
+        "id": id,
+        "type": if a.bot { "Service" } else { "Person" },
+        "preferredUsername": a.username,
+        "name": a.display_name,
+        "summary": a.note,
+        "url": account_url(cfg, &a.username),
+        "inbox": format!("{id}/inbox"),
+        "outbox": format!("{id}/outbox"),
+        "followers": format!("{id}/followers"),
+        "following": format!("{id}/following"),
+        "featured": format!("{id}/collections/featured"),
+        "endpoints": { "sharedInbox": shared_inbox(cfg) },
+        "manuallyApprovesFollowers": a.locked,
+        "discoverable": a.discoverable,
+        "indexable": a.discoverable,
+        "published": iso8601_ms(a.created_at - a.created_at.rem_euclid(86_400_000)),
+        "publicKey": { "id": key_id(cfg, &a.username), "owner": id, "publicKeyPem": a.public_key_pem },
+        "attachment": a.fields.iter().map(|(name, value)| json!({
+            "type": "PropertyValue", "name": name, "value": value,
+        })).collect::<Vec<_>>(),
+    });
+    if let Some(k) = &a.avatar_key {
+        doc["icon"] = image(format!("{}/{k}", cfg.media_base), Some(media_type_of_key(k)));
+    }
+    if let Some(k) = &a.header_key {
+        doc["image"] = image(format!("{}/{k}", cfg.media_base), Some(media_type_of_key(k)));
+    }
+    doc
+}
+
+/// `to` and `cc` of a status, as Mastodon addresses each visibility.
+pub fn audience(cfg: &Config, author: &Account, s: &Status) -> (Vec<String>, Vec<String>) {
+    let followers = followers_uri(cfg, &author.username);
+    let mentioned: Vec<String> = s.mentions.iter().map(|m| m.uri.clone().unwrap_or_else(|| m.url.clone())).collect();
+    match s.visibility {
+        Visibility::Public => (vec![PUBLIC.into()], [vec![followers], mentioned].concat()),
+        Visibility::Unlisted => (vec![followers], [vec![PUBLIC.into()], mentioned].concat()),
+        Visibility::Private => (vec![followers], mentioned),
+        Visibility::Direct => (mentioned, Vec::new()),
+    }
+}
+
+/// A local status as a Note.
+pub fn note(cfg: &Config, author: &Account, s: &Status) -> Value {
+    let (to, cc) = audience(cfg, author, s);
+    let mut tags: Vec<Value> = s
+        .mentions
+        .iter()
+        .map(|m| {
+            json!({ "type": "Mention", "href": m.uri.clone().unwrap_or_else(|| m.url.clone()), "name": format!("@{}", m.acct) })
+        })
+        .collect();
+    tags.extend(s.tags.iter().map(
+        |t| json!({ "type": "Hashtag", "href": format!("{}/tags/{t}", cfg.base_url()), "name": format!("#{t}") }),
+    ));
+    let attachments: Vec<Value> = s.media.iter().map(|m| document(cfg, m)).collect();
+    let mut note = json!({
+        "id": status_uri(cfg, &author.username, &s.id),
+        "type": "Note",
+        "attributedTo": actor_uri(cfg, &author.username),
+        "content": s.content,
+        "summary": if s.spoiler_text.is_empty() { Value::Null } else { json!(s.spoiler_text) },
+        "sensitive": s.sensitive,
+        "published": iso8601_ms(s.created_at),
+        "url": status_url(cfg, &author.username, &s.id),
+        "to": to,
+        "cc": cc,
+        "inReplyTo": s.in_reply_to_uri,
+        "tag": tags,
+        "attachment": attachments,
+    });
+    if let Some(lang) = &s.language {
+        note["contentMap"] = json!({ lang.clone(): s.content });
+    }
+    if let Some(at) = s.edited_at {
+        note["updated"] = json!(iso8601_ms(at));
+    }
+    note
+}
+
+/// An attachment as a Document (what Mastodon sends and reads back).
+pub fn document(cfg: &Config, m: &Media) -> Value {
+    let mut d = json!({
+        "type": "Document",
+        "mediaType": m.content_type,
+        "url": m.remote_url.clone().unwrap_or_else(|| format!("{}/{}", cfg.media_base, m.original_key)),
+        "name": m.description,
+        "blurhash": m.blurhash,
+        "width": m.original.width,
+        "height": m.original.height,
+    });
+    if let Some((x, y)) = m.focus {
+        d["focalPoint"] = json!([x, y]);
+    }
+    d
+}
+
+fn with_context(mut v: Value) -> Value {
+    if let Value::Object(o) = &mut v {
+        o.insert("@context".into(), vocab::context());
+    }
+    v
+}
+
+/// Create(Note) for a new status.
+pub fn create(cfg: &Config, author: &Account, s: &Status) -> Value {
+    let note = note(cfg, author, s);
+    with_context(json!({
+        "id": format!("{}/activity", status_uri(cfg, &author.username, &s.id)),
+        "type": "Create",
+        "actor": actor_uri(cfg, &author.username),
+        "published": note["published"],
+        "to": note["to"],
+        "cc": note["cc"],
+        "object": note,
+    }))
+}
+
+/// Update(Note) after an edit; the id names the edit so each one is a distinct activity.
+pub fn update(cfg: &Config, author: &Account, s: &Status) -> Value {
+    let note = note(cfg, author, s);
+    with_context(json!({
+        "id": format!("{}#updates/{}", status_uri(cfg, &author.username, &s.id), s.edited_at.unwrap_or(s.created_at)),
+        "type": "Update",
+        "actor": actor_uri(cfg, &author.username),
+        "published": note["updated"],
+        "to": note["to"],
+        "cc": note["cc"],
+        "object": note,
+    }))
+}
+
+/// Delete of a status, with a Tombstone as Mastodon sends it.
+pub fn delete(cfg: &Config, author: &Account, s: &Status) -> Value {
+    let (to, cc) = audience(cfg, author, s);
+    let uri = status_uri(cfg, &author.username, &s.id);
+    with_context(json!({
+        "id": format!("{uri}#delete"),
+        "type": "Delete",
+        "actor": actor_uri(cfg, &author.username),
+        "to": to,
+        "cc": cc,
+        "object": { "id": uri, "type": "Tombstone", "atomUri": uri },
+    }))
+}
+
+/// Update of the actor after a profile change.
+pub fn update_actor(cfg: &Config, a: &Account, at_ms: i64) -> Value {
+    let id = actor_uri(cfg, &a.username);
+    let mut doc = actor(cfg, a);
+    if let Value::Object(o) = &mut doc {
+        o.remove("@context");
+    }
+    with_context(json!({
+        "id": format!("{id}#updates/{at_ms}"),
+        "type": "Update",
+        "actor": id,
+        "to": [PUBLIC],
+        "cc": [followers_uri(cfg, &a.username)],
+        "object": doc,
+    }))
+}
+
+pub fn follow(cfg: &Config, local: &Account, target_uri: &str, follow_id: &str) -> Value {
+    with_context(json!({
+        "id": format!("{}#follows/{follow_id}", actor_uri(cfg, &local.username)),
+        "type": "Follow",
+        "actor": actor_uri(cfg, &local.username),
+        "object": target_uri,
+    }))
+}
+
+/// Accept or Reject of a Follow received from `follower_uri`; the Follow is embedded (Mastodon
+/// needs its id to match the follow it sent).
+pub fn answer_follow(cfg: &Config, local: &Account, kind: &str, follow: &Value, follower_uri: &str) -> Value {
+    let actor = actor_uri(cfg, &local.username);
+    let follow_id = id_of(follow).unwrap_or_default();
+    with_context(json!({
+        "id": format!("{actor}#{}/{}", kind.to_ascii_lowercase(), crate::ids::snowflake()),
+        "type": kind,
+        "actor": actor,
+        "to": [follower_uri],
+        "object": { "id": follow_id, "type": "Follow", "actor": follower_uri, "object": actor },
+    }))
+}
+
+pub fn undo(cfg: &Config, local: &Account, inner: Value) -> Value {
+    let actor = actor_uri(cfg, &local.username);
+    let mut inner = inner;
+    if let Value::Object(o) = &mut inner {
+        o.remove("@context");
+    }
+    with_context(json!({
+        "id": format!("{actor}#undo/{}", crate::ids::snowflake()),
+        "type": "Undo",
+        "actor": actor,
+        "object": inner,
+    }))
+}
+
+fn parse_time(v: Option<&str>) -> Option<i64> {
+    let t = time::OffsetDateTime::parse(v?, &Rfc3339).ok()?;
+    Some((t.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
+const ACTOR_TYPES: [&str; 5] = ["Person", "Service", "Application", "Group", "Organization"];
+
+/// A fetched actor document as a remote account. `id` is the id Petrel already gave this actor,
+/// or a new one. Checks the key belongs to the actor (`publicKey.owner` is the actor).
+pub fn remote_account(doc: &Value, id: String, now_ms: i64) -> Result<Account, ApError> {
+    let uri = str_prop(doc, "id").ok_or_else(|| invalid("actor", "no id"))?;
+    let kind = vocab::type_of(doc);
+    if !ACTOR_TYPES.contains(&kind) {
+        return Err(invalid("actor", format!("`{kind}` is not an actor type")));
+    }
+    let domain = vocab::host_of(uri).ok_or_else(|| invalid("actor", "id is not an http(s) URL"))?;
+    let username = str_prop(doc, "preferredUsername")
+        .filter(|u| !u.is_empty() && u.len() <= 255)
+        .ok_or_else(|| invalid("actor", "no preferredUsername"))?;
+    let inbox =
+        str_prop(doc, "inbox").filter(|i| vocab::host_of(i).is_some()).ok_or_else(|| invalid("actor", "no inbox"))?;
+    let key = doc.get("publicKey").and_then(|k| match k {
+        Value::Array(a) => a.first(),
+        other => Some(other),
+    });
+    let key = key.ok_or_else(|| invalid("actor", "no publicKey"))?;
+    let key_id = str_prop(key, "id").ok_or_else(|| invalid("actor", "publicKey has no id"))?;
+    let pem = str_prop(key, "publicKeyPem").ok_or_else(|| invalid("actor", "publicKey has no publicKeyPem"))?;
+    if key.get("owner").and_then(id_of).is_some_and(|owner| owner != uri) {
+        return Err(invalid("actor", "publicKey.owner is another actor"));
+    }
+    let url_of = |name: &str| {
+        doc.get(name).and_then(|v| {
+            vocab::list(Some(v)).into_iter().find_map(|i| match i {
+                Value::String(s) => Some(s.clone()),
+                Value::Object(o) => o.get("href").or_else(|| o.get("url")).and_then(|u| match u {
+                    Value::String(s) => Some(s.clone()),
+                    other => id_of(other).map(str::to_string),
+                }),
+                _ => None,
+            })
+        })
+    };
+    let fields = vocab::list(doc.get("attachment"))
+        .into_iter()
+        .filter(|a| vocab::type_of(a) == "PropertyValue")
+        .filter_map(|a| Some((sanitize::text(str_prop(a, "name")?), sanitize::clean(str_prop(a, "value")?))))
+        .take(16)
+        .collect();
+    let published = parse_time(str_prop(doc, "published")).unwrap_or(now_ms);
+    Ok(Account {
+        id,
+        username: username.to_string(),
+        display_name: sanitize::text(str_prop(doc, "name").unwrap_or_default()),
+        note: sanitize::clean(str_prop(doc, "summary").unwrap_or_default()),
+        created_at: published,
+        locked: doc.get("manuallyApprovesFollowers").and_then(Value::as_bool).unwrap_or(false),
+        bot: kind == "Service" || kind == "Application",
+        discoverable: doc.get("discoverable").and_then(Value::as_bool).unwrap_or(false),
+        fields,
+        avatar_key: None,
+        header_key: None,
+        statuses_count: 0,
+        followers_count: 0,
+        following_count: 0,
+        last_status_at: None,
+        password_hash: String::new(),
+        private_key_pem: String::new(),
+        public_key_pem: pem.to_string(),
+        remote: Some(RemoteActor {
+            uri: uri.to_string(),
+            domain,
+            url: url_of("url").unwrap_or_else(|| uri.to_string()),
+            inbox: inbox.to_string(),
+            shared_inbox: doc.get("endpoints").and_then(|e| str_prop(e, "sharedInbox")).map(str::to_string),
+            followers: str_prop(doc, "followers").map(str::to_string),
+            outbox: str_prop(doc, "outbox").map(str::to_string),
+            key_id: key_id.to_string(),
+            avatar_url: url_of("icon"),
+            header_url: url_of("image"),
+            also_known_as: vocab::ids(doc.get("alsoKnownAs")).into_iter().map(str::to_string).collect(),
+            moved_to: doc.get("movedTo").and_then(id_of).map(str::to_string),
+            actor_type: kind.to_string(),
+            fetched_at: now_ms,
+        }),
+    })
+}
+
+/// What a remote Note says, before Petrel links it to its own ids.
+#[derive(Debug, Clone)]
+pub struct RemoteNote {
+    pub status: Status,
+    /// `href`s of Mention tags (to find local accounts mentioned).
+    pub mentioned_uris: Vec<String>,
+}
+
+/// A remote Note as a status of `author` (whose id the status gets). The caller has checked that
+/// the Note is on the author's host.
+pub fn remote_status(note: &Value, author: &Account, id: String) -> Result<RemoteNote, ApError> {
+    let uri = str_prop(note, "id").ok_or_else(|| invalid("Note", "no id"))?;
+    let kind = vocab::type_of(note);
+    if !matches!(kind, "Note" | "Article" | "Question" | "Page") {
+        return Err(invalid("object", format!("`{kind}` is not a Note")));
+    }
+    let author_uri = author.remote.as_ref().map(|r| r.uri.as_str()).unwrap_or_default();
+    if note.get("attributedTo").and_then(|a| vocab::ids(Some(a)).first().copied()) != Some(author_uri) {
+        return Err(invalid("Note", "attributedTo is not the actor"));
+    }
+    let to = vocab::ids(note.get("to"));
+    let cc = vocab::ids(note.get("cc"));
+    let is_public = |l: &[&str]| l.iter().any(|a| *a == PUBLIC || *a == "as:Public" || *a == "Public");
+    let followers = author.remote.as_ref().and_then(|r| r.followers.as_deref());
+    let visibility = if is_public(&to) {
+        Visibility::Public
+    } else if is_public(&cc) {
+        Visibility::Unlisted
+    } else if followers.is_some_and(|f| to.contains(&f) || cc.contains(&f)) {
+        Visibility::Private
+    } else {
+        Visibility::Direct
+    };
+    let mut tags = Vec::new();
+    let mut mentioned_uris = Vec::new();
+    for t in vocab::list(note.get("tag")) {
+        match vocab::type_of(t) {
+            "Hashtag" => {
+                if let Some(name) = str_prop(t, "name") {
+                    let name = name.trim_start_matches('#').to_lowercase();
+                    if !name.is_empty()
+                        && name.chars().all(|c| c.is_alphanumeric() || c == '_')
+                        && !tags.contains(&name)
+                    {
+                        tags.push(name);
+                    }
+                }
+            }
+            "Mention" => {
+                if let Some(href) = str_prop(t, "href") {
+                    mentioned_uris.push(href.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    let media = vocab::list(note.get("attachment"))
+        .into_iter()
+        .filter_map(|a| {
+            let url = match a.get("url")? {
+                Value::String(s) => s.clone(),
+                other => vocab::list(Some(other)).into_iter().find_map(|u| str_prop(u, "href").map(str::to_string))?,
+            };
+            vocab::host_of(&url)?;
+            let media_type = str_prop(a, "mediaType").unwrap_or("application/octet-stream").to_string();
+            let kind = match media_type.split('/').next() {
+                Some("image") => "image",
+                Some("video") => "video",
+                Some("audio") => "audio",
+                _ => "unknown",
+            };
+            let dim = |name: &str| a.get(name).and_then(Value::as_u64).and_then(|n| u32::try_from(n).ok()).unwrap_or(0);
+            let dims = Dimensions { width: dim("width"), height: dim("height"), size: 0 };
+            let focus = a
+                .get("focalPoint")
+                .and_then(Value::as_array)
+                .and_then(|p| Some((p.first()?.as_f64()?.clamp(-1.0, 1.0), p.get(1)?.as_f64()?.clamp(-1.0, 1.0))));
+            Some(Media {
+                id: crate::ids::snowflake(),
+                account_id: author.id.clone(),
+                kind: kind.into(),
+                content_type: media_type,
+                original_key: String::new(),
+                small_key: String::new(),
+                original: dims,
+                small: dims,
+                blurhash: str_prop(a, "blurhash").unwrap_or_default().chars().take(100).collect(),
+                description: str_prop(a, "name").map(|n| sanitize::text(n)).filter(|n| !n.is_empty()),
+                focus,
+                created_at: 0,
+                status_id: Some(id.clone()),
+                ttl: None,
+                remote_url: Some(url),
+            })
+        })
+        .take(8)
+        .collect();
+    let content = str_prop(note, "content")
+        .or_else(|| note.get("contentMap").and_then(|m| m.as_object()?.values().next()?.as_str()))
+        .unwrap_or_default();
+    let language = note.get("contentMap").and_then(|m| m.as_object()?.keys().next().cloned()).filter(|l| l.len() <= 8);
+    let created_at = parse_time(str_prop(note, "published")).unwrap_or_else(crate::clock::now_ms);
+    let spoiler = sanitize::text(str_prop(note, "summary").unwrap_or_default());
+    Ok(RemoteNote {
+        status: Status {
+            id,
+            account_id: author.id.clone(),
+            text: String::new(),
+            content: sanitize::clean(content),
+            sensitive: note.get("sensitive").and_then(Value::as_bool).unwrap_or(false) || !spoiler.is_empty(),
+            spoiler_text: spoiler,
+            visibility,
+            language,
+            in_reply_to_id: None,
+            in_reply_to_account_id: None,
+            in_reply_to_uri: note.get("inReplyTo").and_then(id_of).map(str::to_string),
+            created_at,
+            edited_at: parse_time(str_prop(note, "updated")).filter(|u| *u > created_at),
+            tags,
+            mentions: Vec::new(),
+            favourites_count: 0,
+            reblogs_count: 0,
+            replies_count: 0,
+            media,
+            application: None,
+            application_website: None,
+            remote_uri: Some(uri.to_string()),
+            remote_url: note.get("url").and_then(|u| {
+                vocab::list(Some(u)).into_iter().find_map(|v| match v {
+                    Value::String(s) => Some(s.clone()),
+                    other => str_prop(other, "href").map(str::to_string),
+                })
+            }),
+        },
+        mentioned_uris,
+    })
+}

@@ -1,0 +1,71 @@
+//! Remote HTML, cleaned on the way in with Mastodon's strict set of tags and classes, so nothing a
+//! remote server writes can script a client or a page.
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+fn builder() -> &'static ammonia::Builder<'static> {
+    static B: OnceLock<ammonia::Builder<'static>> = OnceLock::new();
+    B.get_or_init(|| {
+        let mut b = ammonia::Builder::empty();
+        b.add_tags([
+            "p",
+            "br",
+            "span",
+            "a",
+            "del",
+            "s",
+            "pre",
+            "code",
+            "em",
+            "strong",
+            "b",
+            "i",
+            "u",
+            "ul",
+            "ol",
+            "li",
+            "blockquote",
+        ])
+        .add_tag_attributes("a", ["href", "class", "translate"])
+        .add_tag_attributes("span", ["class", "translate"])
+        .add_tag_attributes("ol", ["start", "reversed"])
+        .add_tag_attributes("li", ["value"])
+        .url_schemes(HashSet::from([
+            "http", "https", "dat", "dweb", "ipfs", "ipns", "ssb", "gopher", "xmpp", "magnet", "gemini",
+        ]))
+        .link_rel(Some("nofollow noopener noreferrer"))
+        .allowed_classes(std::collections::HashMap::from([
+            ("a", HashSet::from(["h-card", "u-url", "mention", "hashtag", "status-link"])),
+            ("span", HashSet::from(["h-card", "invisible", "ellipsis", "ellipsis-", "mention", "hashtag"])),
+        ]))
+        .strip_comments(true);
+        b
+    })
+}
+
+/// Remote HTML as it may be stored and shown.
+pub fn clean(html: &str) -> String {
+    builder().clean(html).to_string()
+}
+
+/// Plain text for a name or summary field: tags dropped, entities kept escaped by the caller.
+pub fn text(html: &str) -> String {
+    ammonia::Builder::empty().clean(html).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scripts_styles_and_handlers_are_removed() {
+        let dirty = r#"<p onclick="x()">Hi <script>alert(1)</script><a href="javascript:alert(1)">j</a> <a href="https://ok.example/" class="mention evil">ok</a><img src=x onerror=alert(1)><iframe></iframe></p>"#;
+        let c = clean(dirty);
+        assert!(!c.contains("script") && !c.contains("onclick") && !c.contains("img") && !c.contains("iframe"), "{c}");
+        assert!(!c.contains("javascript"), "{c}");
+        assert!(c.contains(r#"href="https://ok.example/""#), "{c}");
+        assert!(c.contains(r#"class="mention""#) && !c.contains("evil"), "{c}");
+        assert!(c.contains("nofollow"), "{c}");
+    }
+}

@@ -1,0 +1,83 @@
+//! Remote actors: cached as accounts with `remote` set, found by actor id or key id.
+
+use crate::model::Account;
+use crate::repo::{accounts, keys, to_item, RepoError};
+use crate::store::{str_attr_of, Cond, Item, StoreError, Table, TxOp, Value};
+
+/// A cached actor older than this is fetched again before it is trusted for a new key.
+pub const REFRESH_MS: i64 = 24 * 3600 * 1000;
+
+fn pointer(key: crate::store::Key, account_id: &str) -> Item {
+    let mut item = key.to_item();
+    item.insert("account_id".into(), Value::S(account_id.to_string()));
+    item
+}
+
+async fn by_pointer(table: &dyn Table, key: &crate::store::Key) -> Result<Option<Account>, RepoError> {
+    let Some(item) = table.get(key).await? else {
+        return Ok(None);
+    };
+    let id =
+        str_attr_of(&item, "account_id").ok_or_else(|| StoreError::Corrupt(format!("{} has no account id", key.pk)))?;
+    accounts::by_id(table, id).await
+}
+
+/// Two reads: the pointer, then the account.
+pub async fn by_uri(table: &dyn Table, uri: &str) -> Result<Option<Account>, RepoError> {
+    by_pointer(table, &keys::actor_uri(uri)).await
+}
+
+pub async fn by_key_id(table: &dyn Table, key_id: &str) -> Result<Option<Account>, RepoError> {
+    by_pointer(table, &keys::key_owner(key_id)).await
+}
+
+/// Stores a freshly fetched actor. An actor seen before keeps its id and counters; a new one gets
+/// its pointers and profile in one transaction, so a race between two first sights leaves one
+/// account.
+pub async fn save(table: &dyn Table, mut fresh: Account) -> Result<Account, RepoError> {
+    let remote = fresh.remote.clone().ok_or_else(|| RepoError::Invalid("not a remote account".into()))?;
+    for _ in 0..2 {
+        if let Some(existing) = by_uri(table, &remote.uri).await? {
+            fresh.id = existing.id.clone();
+            fresh.statuses_count = existing.statuses_count;
+            fresh.followers_count = existing.followers_count;
+            fresh.following_count = existing.following_count;
+            fresh.last_status_at = existing.last_status_at;
+            table
+                .transact(vec![
+                    TxOp::Put { item: to_item(&keys::account(&fresh.id), &fresh)?, cond: Some(Cond::ItemExists) },
+                    TxOp::Put { item: pointer(keys::key_owner(&remote.key_id), &fresh.id), cond: None },
+                ])
+                .await?;
+            return Ok(fresh);
+        }
+        let ops = vec![
+            TxOp::Put { item: pointer(keys::actor_uri(&remote.uri), &fresh.id), cond: Some(Cond::ItemNotExists) },
+            TxOp::Put { item: to_item(&keys::account(&fresh.id), &fresh)?, cond: Some(Cond::ItemNotExists) },
+            TxOp::Put { item: pointer(keys::key_owner(&remote.key_id), &fresh.id), cond: None },
+        ];
+        match table.transact(ops).await {
+            Ok(()) => return Ok(fresh),
+            // Someone stored it first: take that one's id on the next pass.
+            Err(StoreError::ConditionFailed { index: Some(0) }) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(RepoError::Conflict(format!("actor {} changed while being stored", remote.uri)))
+}
+
+/// Forgets a deleted actor: its profile and pointers (its statuses expire from timelines as they
+/// are read; follows are removed by the caller).
+pub async fn forget(table: &dyn Table, account: &Account) -> Result<(), RepoError> {
+    let Some(remote) = &account.remote else {
+        return Err(RepoError::Invalid("a local account cannot be forgotten this way".into()));
+    };
+    table
+        .transact(vec![
+            TxOp::Delete { key: keys::account(&account.id), cond: None },
+            TxOp::Delete { key: keys::actor_uri(&remote.uri), cond: None },
+            TxOp::Delete { key: keys::key_owner(&remote.key_id), cond: None },
+        ])
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,189 @@
+//! Follow relationships between local and remote accounts. Each change is one transaction that
+//! also moves the counters, so counts and lists never disagree.
+
+use crate::model::Account;
+use crate::repo::{keys, RepoError};
+use crate::store::{str_attr_of, Cond, Item, Query, StoreError, Table, TxOp, Update, Value, SK};
+
+fn entry(key: crate::store::Key, attrs: &[(&str, &str)]) -> Item {
+    let mut item = key.to_item();
+    for (name, value) in attrs {
+        item.insert((*name).into(), Value::S((*value).to_string()));
+    }
+    item
+}
+
+fn count(account_id: &str, field: &str, by: i64) -> TxOp {
+    TxOp::Update {
+        key: keys::account(account_id),
+        update: Update::default().add(field, by),
+        cond: Some(Cond::ItemExists),
+    }
+}
+
+/// Records `follower` as following `local`. Returns false when it already was (a redelivered
+/// Follow), which changes nothing.
+pub async fn add_follower(
+    table: &dyn Table,
+    local: &Account,
+    follower: &Account,
+    follow_id: &str,
+) -> Result<bool, RepoError> {
+    let inbox = follower.delivery_inbox().unwrap_or_default();
+    let ops = vec![
+        TxOp::Put {
+            item: entry(keys::follower(&local.id, &follower.id), &[("inbox", inbox), ("follow_id", follow_id)]),
+            cond: Some(Cond::ItemNotExists),
+        },
+        count(&local.id, "followers_count", 1),
+        count(&follower.id, "following_count", 1),
+        TxOp::Delete { key: keys::follow_request(&local.id, &follower.id), cond: None },
+    ];
+    match table.transact(ops).await {
+        Ok(()) => Ok(true),
+        Err(StoreError::ConditionFailed { index: Some(0) }) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Removes a follower; false when it was not one.
+pub async fn remove_follower(table: &dyn Table, local_id: &str, follower_id: &str) -> Result<bool, RepoError> {
+    let ops = vec![
+        TxOp::Delete { key: keys::follower(local_id, follower_id), cond: Some(Cond::ItemExists) },
+        count(local_id, "followers_count", -1),
+        count(follower_id, "following_count", -1),
+    ];
+    match table.transact(ops).await {
+        Ok(()) => Ok(true),
+        Err(StoreError::ConditionFailed { index: Some(0) }) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn is_follower(table: &dyn Table, local_id: &str, follower_id: &str) -> Result<bool, RepoError> {
+    Ok(table.get(&keys::follower(local_id, follower_id)).await?.is_some())
+}
+
+/// One page of a local account's followers: (follower account id, delivery inbox), and the
+/// cursor of the next page.
+pub async fn followers_page(
+    table: &dyn Table,
+    local_id: &str,
+    cursor: Option<String>,
+    limit: u32,
+) -> Result<(Vec<(String, String)>, Option<String>), RepoError> {
+    let page = table.query(Query::new(keys::followers(local_id)).limit(limit).cursor(cursor)).await?;
+    let list = page
+        .items
+        .iter()
+        .filter_map(|i| {
+            Some((str_attr_of(i, SK)?.to_string(), str_attr_of(i, "inbox").unwrap_or_default().to_string()))
+        })
+        .collect();
+    Ok((list, page.cursor))
+}
+
+/// A local account's follow of another account: `pending` until the Accept arrives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Following {
+    pub target_id: String,
+    pub follow_id: String,
+    pub accepted: bool,
+}
+
+pub async fn following(table: &dyn Table, local_id: &str, target_id: &str) -> Result<Option<Following>, RepoError> {
+    let Some(item) = table.get(&keys::following(local_id, target_id)).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Following {
+        target_id: target_id.to_string(),
+        follow_id: str_attr_of(&item, "follow_id").unwrap_or_default().to_string(),
+        accepted: str_attr_of(&item, "state") == Some("accepted"),
+    }))
+}
+
+/// Records a follow request sent by `local`. False when one is already recorded.
+pub async fn request_following(
+    table: &dyn Table,
+    local_id: &str,
+    target_id: &str,
+    follow_id: &str,
+) -> Result<bool, RepoError> {
+    let item = entry(keys::following(local_id, target_id), &[("state", "pending"), ("follow_id", follow_id)]);
+    match table.put(item, Some(Cond::ItemNotExists)).await {
+        Ok(()) => Ok(true),
+        Err(StoreError::ConditionFailed { .. }) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The target accepted: the follow counts from now on, and the target's posts reach `local`'s
+/// home timeline. Accepting twice changes nothing.
+pub async fn accept_following(table: &dyn Table, local_id: &str, target_id: &str) -> Result<bool, RepoError> {
+    let ops = vec![
+        TxOp::Update {
+            key: keys::following(local_id, target_id),
+            update: Update::default().set("state", Value::S("accepted".into())),
+            cond: Some(Cond::AttrEq("state".into(), Value::S("pending".into()))),
+        },
+        TxOp::Put { item: entry(keys::followed_by_local(target_id, local_id), &[]), cond: None },
+        count(local_id, "following_count", 1),
+        count(target_id, "followers_count", 1),
+    ];
+    match table.transact(ops).await {
+        Ok(()) => Ok(true),
+        Err(StoreError::ConditionFailed { index: Some(0) }) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Ends a follow (unfollow, Reject, or a block); false when there was none.
+pub async fn remove_following(
+    table: &dyn Table,
+    local_id: &str,
+    target_id: &str,
+) -> Result<Option<Following>, RepoError> {
+    let Some(current) = following(table, local_id, target_id).await? else {
+        return Ok(None);
+    };
+    let mut ops = vec![
+        TxOp::Delete { key: keys::following(local_id, target_id), cond: Some(Cond::ItemExists) },
+        TxOp::Delete { key: keys::followed_by_local(target_id, local_id), cond: None },
+    ];
+    if current.accepted {
+        ops.push(count(local_id, "following_count", -1));
+        ops.push(count(target_id, "followers_count", -1));
+    }
+    match table.transact(ops).await {
+        Ok(()) => Ok(Some(current)),
+        Err(StoreError::ConditionFailed { index: Some(0) }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Local accounts whose follow of `target_id` was accepted (an instance has a handful).
+pub async fn local_followers_of(table: &dyn Table, target_id: &str) -> Result<Vec<String>, RepoError> {
+    let page = table.query(Query::new(keys::local_followers(target_id)).limit(100)).await?;
+    Ok(page.items.iter().filter_map(|i| str_attr_of(i, SK).map(str::to_string)).collect())
+}
+
+/// A Follow waiting for a locked account's decision.
+pub async fn add_request(
+    table: &dyn Table,
+    local_id: &str,
+    requester_id: &str,
+    follow_id: &str,
+) -> Result<(), RepoError> {
+    table.put(entry(keys::follow_request(local_id, requester_id), &[("follow_id", follow_id)]), None).await?;
+    Ok(())
+}
+
+/// The Follow id of a pending request, removing it.
+pub async fn take_request(table: &dyn Table, local_id: &str, requester_id: &str) -> Result<Option<String>, RepoError> {
+    let key = keys::follow_request(local_id, requester_id);
+    let Some(item) = table.get(&key).await? else {
+        return Ok(None);
+    };
+    table.delete(&key, None).await?;
+    Ok(Some(str_attr_of(&item, "follow_id").unwrap_or_default().to_string()))
+}
