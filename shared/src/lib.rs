@@ -2,6 +2,7 @@
 //! their adapters, the domain's stored types and repositories, and the glue that runs handlers in
 //! Lambda and under `petrel serve` alike.
 
+pub mod activitypub;
 pub mod api;
 pub mod clock;
 pub mod config;
