@@ -1,6 +1,8 @@
-//! ActivityPub: the wire vocabulary, conversion to and from stored types, and sanitising of
-//! remote HTML.
+//! ActivityPub: the wire vocabulary, conversion to and from stored types, sanitising of remote
+//! HTML, HTTP signatures, and the one safe client for every outbound request.
 
 pub mod convert;
+pub mod fetch;
 pub mod sanitize;
+pub mod signatures;
 pub mod vocab;
