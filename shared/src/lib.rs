@@ -24,16 +24,32 @@ use std::sync::Arc;
 pub use config::Config;
 pub use store::Stores;
 
-/// What every handler receives: configuration and ports, built once per process.
+/// What every handler receives: configuration, ports and the outbound HTTP client, built once
+/// per process.
 #[derive(Clone)]
 pub struct Ctx {
     pub config: Arc<Config>,
     pub stores: Stores,
+    /// The one client for requests to other servers (SSRF-checked, signed by the caller).
+    pub http: activitypub::fetch::SafeClient,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error("outbound HTTP client: {0}")]
+    Http(#[from] activitypub::fetch::FetchError),
 }
 
 impl Ctx {
-    pub async fn connect(config: Config) -> Result<Ctx, store::StoreError> {
+    pub async fn connect(config: Config) -> Result<Ctx, ConnectError> {
         let stores = Stores::connect(&config).await?;
-        Ok(Ctx { config: Arc::new(config), stores })
+        let policy = activitypub::fetch::FetchPolicy {
+            allow_private_network: config.allow_private_network,
+            ..Default::default()
+        };
+        let http = activitypub::fetch::SafeClient::new(policy)?;
+        Ok(Ctx { config: Arc::new(config), stores, http })
     }
 }

@@ -46,6 +46,8 @@ pub enum CliError {
     #[error("storage: {0}")]
     Store(#[from] petrel::store::StoreError),
     #[error("{0}")]
+    Connect(#[from] petrel::ConnectError),
+    #[error("{0}")]
     Repo(#[from] petrel::repo::RepoError),
     #[error("{0}")]
     Io(#[from] std::io::Error),

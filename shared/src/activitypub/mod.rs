@@ -3,6 +3,7 @@
 
 pub mod convert;
 pub mod fetch;
+pub mod resolve;
 pub mod sanitize;
 pub mod signatures;
 pub mod vocab;

@@ -1,0 +1,162 @@
+//! Finding remote actors: by id, by key id (for signatures), by `@user@domain` (WebFinger). Each
+//! answer comes from the table's cache while it is fresh, otherwise from a signed fetch through
+//! the safe client; what is fetched is checked before it is stored.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use serde_json::Value;
+use thiserror::Error;
+use url::Url;
+
+use super::convert::{self, ApError};
+use super::fetch::FetchError;
+use super::signatures::{PrivateKey, SignatureError, Signer};
+use super::vocab;
+use crate::model::Account;
+use crate::repo::{accounts, actors, RepoError};
+use crate::Ctx;
+
+#[derive(Debug, Error)]
+pub enum ResolveError {
+    #[error("fetch failed: {0}")]
+    Fetch(#[from] FetchError),
+    #[error(transparent)]
+    Document(#[from] ApError),
+    #[error("{0}")]
+    Mismatch(String),
+    #[error("signing key: {0}")]
+    Key(#[from] SignatureError),
+    #[error("no local account to sign with")]
+    NoSigner,
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+}
+
+impl ResolveError {
+    /// Worth retrying later (the other server or the network had a problem).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ResolveError::Fetch(e) => e.is_transient(),
+            ResolveError::Repo(RepoError::Store(_)) => true,
+            _ => false,
+        }
+    }
+}
+
+/// The signer of a local account, its private key parsed once per process.
+pub fn signer_for(ctx: &Ctx, account: &Account) -> Result<Arc<Signer>, ResolveError> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Signer>>>> = OnceLock::new();
+    let key_id = convert::key_id(&ctx.config, &account.username);
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(s) = cache.lock().ok().and_then(|c| c.get(&key_id).cloned()) {
+        return Ok(s);
+    }
+    let signer = Arc::new(Signer::new(key_id.clone(), PrivateKey::from_pkcs8_pem(&account.private_key_pem)?));
+    if let Ok(mut c) = cache.lock() {
+        c.insert(key_id, signer.clone());
+    }
+    Ok(signer)
+}
+
+/// The instance's fetches are signed by the oldest local account (the owner), so servers that
+/// require signed fetches answer.
+pub async fn instance_signer(ctx: &Ctx) -> Result<Arc<Signer>, ResolveError> {
+    let locals = accounts::list_local(ctx.stores.table.as_ref()).await?;
+    let owner = locals.first().ok_or(ResolveError::NoSigner)?;
+    signer_for(ctx, owner)
+}
+
+fn parse_url(s: &str) -> Result<Url, ResolveError> {
+    Url::parse(s).map_err(|_| ResolveError::Fetch(FetchError::BadUrl))
+}
+
+async fn fetch(ctx: &Ctx, url: &str) -> Result<Value, ResolveError> {
+    let signer = instance_signer(ctx).await?;
+    Ok(ctx.http.get_activity(&parse_url(url)?, Some(&signer)).await?)
+}
+
+/// A remote actor by id: cached unless stale or `refresh`, else fetched, checked and stored.
+pub async fn actor(ctx: &Ctx, uri: &str, refresh: bool) -> Result<Account, ResolveError> {
+    let table = ctx.stores.table.as_ref();
+    let cached = actors::by_uri(table, uri).await?;
+    if let Some(a) = &cached {
+        let fresh = a.remote.as_ref().is_some_and(|r| crate::clock::now_ms() - r.fetched_at < actors::REFRESH_MS);
+        if fresh && !refresh {
+            return Ok(a.clone());
+        }
+    }
+    if is_local_url(ctx, uri) {
+        return Err(ResolveError::Mismatch(format!("{uri} is a local URL, not a remote actor")));
+    }
+    let doc = fetch(ctx, uri).await?;
+    if vocab::str_prop(&doc, "id") != Some(uri) {
+        return Err(ResolveError::Mismatch(format!("the document at {uri} has another id")));
+    }
+    let id = cached.map(|a| a.id).unwrap_or_else(crate::ids::snowflake);
+    let account = convert::remote_account(&doc, id, crate::clock::now_ms())?;
+    Ok(actors::save(table, account).await?)
+}
+
+/// The actor owning a key id, checked both ways: the actor's `publicKey.id` is the key id.
+pub async fn key_owner(ctx: &Ctx, key_id: &str, refresh: bool) -> Result<Account, ResolveError> {
+    let table = ctx.stores.table.as_ref();
+    if !refresh {
+        if let Some(a) = actors::by_key_id(table, key_id).await? {
+            return Ok(a);
+        }
+    }
+    let without_fragment = key_id.split('#').next().unwrap_or(key_id);
+    // Usually the key id is the actor's id plus `#main-key`; otherwise the key is a document of
+    // its own naming its `owner`.
+    let owner_uri = match actors::by_key_id(table, key_id).await? {
+        Some(a) => a.remote.map(|r| r.uri).unwrap_or_default(),
+        None => {
+            let doc = fetch(ctx, without_fragment).await?;
+            if vocab::type_of(&doc) == "CryptographicKey" || doc.get("owner").is_some() {
+                vocab::str_prop(&doc, "owner").map(str::to_string).ok_or_else(|| ResolveError::Mismatch("key without owner".into()))?
+            } else {
+                without_fragment.to_string()
+            }
+        }
+    };
+    if !vocab::same_host(&owner_uri, key_id) {
+        return Err(ResolveError::Mismatch(format!("key {key_id} is on another host than its owner {owner_uri}")));
+    }
+    let owner = actor(ctx, &owner_uri, true).await?;
+    match &owner.remote {
+        Some(r) if r.key_id == key_id => Ok(owner),
+        _ => Err(ResolveError::Mismatch(format!("{owner_uri} does not own key {key_id}"))),
+    }
+}
+
+pub fn is_local_url(ctx: &Ctx, url: &str) -> bool {
+    vocab::host_of(url).is_some_and(|h| h == ctx.config.domain)
+}
+
+/// `user@domain` (with or without a leading `@`) through WebFinger to the actor's id.
+pub async fn webfinger(ctx: &Ctx, acct: &str) -> Result<String, ResolveError> {
+    let acct = acct.trim().trim_start_matches('@');
+    let (user, domain) =
+        acct.rsplit_once('@').ok_or_else(|| ResolveError::Mismatch(format!("`{acct}` is not user@domain")))?;
+    let mut last = None;
+    // Plain http only where private networks are allowed (local federation tests).
+    let schemes: &[&str] = if ctx.http.policy().allow_private_network { &["https", "http"] } else { &["https"] };
+    for scheme in schemes {
+        let url = parse_url(&format!("{scheme}://{domain}/.well-known/webfinger?resource=acct:{user}@{domain}"))?;
+        match ctx.http.get_json(&url).await {
+            Ok(jrd) => {
+                let link = vocab::list(jrd.get("links")).into_iter().find(|l| {
+                    vocab::str_prop(l, "rel") == Some("self")
+                        && vocab::str_prop(l, "type").is_some_and(vocab::is_activity_content_type)
+                });
+                return link
+                    .and_then(|l| vocab::str_prop(l, "href"))
+                    .map(str::to_string)
+                    .ok_or_else(|| ResolveError::Mismatch(format!("WebFinger for {acct} names no actor")));
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.map(ResolveError::Fetch).unwrap_or(ResolveError::NoSigner))
+}
