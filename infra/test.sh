@@ -4,8 +4,7 @@
 #   1. a Python venv with moto server, cfn-lint and the SAM CLI (infra/local/requirements.txt)
 #   2. moto on 127.0.0.1, provisioned from template.yaml (infra/local/moto.sh)
 #   3. the template lints and checks, the cost model's tests, formatting, lints, and every
-#      test of the workspace, with the AWS
-#      adapters' suites running against moto;
+#      test of the workspace, with the AWS adapters' suites running against moto;
 #   4. the client tests: toot and Mastodon.py (from the same venv) against `petrel serve`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
