@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The project's test command (README, .ci/run): everything a new machine needs beyond the Rust
 # toolchain, Python 3 and Node is installed here from the package registries.
-#   1. a Python venv with moto server and cfn-lint (infra/local/requirements.txt)
+#   1. a Python venv with moto server, cfn-lint and the SAM CLI (infra/local/requirements.txt)
 #   2. moto on 127.0.0.1, provisioned from template.yaml (infra/local/moto.sh)
-#   3. formatting, lints, the template lint, and every test of the workspace, with the AWS
-#      adapters' suites running against moto;
+#   3. the template lints and checks, the cost model's tests, formatting, lints, and every
+#      test of the workspace, with the AWS adapters' suites running against moto;
 #   4. the client tests: toot and Mastodon.py (from the same venv) against `petrel serve`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +21,10 @@ fi
 
 echo "== cfn-lint template.yaml"
 .venv/bin/cfn-lint template.yaml
+echo "== sam validate --lint"
+SAM_CLI_TELEMETRY=0 .venv/bin/sam validate --lint --template template.yaml
+echo "== template checks (least privilege, data safety, routing) and the cost model"
+.venv/bin/python -m pytest infra/tests infra/cost -q -p no:cacheprovider
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"

@@ -100,7 +100,12 @@ def main():
                 {"deadLetterTargetArn": arns[target_id], "maxReceiveCount": str(policy["maxReceiveCount"])}
             )
         name = queue_name(rid)
-        url = sqs.create_queue(QueueName=name, Attributes=attrs)["QueueUrl"]
+        try:
+            url = sqs.create_queue(QueueName=name, Attributes=attrs)["QueueUrl"]
+        except sqs.exceptions.QueueNameExists:
+            # Made by an earlier run with other settings (the template changed): bring it up to date.
+            url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+            sqs.set_queue_attributes(QueueUrl=url, Attributes=attrs)
         arns[rid] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         print(f"queue {name}")
 

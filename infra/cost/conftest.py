@@ -1,0 +1,5 @@
+# Lets pytest import cost.py from this directory.
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))

@@ -1,0 +1,232 @@
+"""Checks of template.yaml that cfn-lint and `sam validate --lint` do not make: least privilege,
+data safety, queue settings and CloudFront routing. The template is expanded by the SAM
+translator first (offline), so what is checked is what CloudFormation would deploy.
+
+    .venv/bin/python -m pytest infra/tests -q
+"""
+import copy
+import fnmatch
+import os
+import re
+from pathlib import Path
+
+import pytest
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class _NoManagedPolicies:
+    def load(self):
+        return {}
+
+
+def expand(template):
+    """The template after the SAM transform (CodeUri must look like S3 to the translator)."""
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    t = copy.deepcopy(template)
+    t["Globals"]["Function"]["CodeUri"] = "s3://bucket/code.zip"
+    return transform(t, {}, _NoManagedPolicies())["Resources"]
+
+
+@pytest.fixture(scope="module")
+def source():
+    return yaml_parse((ROOT / "template.yaml").read_text())
+
+
+@pytest.fixture(scope="module")
+def resources(source):
+    return expand(source)
+
+
+def of_type(resources, kind):
+    return {k: v for k, v in resources.items() if v["Type"] == kind}
+
+
+def as_list(x):
+    return x if isinstance(x, list) else [x]
+
+
+def allow_statements(resources):
+    """(owner, statement) for every Allow statement of every role and resource policy."""
+    out = []
+    for rid, role in of_type(resources, "AWS::IAM::Role").items():
+        for policy in role["Properties"].get("Policies", []):
+            out += [(rid, s) for s in policy["PolicyDocument"]["Statement"]]
+    for rid, bp in of_type(resources, "AWS::S3::BucketPolicy").items():
+        out += [(rid, s) for s in bp["Properties"]["PolicyDocument"]["Statement"]]
+    return [(rid, s) for rid, s in out if s["Effect"] == "Allow"]
+
+
+def wildcard_problems(resources):
+    problems = []
+    for rid, s in allow_statements(resources):
+        for action in as_list(s["Action"]):
+            if "*" in action:
+                problems.append(f"{rid}: wildcard action {action}")
+        for resource in as_list(s.get("Resource", [])):
+            # A literal string resource must name something; intrinsic functions name this
+            # stack's own resources (ARN suffixes such as /media/* are key prefixes of one bucket).
+            if isinstance(resource, str) and (resource == "*" or resource.endswith(":*") or ":::*" in resource):
+                problems.append(f"{rid}: wildcard resource {resource}")
+        if "NotAction" in s or "NotResource" in s:
+            problems.append(f"{rid}: NotAction/NotResource in an Allow")
+    return problems
+
+
+def test_no_wildcard_actions_or_resources(resources):
+    assert allow_statements(resources), "no IAM statements found: the check would prove nothing"
+    assert wildcard_problems(resources) == []
+
+
+def test_the_wildcard_check_catches_a_wide_grant(source):
+    wide = copy.deepcopy(source)
+    wide["Resources"]["WebRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"].append(
+        {"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}
+    )
+    assert len(wildcard_problems(expand(wide))) == 2
+    # Without its own role, SAM generates one with the basic execution policy (logs on `*`).
+    generated = copy.deepcopy(source)
+    del generated["Resources"]["WebFunction"]["Properties"]["Role"]
+    with pytest.raises(AssertionError):
+        test_every_function_has_its_own_role_and_log_group(expand(generated))
+
+
+def test_every_function_has_its_own_role_and_log_group(resources):
+    functions = of_type(resources, "AWS::Lambda::Function")
+    assert len(functions) == 5
+    roles = set()
+    for fid, f in functions.items():
+        role = f["Properties"]["Role"]
+        # A role SAM generates (Ref to {Function}Role) would carry the basic execution policy,
+        # whose log actions are granted on every resource.
+        assert role == {"Fn::GetAtt": [role["Fn::GetAtt"][0], "Arn"]} and role["Fn::GetAtt"][0] != f"{fid}Role", fid
+        roles.add(role["Fn::GetAtt"][0])
+        group = f["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        assert resources[group]["Properties"]["RetentionInDays"], fid
+    assert len(roles) == 5, "one role per function"
+    assert not [p for r in of_type(resources, "AWS::IAM::Role").values() for p in r["Properties"].get("ManagedPolicyArns", [])]
+
+
+def test_roles_grant_only_what_each_function_uses(resources):
+    def actions(role):
+        got = set()
+        for p in resources[role]["Properties"]["Policies"]:
+            for s in p["PolicyDocument"]["Statement"]:
+                got |= set(as_list(s["Action"]))
+        return got
+
+    # Only the queue consumers may receive, only the media writers may touch media files, and
+    # only feed touches rendered pages.
+    consumers = {"InboxRole", "OutboxFanoutRole", "FeedRole"}
+    for role in of_type(resources, "AWS::IAM::Role"):
+        assert ("sqs:ReceiveMessage" in actions(role)) == (role in consumers), role
+    assert "dynamodb:DeleteItem" not in actions("FeedRole")
+    assert "dynamodb:TransactWriteItems" not in actions("FeedRole")
+    assert "sqs:SendMessage" not in actions("FeedRole")
+
+
+def test_state_is_kept_and_private(resources):
+    table = resources["Table"]
+    bucket = resources["MediaBucket"]
+    for r in (table, bucket):
+        assert r["DeletionPolicy"] == "Retain" and r["UpdateReplacePolicy"] == "Retain"
+    assert table["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert table["Properties"]["BillingMode"] == "PAY_PER_REQUEST"
+    # SSEEnabled false = AWS-owned key (free); true without a key id would be the $1/month KMS key.
+    assert table["Properties"]["SSESpecification"] == {"SSEEnabled": False}
+    p = bucket["Properties"]
+    assert p["VersioningConfiguration"]["Status"] == "Enabled"
+    assert all(p["PublicAccessBlockConfiguration"].values()) and len(p["PublicAccessBlockConfiguration"]) == 4
+    assert any("NoncurrentVersionExpiration" in r for r in p["LifecycleConfiguration"]["Rules"])
+
+
+def test_queues_redrive_and_outlast_their_consumers(resources):
+    mappings = of_type(resources, "AWS::Lambda::EventSourceMapping")
+    assert len(mappings) == 3
+    consumed = set()
+    for m in mappings.values():
+        p = m["Properties"]
+        queue = p["EventSourceArn"]["Fn::GetAtt"][0]
+        function = resources[p["FunctionName"]["Ref"]]
+        consumed.add(queue)
+        assert p["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert 2 <= p["ScalingConfig"]["MaximumConcurrency"] <= 10
+        q = resources[queue]["Properties"]
+        assert q["VisibilityTimeout"] >= 6 * function["Properties"]["Timeout"], queue
+        assert q["RedrivePolicy"]["maxReceiveCount"] == 5
+    queues = of_type(resources, "AWS::SQS::Queue")
+    # Every queue without a dead-letter target is one, and has no poller (no idle cost).
+    for qid, q in queues.items():
+        assert (qid in consumed) == ("RedrivePolicy" in q["Properties"]), qid
+    alarm = resources["DeadLetterAlarm"]["Properties"]
+    watched = {m["MetricStat"]["Metric"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0] for m in alarm["Metrics"] if "MetricStat" in m}
+    assert watched == {qid for qid in queues if qid not in consumed}
+
+
+def cloudfront_origin(distribution, path):
+    """The origin CloudFront sends `path` to: first matching behaviour, else the default."""
+    cfg = distribution["Properties"]["DistributionConfig"]
+    for b in cfg["CacheBehaviors"]:
+        # CloudFront: `*` any run of characters (slashes included), `?` one; case-sensitive.
+        pattern = "^" + re.escape(b["PathPattern"]).replace(r"\*", ".*").replace(r"\?", ".") + "$"
+        if re.match(pattern, path):
+            return b["TargetOriginId"]
+    return cfg["DefaultCacheBehavior"]["TargetOriginId"]
+
+
+@pytest.mark.parametrize(
+    "path,origin",
+    [
+        ("/inbox", "inbox"),
+        ("/users/alice/inbox", "inbox"),
+        ("/api/v1/media", "media"),
+        ("/api/v2/media", "media"),
+        ("/api/v1/media/123", "media"),
+        ("/api/v1/accounts/update_credentials", "media"),
+        ("/@alice", "feed"),
+        ("/@alice/1234", "feed"),
+        ("/@alice.rss", "feed"),
+        ("/@alice.atom", "feed"),
+        ("/@alice.json", "feed"),
+        ("/@alice/feed.json", "feed"),
+        ("/tags/rust.rss", "feed"),
+        ("/tags/rust.atom", "feed"),
+        ("/media/1234/original.jpg", "bucket"),
+        ("/accounts/1/avatar-5.png", "bucket"),
+        ("/users/alice", "web"),
+        ("/users/alice/outbox", "web"),
+        ("/users/alice/statuses/1", "web"),
+        ("/.well-known/webfinger", "web"),
+        ("/nodeinfo/2.0", "web"),
+        ("/api/v1/statuses", "web"),
+        ("/api/v1/accounts/verify_credentials", "web"),
+        ("/api/v1/accounts/1/statuses", "web"),
+        ("/api/v2/instance", "web"),
+        ("/oauth/token", "web"),
+        ("/health", "web"),
+        ("/", "web"),
+    ],
+)
+def test_cloudfront_routes_each_path_to_its_function(resources, path, origin):
+    assert cloudfront_origin(resources["Distribution"], path) == origin
+
+
+def test_cached_and_uncached_behaviours(resources):
+    cfg = resources["Distribution"]["Properties"]["DistributionConfig"]
+    caching_disabled = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+    all_viewer_but_host = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+    origins = {o["Id"]: o for o in cfg["Origins"]}
+    for b in cfg["CacheBehaviors"] + [cfg["DefaultCacheBehavior"]]:
+        target = b["TargetOriginId"]
+        if target in ("web", "inbox", "media"):
+            # The API: uncached, every method, Authorization and query strings forwarded.
+            assert b["CachePolicyId"] == caching_disabled and b["OriginRequestPolicyId"] == all_viewer_but_host
+            assert "POST" in b["AllowedMethods"] and "DELETE" in b["AllowedMethods"]
+        else:
+            # Feeds and media: cached, read-only, reached only through origin access control.
+            assert b["CachePolicyId"] != caching_disabled and b["AllowedMethods"] == ["GET", "HEAD"]
+            assert "OriginAccessControlId" in origins[target]
+    urls = of_type(resources, "AWS::Lambda::Url")
+    assert urls["FeedFunctionUrl"]["Properties"]["AuthType"] == "AWS_IAM"
