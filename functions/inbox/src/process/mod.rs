@@ -1,0 +1,77 @@
+//! Processing of verified activities, one file per family. Every handler is idempotent: SQS
+//! delivers at least once, and senders retry.
+
+mod follows;
+mod notes;
+mod reactions;
+
+use petrel::activitypub::vocab::{self, id_of};
+use petrel::events::{Delivery, OutboxEvent};
+use petrel::model::Account;
+use petrel::repo::accounts;
+use petrel::store::OutMessage;
+use petrel::Ctx;
+use serde_json::Value;
+
+use crate::InboxError;
+
+pub async fn activity(ctx: &Ctx, activity: &Value, signer_id: &str) -> Result<(), InboxError> {
+    let Some(actor) = accounts::by_id(ctx.stores.table.as_ref(), signer_id).await? else {
+        return Ok(()); // Forgotten since (a Delete of the actor processed first).
+    };
+    let object = activity.get("object").unwrap_or(&Value::Null);
+    match vocab::type_of(activity) {
+        "Follow" => follows::follow(ctx, &actor, activity).await,
+        "Accept" => follows::answered(ctx, &actor, object, true).await,
+        "Reject" => follows::answered(ctx, &actor, object, false).await,
+        "Block" => follows::blocked(ctx, &actor, object).await,
+        "Create" => notes::create(ctx, &actor, object).await,
+        "Update" => notes::update(ctx, &actor, object).await,
+        "Delete" => notes::delete(ctx, &actor, object).await,
+        "Like" => reactions::react(ctx, &actor, activity, "like").await,
+        "Announce" => reactions::react(ctx, &actor, activity, "announce").await,
+        "Undo" => match vocab::type_of(object) {
+            "Follow" => follows::unfollow(ctx, &actor, object).await,
+            "Like" => reactions::undo(ctx, &actor, object, "like").await,
+            "Announce" => reactions::undo(ctx, &actor, object, "announce").await,
+            _ => Ok(()),
+        },
+        // Unknown types are accepted and ignored, as the protocol expects.
+        other => {
+            tracing::debug!(kind = other, id = ?id_of(activity), "activity type ignored");
+            Ok(())
+        }
+    }
+}
+
+/// The local account an actor URI of ours names.
+pub(crate) async fn local_actor(ctx: &Ctx, uri: &str) -> Result<Option<Account>, InboxError> {
+    let prefix = format!("{}/users/", ctx.config.base_url());
+    let Some(name) = uri.strip_prefix(&prefix).filter(|n| petrel::model::valid_username(n)) else {
+        return Ok(None);
+    };
+    Ok(accounts::by_username(ctx.stores.table.as_ref(), name).await?)
+}
+
+/// The status id of one of our status URIs (`{base}/users/NAME/statuses/ID`).
+pub(crate) fn local_status_id(ctx: &Ctx, uri: &str) -> Option<String> {
+    let rest = uri.strip_prefix(&format!("{}/users/", ctx.config.base_url()))?;
+    let (_, id) = rest.split_once("/statuses/")?;
+    petrel::repo::statuses::valid_id(id).then(|| id.to_string())
+}
+
+/// Queues one signed delivery (Accept and Reject answer a single inbox).
+pub(crate) async fn deliver(ctx: &Ctx, from: &Account, inbox: &str, activity: Value) -> Result<(), InboxError> {
+    let now = petrel::clock::now_ms();
+    let event = OutboxEvent::Deliver(Delivery {
+        account_id: from.id.clone(),
+        inbox: inbox.to_string(),
+        activity,
+        status_id: None,
+        attempt: 0,
+        first_try_at: now,
+        due_at: now,
+    });
+    ctx.stores.queues.outbox.send(OutMessage::new(serde_json::to_string(&event)?)).await?;
+    Ok(())
+}

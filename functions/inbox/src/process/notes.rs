@@ -1,0 +1,151 @@
+//! Create, Update and Delete of Notes (and of actors, for Update/Delete).
+
+use petrel::activitypub::resolve::{self, ResolveError};
+use petrel::activitypub::vocab::{self, id_of};
+use petrel::activitypub::{convert, fetch::FetchError};
+use petrel::model::{Account, MentionRef, Visibility};
+use petrel::repo::statuses::{self, Delivery};
+use petrel::repo::{actors, follows, notifications};
+use petrel::Ctx;
+use serde_json::Value;
+use url::Url;
+
+use super::{local_actor, local_status_id};
+use crate::InboxError;
+
+fn actor_uri(actor: &Account) -> &str {
+    actor.remote.as_ref().map_or("", |r| r.uri.as_str())
+}
+
+/// The object as its origin serves it: an embedded object on the actor's host is taken as sent;
+/// a bare id, or an object claiming another host, is fetched from where its id points.
+async fn authoritative(ctx: &Ctx, actor: &Account, object: &Value) -> Result<Option<Value>, InboxError> {
+    let Some(id) = id_of(object) else {
+        return Ok(None);
+    };
+    if object.is_object() && vocab::same_host(id, actor_uri(actor)) {
+        return Ok(Some(object.clone()));
+    }
+    let url = Url::parse(id).map_err(|_| ResolveError::Fetch(FetchError::BadUrl))?;
+    let signer = resolve::instance_signer(ctx).await?;
+    let doc = ctx.http.get_activity(&url, Some(&signer)).await.map_err(ResolveError::from)?;
+    if vocab::str_prop(&doc, "id") != Some(id) {
+        return Err(ResolveError::Mismatch(format!("{id} serves another id")).into());
+    }
+    Ok(Some(doc))
+}
+
+pub async fn create(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), InboxError> {
+    let Some(note) = authoritative(ctx, actor, object).await? else {
+        return Ok(());
+    };
+    if !matches!(vocab::type_of(&note), "Note" | "Article" | "Page" | "Question") {
+        return Ok(());
+    }
+    let table = ctx.stores.table.as_ref();
+    if let Some(uri) = vocab::str_prop(&note, "id") {
+        if statuses::by_uri(table, uri).await?.is_some() {
+            return Ok(());
+        }
+    }
+    let remote = convert::remote_status(&note, actor, petrel::ids::snowflake()).map_err(ResolveError::from)?;
+    let mut status = remote.status;
+
+    // Local accounts mentioned get it in their home timeline and a notification.
+    let mut mentioned = Vec::new();
+    for href in &remote.mentioned_uris {
+        if let Some(local) = local_actor(ctx, href).await? {
+            status.mentions.push(MentionRef {
+                account_id: local.id.clone(),
+                username: local.username.clone(),
+                acct: local.username.clone(),
+                url: petrel::mastodon::convert::account_url(&ctx.config, &local.username),
+                uri: Some(href.clone()),
+            });
+            mentioned.push(local.id);
+        }
+    }
+    // A reply to a status we have links to it.
+    if let Some(parent_uri) = status.in_reply_to_uri.clone() {
+        let parent = match local_status_id(ctx, &parent_uri) {
+            Some(id) => statuses::get(table, &id).await?,
+            None => statuses::by_uri(table, &parent_uri).await?,
+        };
+        if let Some(parent) = parent {
+            status.in_reply_to_id = Some(parent.id.clone());
+            status.in_reply_to_account_id = Some(parent.account_id.clone());
+        }
+    }
+    let mut home_of = if status.visibility == Visibility::Direct {
+        Vec::new()
+    } else {
+        follows::local_followers_of(table, &actor.id).await?
+    };
+    for m in &mentioned {
+        if !home_of.contains(m) {
+            home_of.push(m.clone());
+        }
+    }
+    // Unsolicited posts (nobody here follows or is addressed) are not stored.
+    if home_of.is_empty() {
+        return Ok(());
+    }
+    let notify =
+        mentioned.iter().map(|local| (local.clone(), notifications::new("mention", &actor.id, Some(&status.id)))).collect();
+    statuses::store_remote(table, &status, &Delivery { home_of, notify }).await?;
+    Ok(())
+}
+
+pub async fn update(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), InboxError> {
+    let table = ctx.stores.table.as_ref();
+    let kind = vocab::type_of(object);
+    if ["Person", "Service", "Application", "Group", "Organization"].contains(&kind) {
+        // A profile change: refetch the actor rather than trust the embedded copy.
+        if id_of(object) == Some(actor_uri(actor)) {
+            resolve::actor(ctx, actor_uri(actor), true).await?;
+        }
+        return Ok(());
+    }
+    let Some(note) = authoritative(ctx, actor, object).await? else {
+        return Ok(());
+    };
+    let Some(uri) = vocab::str_prop(&note, "id") else {
+        return Ok(());
+    };
+    let Some(current) = statuses::by_uri(table, uri).await? else {
+        return Ok(());
+    };
+    if current.account_id != actor.id {
+        return Ok(());
+    }
+    let fresh = convert::remote_status(&note, actor, current.id.clone()).map_err(ResolveError::from)?;
+    let mut fresh = fresh.status;
+    fresh.mentions = current.mentions.clone();
+    statuses::replace_remote(table, &current, fresh).await?;
+    Ok(())
+}
+
+pub async fn delete(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), InboxError> {
+    let Some(id) = id_of(object) else {
+        return Ok(());
+    };
+    let table = ctx.stores.table.as_ref();
+    if id == actor_uri(actor) {
+        // The account is gone: its follows with local accounts end, and its profile is forgotten.
+        for local in petrel::repo::accounts::list_local(table).await? {
+            follows::remove_follower(table, &local.id, &actor.id).await?;
+            follows::remove_following(table, &local.id, &actor.id).await?;
+        }
+        actors::forget(table, actor).await?;
+        return Ok(());
+    }
+    if let Some(status) = statuses::by_uri(table, id).await? {
+        if status.account_id == actor.id {
+            match statuses::delete(table, &status).await {
+                Ok(()) | Err(petrel::repo::RepoError::NotFound(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    Ok(())
+}

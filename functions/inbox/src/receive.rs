@@ -1,0 +1,157 @@
+//! `POST /inbox` and `POST /users/{name}/inbox`: cap the body, verify the signature, check the
+//! signer is the actor, drop repeats, enqueue, answer 202 without waiting for processing.
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use petrel::activitypub::resolve::{self, ResolveError};
+use petrel::activitypub::signatures::{self, Incoming, PublicKey};
+use petrel::activitypub::vocab;
+use petrel::events::InboxEvent;
+use petrel::http::error_response;
+use petrel::model::Account;
+use petrel::repo::{accounts, activities};
+use petrel::store::OutMessage;
+use petrel::Ctx;
+use serde_json::Value;
+
+/// Larger activities are refused: Mastodon's own limit is about 1 MB too.
+pub const MAX_BODY: usize = 1024 * 1024;
+
+pub fn router(ctx: Ctx) -> Router {
+    Router::new()
+        .route("/inbox", post(shared_inbox))
+        .route("/users/{name}/inbox", post(personal_inbox))
+        .layer(axum::middleware::from_fn(petrel::http::request_span))
+        .with_state(ctx)
+}
+
+async fn shared_inbox(State(ctx): State<Ctx>, method: Method, uri: Uri, headers: HeaderMap, body: Body) -> Response {
+    receive(&ctx, None, &method, &uri, &headers, body).await.unwrap_or_else(|r| r)
+}
+
+async fn personal_inbox(
+    State(ctx): State<Ctx>,
+    Path(name): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    receive(&ctx, Some(&name), &method, &uri, &headers, body).await.unwrap_or_else(|r| r)
+}
+
+fn reject(status: StatusCode, why: impl Into<String>) -> Response {
+    let why = why.into();
+    tracing::info!(%status, reason = %why, "activity refused");
+    error_response(status, why)
+}
+
+fn internal(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "inbox failed");
+    error_response(StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable, try again later")
+}
+
+async fn receive(
+    ctx: &Ctx,
+    name: Option<&str>,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, Response> {
+    if let Some(name) = name {
+        let found = match petrel::model::valid_username(name) {
+            true => accounts::by_username(ctx.stores.table.as_ref(), name).await.map_err(internal)?,
+            false => None,
+        };
+        if found.is_none() {
+            return Err(reject(StatusCode::NOT_FOUND, "no such account"));
+        }
+    }
+    let body = to_bytes(body, MAX_BODY)
+        .await
+        .map_err(|_| reject(StatusCode::PAYLOAD_TOO_LARGE, format!("activities are limited to {MAX_BODY} bytes")))?;
+    let activity: Value =
+        serde_json::from_slice(&body).map_err(|e| reject(StatusCode::BAD_REQUEST, format!("malformed JSON: {e}")))?;
+    let id = vocab::str_prop(&activity, "id").filter(|i| vocab::host_of(i).is_some());
+    let actor = activity.get("actor").and_then(vocab::id_of);
+    let (Some(id), Some(actor)) = (id, actor) else {
+        return Err(reject(StatusCode::BAD_REQUEST, "an activity needs an http(s) `id` and an `actor`"));
+    };
+    if !vocab::same_host(id, actor) {
+        return Err(reject(StatusCode::BAD_REQUEST, "the activity id is not on its actor's host"));
+    }
+
+    // The target as the sender signed it, rebuilt from configuration: behind API Gateway or
+    // CloudFront the Host header the function sees is not the one that was signed.
+    let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+    let incoming = Incoming {
+        method,
+        path_and_query: path,
+        scheme: &ctx.config.scheme,
+        authority: &ctx.config.domain,
+        headers,
+        body: &body,
+    };
+    let parsed = signatures::parse(&incoming, time::OffsetDateTime::now_utc())
+        .map_err(|e| reject(StatusCode::UNAUTHORIZED, e.to_string()))?;
+    let signer = match verified_signer(ctx, &parsed).await {
+        Ok(s) => s,
+        // A deleted actor's key is gone (410): its Delete cannot be verified and has nothing to do.
+        Err(_) if vocab::type_of(&activity) == "Delete" && activity.get("object").and_then(vocab::id_of) == Some(actor) => {
+            return Ok(StatusCode::ACCEPTED.into_response());
+        }
+        Err(e) => return Err(e),
+    };
+    let signer_uri = signer.remote.as_ref().map(|r| r.uri.as_str()).unwrap_or_default();
+    if signer_uri != actor {
+        return Err(reject(StatusCode::UNAUTHORIZED, format!("signed by {signer_uri}, not by the actor {actor}")));
+    }
+
+    if !activities::first_sight(ctx.stores.table.as_ref(), id).await.map_err(internal)? {
+        return Ok(StatusCode::ACCEPTED.into_response());
+    }
+    let event = InboxEvent::Activity {
+        activity: activity.clone(),
+        signer_id: signer.id.clone(),
+        received_at: petrel::clock::now_ms(),
+    };
+    let sent = match serde_json::to_string(&event) {
+        Ok(body) => ctx.stores.queues.inbox.send(OutMessage::new(body)).await.map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    if let Err(e) = sent {
+        // Not handed on: forget it, so the sender's retry is not taken for a repeat.
+        let _ = activities::forget(ctx.stores.table.as_ref(), id).await;
+        return Err(internal(e));
+    }
+    Ok(StatusCode::ACCEPTED.into_response())
+}
+
+/// The signer's account once its signature verifies; a failure with the cached key refetches the
+/// key once (it may have been rotated).
+async fn verified_signer(ctx: &Ctx, parsed: &signatures::Parsed) -> Result<Account, Response> {
+    let unauthorized = |e: ResolveError| {
+        if e.is_transient() {
+            internal(e)
+        } else {
+            reject(StatusCode::UNAUTHORIZED, format!("cannot use key {}: {e}", parsed.key_id()))
+        }
+    };
+    let check = |account: &Account| -> bool {
+        PublicKey::from_spki_pem(&account.public_key_pem).is_ok_and(|k| parsed.verify(&k).is_ok())
+    };
+    let cached = resolve::key_owner(ctx, parsed.key_id(), false).await.map_err(unauthorized)?;
+    if check(&cached) {
+        return Ok(cached);
+    }
+    let fresh = resolve::key_owner(ctx, parsed.key_id(), true).await.map_err(unauthorized)?;
+    if check(&fresh) {
+        return Ok(fresh);
+    }
+    Err(reject(StatusCode::UNAUTHORIZED, "the signature does not verify"))
+}
