@@ -247,6 +247,9 @@ federation
     state.rejected.push(entry);
     if (store != null) store.entry.unverified = entry;
   })
+  // Key and object fetches made while handling the shared inbox are signed as this actor too (Fedify signs
+  // those for a personal inbox already), so a Petrel that requires signed GETs still serves them.
+  .setSharedKeyDispatcher(() => ({ identifier: NAME }))
   .onError(async (_ctx, error) => {
     const store = inboxRequest.getStore();
     state.inboxErrors.push({
@@ -530,7 +533,9 @@ async function control(method, url, body) {
       }));
     case "POST /lookup": {
       // What Fedify makes of a document: parsed and re-serialised, or null. Proves Petrel's JSON parses.
-      const id = requireUrl(body, "id");
+      // Takes a URL, an acct: URI or a @user@host handle.
+      const id = body?.id;
+      if (typeof id !== "string") throw new ControlError(400, `"id" (URL or handle) is required`);
       const obj = await ctx.lookupObject(id);
       if (obj == null) return { found: false };
       return { found: true, type: obj.constructor.name, json: await obj.toJsonLd({ format: "compact" }) };

@@ -147,6 +147,11 @@ async function main() {
   check(mismatch.status === 401, "a delivery signed by A claiming B should be answered 401", mismatch);
   const received = await api(b, "GET", "/received?type=Create");
   check(!received.some((r) => r.id === forged.id), "B must not record the forged Create as received", received);
+  const log = await api(b, "GET", `/inbox-log?id=${encodeURIComponent(forged.id)}`);
+  check(log.length === 3 && log.every((e) => e.status === 401), "B's inbox log should hold the 3 refused POSTs", log);
+  check(log[2].response === "The signer and the actor do not match.", "the log keeps Fedify's answer", log[2]);
+  const logs = await api(b, "GET", "/logs?category=fedify.federation.inbox");
+  check(logs.some((l) => /do not match/.test(l.message)), "Fedify's own log should say why", logs.slice(-5));
   ok(`unsigned -> ${unsigned.status} (${rejected.at(-1).reason}); key/actor mismatch -> ${mismatch.status} "${mismatch.body}"`);
 
   step = "cavage-only signatures are accepted";
