@@ -1,14 +1,31 @@
-//! The outbox-fanout function: expands a post's audience into inboxes and delivers signed activities. It consumes the outbox queue; the message kinds (`petrel::events::OutboxEvent`) arrive with outbound federation.
+//! The outbox-fanout function: expands an activity's audience into inboxes (`fanout.rs`) and
+//! delivers each signed, with retries for about two days (`deliver.rs`). It consumes the outbox
+//! queue, which carries both kinds of message.
+
+pub mod deliver;
+pub mod fanout;
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use petrel::activitypub::resolve::ResolveError;
 use petrel::consumer::{process_batch, Message};
 use petrel::events::OutboxEvent;
+use petrel::repo::RepoError;
 use petrel::Ctx;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FanoutError {
     #[error("malformed or unknown message: {0}")]
     Malformed(#[from] serde_json::Error),
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+    #[error("queue: {0}")]
+    Queue(#[from] petrel::store::StoreError),
+    #[error("{0} of {1} deliveries could not be queued")]
+    PartialSend(usize, usize),
+    #[error("gave up on {0} after two days of retries")]
+    Exhausted(String),
 }
 
 /// The queue consumer: each message of the batch on its own, failures reported per message.
@@ -16,7 +33,9 @@ pub async fn handle(ctx: Ctx, event: SqsEvent) -> SqsBatchResponse {
     process_batch(event, |msg| process(&ctx, msg)).await
 }
 
-async fn process(_ctx: &Ctx, msg: Message) -> Result<(), FanoutError> {
-    let event: OutboxEvent = msg.decode()?;
-    match event {}
+async fn process(ctx: &Ctx, msg: Message) -> Result<(), FanoutError> {
+    match msg.decode::<OutboxEvent>()? {
+        OutboxEvent::Publish(p) => fanout::publish(ctx, p).await,
+        OutboxEvent::Deliver(d) => deliver::deliver(ctx, d).await,
+    }
 }

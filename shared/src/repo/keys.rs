@@ -213,3 +213,13 @@ pub fn seen_activity(id: &str) -> Key {
 pub fn reaction(status_id: &str, kind: &str, account_id: &str) -> Key {
     Key::new(format!("REACT#{status_id}"), format!("{kind}#{account_id}"))
 }
+
+/// The delivery report of a status: counters of targeted, delivered and failed inboxes.
+pub fn delivery_report(status_id: &str) -> Key {
+    Key::new(format!("DELIVERY#{status_id}"), "REPORT")
+}
+
+/// An inbox an activity was queued for, so a redelivered fan-out does not queue it twice.
+pub fn fanned_out(activity_id: &str, inbox: &str) -> Key {
+    Key::new(format!("FANOUT#{activity_id}"), inbox)
+}

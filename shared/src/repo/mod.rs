@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod activities;
+pub mod deliveries;
 pub mod actors;
 pub mod follows;
 pub mod keys;

@@ -1,0 +1,75 @@
+//! Audience → inboxes: followers (deduplicated by shared inbox) plus addressed inboxes, a page of
+//! followers per message so a large audience never runs one invocation out of time. Each inbox
+//! is claimed once per activity, so a redelivered fan-out message queues nobody twice.
+
+use std::collections::BTreeSet;
+
+use petrel::events::{Delivery, OutboxEvent, Publish};
+use petrel::repo::{deliveries, follows};
+use petrel::store::OutMessage;
+use petrel::Ctx;
+
+use crate::FanoutError;
+
+/// Followers read per message.
+const FOLLOWERS_PAGE: u32 = 500;
+
+pub async fn publish(ctx: &Ctx, p: Publish) -> Result<(), FanoutError> {
+    let table = ctx.stores.table.as_ref();
+    let activity_id = p.activity.get("id").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+    let mut inboxes: BTreeSet<String> = p.inboxes.iter().cloned().collect();
+    let mut next = None;
+    if p.to_followers {
+        let (page, cursor) = follows::followers_page(table, &p.account_id, p.cursor.clone(), FOLLOWERS_PAGE).await?;
+        inboxes.extend(page.into_iter().map(|(_, inbox)| inbox).filter(|i| !i.is_empty()));
+        next = cursor;
+    }
+    // The rest of the followers go on in a message of their own, before this page is queued, so
+    // a failure below retries only this page.
+    if let Some(cursor) = next {
+        let more = OutboxEvent::Publish(Publish { inboxes: Vec::new(), cursor: Some(cursor), ..p.clone() });
+        ctx.stores.queues.outbox.send(OutMessage::new(serde_json::to_string(&more)?)).await?;
+    }
+    let local_base = format!("{}/", ctx.config.base_url());
+    let mut claimed = Vec::new();
+    for inbox in inboxes.into_iter().filter(|i| !i.starts_with(&local_base)) {
+        if deliveries::claim_inbox(table, &activity_id, &inbox).await? {
+            claimed.push(inbox);
+        }
+    }
+    if let Some(status_id) = &p.status_id {
+        if !claimed.is_empty() {
+            deliveries::record(table, status_id, deliveries::Outcome::Targeted(claimed.len() as i64)).await?;
+        }
+    }
+    let now = petrel::clock::now_ms();
+    let mut messages = Vec::with_capacity(claimed.len());
+    for inbox in &claimed {
+        let d = OutboxEvent::Deliver(Delivery {
+            account_id: p.account_id.clone(),
+            inbox: inbox.clone(),
+            activity: p.activity.clone(),
+            status_id: p.status_id.clone(),
+            attempt: 0,
+            first_try_at: now,
+            due_at: now,
+        });
+        messages.push(OutMessage::new(serde_json::to_string(&d)?));
+    }
+    let total = messages.len();
+    let mut failed = 0;
+    for chunk in messages.chunks(10) {
+        for result in ctx.stores.queues.outbox.send_batch(chunk.to_vec()).await? {
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "delivery not queued");
+                failed += 1;
+            }
+        }
+    }
+    if failed > 0 {
+        // Claimed but not queued: the retry of this message would skip them, so say so loudly.
+        tracing::error!(failed, total, activity = %activity_id, "some deliveries were not queued");
+        return Err(FanoutError::PartialSend(failed, total));
+    }
+    Ok(())
+}
