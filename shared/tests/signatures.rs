@@ -1,6 +1,7 @@
 //! HTTP signatures: round trips through `sign`/`sign_rfc9421` and `parse`/`verify`, every
 //! rejection Mastodon makes, and requests built by hand (independently of the signer) the way
 //! Mastodon and an RFC 9421 peer build them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::OnceLock;
 
@@ -72,13 +73,10 @@ impl Received {
     }
 }
 
-fn signed_with(
-    signing: fn(&Signer, &Method, &Url, &mut HeaderMap, Option<&[u8]>, OffsetDateTime) -> Result<(), SignatureError>,
-    method: Method,
-    path: &str,
-    body: Option<&[u8]>,
-    at: OffsetDateTime,
-) -> Received {
+/// `sign` or `sign_rfc9421`.
+type Signing = fn(&Signer, &Method, &Url, &mut HeaderMap, Option<&[u8]>, OffsetDateTime) -> Result<(), SignatureError>;
+
+fn signed_with(signing: Signing, method: Method, path: &str, body: Option<&[u8]>, at: OffsetDateTime) -> Received {
     let url = Url::parse(&format!("https://{AUTHORITY}{path}")).unwrap();
     let mut headers = HeaderMap::new();
     headers.insert("content-type", HeaderValue::from_static("application/activity+json"));
