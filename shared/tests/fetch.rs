@@ -1,4 +1,5 @@
 //! The safe client against a local axum server that counts the connections it accepts.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -19,9 +20,12 @@ use serde_json::json;
 use time::OffsetDateTime;
 use url::Url;
 
+/// A request the server recorded: method, path, headers, body.
+type Recorded = (Method, String, HeaderMap, Bytes);
+
 #[derive(Clone, Default)]
 struct Seen {
-    requests: Arc<Mutex<Vec<(Method, String, HeaderMap, Bytes)>>>,
+    requests: Arc<Mutex<Vec<Recorded>>>,
 }
 
 struct Server {
@@ -283,9 +287,11 @@ async fn post_activity_reports_status_and_retry_after() {
     assert_eq!(outcome.status, 503);
     assert_eq!(outcome.retry_after, Some(Duration::from_secs(120)));
     assert_eq!(verify_seen(&server, &public), Scheme::Cavage);
-    let seen = server.seen.requests.lock().unwrap();
-    assert_eq!(seen[0].2.get("content-type").unwrap(), "application/activity+json");
-    assert_eq!(&seen[0].3[..], body);
+    {
+        let seen = server.seen.requests.lock().unwrap();
+        assert_eq!(seen[0].2.get("content-type").unwrap(), "application/activity+json");
+        assert_eq!(&seen[0].3[..], body);
+    }
     // Deliveries go through the same address checks.
     let blocked = default_client().post_activity(&server.url("/inbox"), body, &signer).await;
     assert!(matches!(blocked, Err(FetchError::Blocked(_))), "{blocked:?}");

@@ -1,6 +1,7 @@
 //! HTTP signatures: round trips through `sign`/`sign_rfc9421` and `parse`/`verify`, every
 //! rejection Mastodon makes, and requests built by hand (independently of the signer) the way
 //! Mastodon and an RFC 9421 peer build them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::OnceLock;
 
@@ -72,13 +73,10 @@ impl Received {
     }
 }
 
-fn signed_with(
-    signing: fn(&Signer, &Method, &Url, &mut HeaderMap, Option<&[u8]>, OffsetDateTime) -> Result<(), SignatureError>,
-    method: Method,
-    path: &str,
-    body: Option<&[u8]>,
-    at: OffsetDateTime,
-) -> Received {
+/// `sign` or `sign_rfc9421`.
+type Signing = fn(&Signer, &Method, &Url, &mut HeaderMap, Option<&[u8]>, OffsetDateTime) -> Result<(), SignatureError>;
+
+fn signed_with(signing: Signing, method: Method, path: &str, body: Option<&[u8]>, at: OffsetDateTime) -> Received {
     let url = Url::parse(&format!("https://{AUTHORITY}{path}")).unwrap();
     let mut headers = HeaderMap::new();
     headers.insert("content-type", HeaderValue::from_static("application/activity+json"));
@@ -457,4 +455,26 @@ fn keys_parse_once_from_pem_and_reject_the_wrong_kind() {
     let signature = STANDARD.decode(ring_sign(&pair.private_pem, "hello")).unwrap();
     public_key().verify_sha256(b"hello", &signature).unwrap();
     assert!(public_key().verify_sha256(b"hellO", &signature).is_err());
+}
+
+#[test]
+fn authorization_form_and_expires_are_understood() {
+    let at = now();
+    // `Authorization: Signature …` carries the same parameters as the Signature header.
+    let mut r = cavage(Method::POST, "/inbox", Some(BODY), at);
+    let value = format!("Signature {}", header(&r, "signature"));
+    r.headers.remove("signature");
+    set_header(&mut r, "authorization", &value);
+    assert_eq!(r.check(at).unwrap().scheme(), Scheme::Cavage);
+
+    // hs2019 with (created) and (expires) covered, as draft-12 signers write it.
+    let values = [("host", AUTHORITY.to_owned()), ("digest", format!("SHA-256={}", sha256_b64(BODY)))];
+    let covered = ["(request-target)", "(created)", "(expires)", "host", "digest"];
+    let (created, expires) = (at.unix_timestamp(), (at + Duration::minutes(5)).unix_timestamp());
+    let params = format!(r#"algorithm="hs2019",created={created},expires={expires},"#);
+    let r = cavage_by_hand(Method::POST, "/inbox", BODY, &covered, &values, &params);
+    let parsed = r.check(at).unwrap();
+    assert!(parsed.signing_base().contains(&format!("(expires): {expires}")), "{}", parsed.signing_base());
+    // More than an hour after its creation (and expiry) it is refused.
+    assert!(matches!(r.parse_at(at + Duration::minutes(66)), Err(SignatureError::Expired(_))));
 }
