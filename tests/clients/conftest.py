@@ -79,7 +79,8 @@ def _start(backend):
     port = free_port()
     addr = f"127.0.0.1:{port}"
     env = dict(os.environ)
-    common = ["--data", data, "--domain", addr]
+    # The Fedify peer of the federation tests listens on loopback: allowed only by this test flag.
+    common = ["--data", data, "--domain", addr, "--allow-private-network"]
     username = USERNAME
     if backend == "aws":
         if not os.environ.get("AWS_ENDPOINT_URL"):
@@ -115,6 +116,30 @@ def server(request):
     proc, log, srv = _start(request.param)
     yield srv
     proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+PEER_DIR = ROOT / "tests" / "federation" / "peer"
+
+
+@pytest.fixture(scope="session")
+def peer():
+    """A real Fedify 2.3.6 server (tests/federation/peer) on a free loopback port."""
+    if not (PEER_DIR / "node_modules" / "@fedify").exists():
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=PEER_DIR, check=True, capture_output=True)
+    log = open(tempfile.mktemp(prefix="fedify-peer-", suffix=".log"), "w")
+    proc = subprocess.Popen(["node", "peer.mjs", "--port", "0"], cwd=PEER_DIR, stdout=subprocess.PIPE, stderr=log, text=True)
+    line = proc.stdout.readline()
+    if not line.startswith("READY "):
+        proc.kill()
+        raise RuntimeError(f"the Fedify peer did not start: {line!r}; see {log.name}")
+    base = line.split()[1]
+    yield base
+    proc.terminate()
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:

@@ -102,7 +102,10 @@ async fn receive(
     let signer = match verified_signer(ctx, &parsed).await {
         Ok(s) => s,
         // A deleted actor's key is gone (410): its Delete cannot be verified and has nothing to do.
-        Err(_) if vocab::type_of(&activity) == "Delete" && activity.get("object").and_then(vocab::id_of) == Some(actor) => {
+        Err(_)
+            if vocab::type_of(&activity) == "Delete"
+                && activity.get("object").and_then(vocab::id_of) == Some(actor) =>
+        {
             return Ok(StatusCode::ACCEPTED.into_response());
         }
         Err(e) => return Err(e),

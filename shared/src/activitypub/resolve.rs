@@ -114,7 +114,9 @@ pub async fn key_owner(ctx: &Ctx, key_id: &str, refresh: bool) -> Result<Account
         None => {
             let doc = fetch(ctx, without_fragment).await?;
             if vocab::type_of(&doc) == "CryptographicKey" || doc.get("owner").is_some() {
-                vocab::str_prop(&doc, "owner").map(str::to_string).ok_or_else(|| ResolveError::Mismatch("key without owner".into()))?
+                vocab::str_prop(&doc, "owner")
+                    .map(str::to_string)
+                    .ok_or_else(|| ResolveError::Mismatch("key without owner".into()))?
             } else {
                 without_fragment.to_string()
             }

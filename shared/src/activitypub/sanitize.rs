@@ -27,8 +27,8 @@ fn builder() -> &'static ammonia::Builder<'static> {
             "li",
             "blockquote",
         ])
-        .add_tag_attributes("a", ["href", "class", "translate"])
-        .add_tag_attributes("span", ["class", "translate"])
+        .add_tag_attributes("a", ["href", "translate"])
+        .add_tag_attributes("span", ["translate"])
         .add_tag_attributes("ol", ["start", "reversed"])
         .add_tag_attributes("li", ["value"])
         .url_schemes(HashSet::from([

@@ -2,8 +2,8 @@
 
 pub mod accounts;
 pub mod activities;
-pub mod deliveries;
 pub mod actors;
+pub mod deliveries;
 pub mod follows;
 pub mod keys;
 pub mod media;

@@ -19,7 +19,8 @@ pub use counted::{Counted, OpCounter, OpCounts};
 pub use error::{StoreError, StoreResult};
 pub use queue::{OutMessage, Queue, Received};
 pub use table::{
-    num_attr as num_attr_of, str_attr as str_attr_of, Cond, Item, Key, Page, Query, SkRange, Table, TxOp, Update, Value, PK, SK, TTL,
+    num_attr as num_attr_of, str_attr as str_attr_of, Cond, Item, Key, Page, Query, SkRange, Table, TxOp, Update,
+    Value, PK, SK, TTL,
 };
 
 /// The key attributes every item carries besides its record's own fields.

@@ -90,8 +90,10 @@ pub async fn create(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), In
     if home_of.is_empty() {
         return Ok(());
     }
-    let notify =
-        mentioned.iter().map(|local| (local.clone(), notifications::new("mention", &actor.id, Some(&status.id)))).collect();
+    let notify = mentioned
+        .iter()
+        .map(|local| (local.clone(), notifications::new("mention", &actor.id, Some(&status.id))))
+        .collect();
     statuses::store_remote(table, &status, &Delivery { home_of, notify }).await?;
     Ok(())
 }

@@ -4,6 +4,7 @@
 pub mod actor;
 pub mod collections;
 pub mod nodeinfo;
+pub mod outbox;
 pub mod webfinger;
 
 use axum::http::{header, HeaderMap, StatusCode};

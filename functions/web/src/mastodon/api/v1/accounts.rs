@@ -66,8 +66,7 @@ pub struct Search {
     limit: Option<u32>,
 }
 
-/// Local accounts whose username or display name contains the query. Remote resolution
-/// (`@user@domain` via WebFinger) arrives with federation.
+/// Local accounts whose username or display name contains the query.
 pub async fn search_local(ctx: &Ctx, q: &str, limit: usize) -> ApiResult<Vec<Account>> {
     let needle = q.trim().trim_start_matches('@').to_lowercase();
     let needle = local_name(ctx, &needle).unwrap_or(&needle).to_string();
@@ -141,11 +140,32 @@ pub async fn statuses(
     Ok(Paged::new(&ctx, list, &ids, &format!("/api/v1/accounts/{id}/statuses")))
 }
 
-/// Followers and following: follows arrive with federation; until then the lists are empty,
-/// read from the same partitions they will be written to.
-pub async fn followers(State(ctx): State<Ctx>, Path(id): Path<String>) -> ApiResult<Json<Vec<Account>>> {
-    accounts::by_id(ctx.stores.table.as_ref(), &id).await?.ok_or(ApiError::NotFound)?;
-    Ok(Json(Vec::new()))
+/// Followers or following of an account, newest first, with Link paging.
+async fn follow_list(ctx: &Ctx, id: &str, q: pagination::Params, followers: bool) -> ApiResult<Paged<Account>> {
+    let table = ctx.stores.table.as_ref();
+    accounts::by_id(table, id).await?.ok_or(ApiError::NotFound)?;
+    let pk = if followers { keys::followers(id) } else { keys::followings(id) };
+    let ids = timelines::page_ids(table, &pk, &q.into_page_params()).await?;
+    let found = accounts::by_ids(table, &ids).await?;
+    let list = found.iter().map(|a| convert::account(&ctx.config, a, false)).collect();
+    let which = if followers { "followers" } else { "following" };
+    Ok(Paged::new(ctx, list, &ids, &format!("/api/v1/accounts/{id}/{which}")))
+}
+
+pub async fn followers(
+    State(ctx): State<Ctx>,
+    Path(id): Path<String>,
+    QueryParams(q): QueryParams<pagination::Params>,
+) -> ApiResult<Paged<Account>> {
+    follow_list(&ctx, &id, q, true).await
+}
+
+pub async fn following(
+    State(ctx): State<Ctx>,
+    Path(id): Path<String>,
+    QueryParams(q): QueryParams<pagination::Params>,
+) -> ApiResult<Paged<Account>> {
+    follow_list(&ctx, &id, q, false).await
 }
 
 #[derive(Deserialize)]
@@ -154,31 +174,122 @@ pub struct Relationships {
     id: Vec<String>,
 }
 
+/// Relationships of the caller with each account: one batch get of four markers per account.
+pub async fn relationships_of(ctx: &Ctx, me: &str, ids: &[String]) -> ApiResult<Vec<Relationship>> {
+    let ids: Vec<&String> = ids.iter().filter(|id| statuses::valid_id(id)).take(25).collect();
+    let mut keys_list = Vec::with_capacity(ids.len() * 4);
+    for id in &ids {
+        keys_list.push(keys::following(me, id));
+        keys_list.push(keys::follower(me, id));
+        keys_list.push(keys::follow_request(me, id));
+        keys_list.push(keys::account(id));
+    }
+    let got = if keys_list.is_empty() { Vec::new() } else { ctx.stores.table.batch_get(&keys_list).await? };
+    let mut out = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        let at = |k: usize| got.get(i * 4 + k).and_then(Option::as_ref);
+        let following = at(0);
+        let accepted = following.is_some_and(|f| petrel::store::str_attr_of(f, "state") == Some("accepted"));
+        out.push(Relationship {
+            id: (*id).clone(),
+            following: accepted,
+            showing_reblogs: accepted,
+            notifying: false,
+            languages: None,
+            followed_by: at(1).is_some(),
+            blocking: false,
+            blocked_by: false,
+            muting: false,
+            muting_notifications: false,
+            requested: following.is_some() && !accepted,
+            requested_by: at(2).is_some(),
+            domain_blocking: false,
+            endorsed: false,
+            note: String::new(),
+        });
+    }
+    Ok(out)
+}
+
 pub async fn relationships(
+    State(ctx): State<Ctx>,
     auth: Auth,
     QueryParams(q): QueryParams<Relationships>,
 ) -> ApiResult<Json<Vec<Relationship>>> {
-    auth.user("read:follows")?;
-    Ok(Json(
-        q.id.into_iter()
-            .take(40)
-            .map(|id| Relationship {
-                id,
-                following: false,
-                showing_reblogs: false,
-                notifying: false,
-                languages: None,
-                followed_by: false,
-                blocking: false,
-                blocked_by: false,
-                muting: false,
-                muting_notifications: false,
-                requested: false,
-                requested_by: false,
-                domain_blocking: false,
-                endorsed: false,
-                note: String::new(),
-            })
-            .collect(),
-    ))
+    let me = auth.user("read:follows")?;
+    Ok(Json(relationships_of(&ctx, &me.id, &q.id).await?))
+}
+
+/// `POST /api/v1/accounts/:id/follow`: a Follow to a remote account, pending until it accepts.
+pub async fn follow(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<Relationship>> {
+    let me = auth.user("write:follows")?;
+    let table = ctx.stores.table.as_ref();
+    let target = accounts::by_id(table, &id).await?.ok_or(ApiError::NotFound)?;
+    let Some(remote) = &target.remote else {
+        return Err(ApiError::Unprocessable("following accounts of this server is not supported yet".into()));
+    };
+    let existing = petrel::repo::follows::following(table, &me.id, &target.id).await?;
+    if existing.as_ref().is_none_or(|f| !f.accepted) {
+        let follow_id = match &existing {
+            Some(f) => f.follow_id.clone(),
+            None => {
+                let fid = petrel::ids::snowflake();
+                petrel::repo::follows::request_following(table, &me.id, &target.id, &fid).await?;
+                fid
+            }
+        };
+        // A pending follow is sent again: the first Follow may have been lost.
+        let activity = petrel::activitypub::convert::follow(&ctx.config, me, &remote.uri, &follow_id);
+        crate::federation::outbox::to_inbox(&ctx, me, &remote.inbox, activity).await?;
+    }
+    let rel = relationships_of(&ctx, &me.id, std::slice::from_ref(&target.id)).await?;
+    rel.into_iter().next().map(Json).ok_or(ApiError::NotFound)
+}
+
+/// `POST /api/v1/accounts/:id/unfollow`: ends the follow and sends Undo(Follow).
+pub async fn unfollow(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<Relationship>> {
+    let me = auth.user("write:follows")?;
+    let table = ctx.stores.table.as_ref();
+    let target = accounts::by_id(table, &id).await?.ok_or(ApiError::NotFound)?;
+    if let (Some(remote), Some(ended)) =
+        (&target.remote, petrel::repo::follows::remove_following(table, &me.id, &target.id).await?)
+    {
+        let follow = petrel::activitypub::convert::follow(&ctx.config, me, &remote.uri, &ended.follow_id);
+        let undo = petrel::activitypub::convert::undo(&ctx.config, me, follow);
+        crate::federation::outbox::to_inbox(&ctx, me, &remote.inbox, undo).await?;
+    }
+    let rel = relationships_of(&ctx, &me.id, std::slice::from_ref(&target.id)).await?;
+    rel.into_iter().next().map(Json).ok_or(ApiError::NotFound)
+}
+
+/// A remote account named by `@user@domain` or its actor URL, fetched (or taken from the cache)
+/// through the safe client. Failures are logged and give no result, as in Mastodon's search.
+pub async fn resolve_remote(ctx: &Ctx, q: &str) -> Option<petrel::model::Account> {
+    let q = q.trim();
+    let uri = if q.starts_with("https://") || q.starts_with("http://") {
+        if petrel::activitypub::resolve::is_local_url(ctx, q) {
+            return None;
+        }
+        q.to_string()
+    } else {
+        let acct = q.trim_start_matches('@');
+        let (_, domain) = acct.split_once('@')?;
+        if domain.eq_ignore_ascii_case(&ctx.config.handle_domain) || domain.eq_ignore_ascii_case(&ctx.config.domain) {
+            return None;
+        }
+        match petrel::activitypub::resolve::webfinger(ctx, acct).await {
+            Ok(uri) => uri,
+            Err(e) => {
+                tracing::info!(query = q, error = %e, "WebFinger lookup failed");
+                return None;
+            }
+        }
+    };
+    match petrel::activitypub::resolve::actor(ctx, &uri, false).await {
+        Ok(a) => Some(a),
+        Err(e) => {
+            tracing::info!(query = q, error = %e, "actor lookup failed");
+            None
+        }
+    }
 }

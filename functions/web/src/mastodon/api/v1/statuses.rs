@@ -217,6 +217,10 @@ pub async fn create(
             (s, fav)
         }
     };
+    if author_now.statuses_count > account.statuses_count {
+        // Only a new status is published; a repeated Idempotency-Key was published the first time.
+        crate::federation::outbox::created(&ctx, &account, &stored, Vec::new()).await?;
+    }
     let author = convert::account(&ctx.config, &author_now, false);
     Ok(Json(convert::status(&ctx.config, &stored, &author, Viewer { favourited, ..Viewer::default() })))
 }
@@ -256,6 +260,8 @@ pub async fn delete(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) 
     // Mastodon answers with the deleted status, its source text included, for "delete and redraft".
     let entity = render_one(&ctx, Some(account), &id).await?;
     statuses::delete(table, &status).await?;
+    let delete = petrel::activitypub::convert::delete(&ctx.config, account, &status);
+    crate::federation::outbox::status(&ctx, account, &status, delete, Vec::new()).await?;
     // The records went with the status; the files follow. A failure here leaves an orphan file
     // (logged), never a status pointing at a missing one.
     for m in &status.media {
@@ -386,6 +392,8 @@ pub async fn edit(
         },
     )
     .await?;
+    let update = petrel::activitypub::convert::update(&ctx.config, account, &edited);
+    crate::federation::outbox::status(&ctx, account, &edited, update, Vec::new()).await?;
     Ok(Json(render_one(&ctx, Some(account), &edited.id).await?))
 }
 

@@ -1,5 +1,5 @@
-//! `GET /api/v2/search`: local accounts, hashtags, and local statuses by URL. Resolving remote
-//! accounts and posts (WebFinger, the safe fetcher) arrives with federation.
+//! `GET /api/v2/search`: local accounts, hashtags, local statuses by URL, and with `resolve=true`
+//! remote accounts by `@user@domain` (WebFinger) or actor URL, through the safe client.
 
 use axum::extract::State;
 use axum::Json;
@@ -21,6 +21,8 @@ pub struct SearchParams {
     kind: Option<String>,
     #[serde(default, deserialize_with = "lenient::opt_u32")]
     limit: Option<u32>,
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    resolve: Option<bool>,
 }
 
 /// The id of a local status named by its URL or URI.
@@ -42,7 +44,12 @@ pub async fn search(
     let limit = p.limit.unwrap_or(20).clamp(1, 40) as usize;
     let q = p.q.trim();
     let want = |k: &str| p.kind.as_deref().is_none_or(|t| t == k);
-    let found_accounts = if want("accounts") { accounts::search_local(&ctx, q, limit).await? } else { Vec::new() };
+    let mut found_accounts = if want("accounts") { accounts::search_local(&ctx, q, limit).await? } else { Vec::new() };
+    if want("accounts") && p.resolve == Some(true) && auth.account.is_some() {
+        if let Some(remote) = accounts::resolve_remote(&ctx, q).await {
+            found_accounts.insert(0, convert::account(&ctx.config, &remote, false));
+        }
+    }
     let mut found_statuses = Vec::new();
     if want("statuses") {
         if let Some(id) = local_status_id(&ctx, q) {
