@@ -5,6 +5,7 @@
 pub mod mastodon;
 pub mod oauth;
 pub mod pagination;
+pub mod publish;
 
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;

@@ -203,6 +203,7 @@ pub async fn create(
             (s, fav)
         }
     };
+    crate::publish::feeds_changed(&ctx, &account.id, &stored.tags, std::slice::from_ref(&stored.id)).await;
     let author = convert::account(&ctx.config, &author_now, false);
     Ok(Json(convert::status(&ctx.config, &stored, &author, Viewer { favourited, ..Viewer::default() })))
 }
@@ -242,6 +243,7 @@ pub async fn delete(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) 
     // Mastodon answers with the deleted status, its source text included, for "delete and redraft".
     let entity = render_one(&ctx, Some(account), &id).await?;
     statuses::delete(table, &status).await?;
+    crate::publish::feeds_changed(&ctx, &account.id, &status.tags, std::slice::from_ref(&status.id)).await;
     // The records went with the status; the files follow. A failure here leaves an orphan file
     // (logged), never a status pointing at a missing one.
     for m in &status.media {
@@ -372,6 +374,8 @@ pub async fn edit(
         },
     )
     .await?;
+    let tags: Vec<String> = current.tags.iter().chain(&edited.tags).cloned().collect();
+    crate::publish::feeds_changed(&ctx, &account.id, &tags, std::slice::from_ref(&edited.id)).await;
     Ok(Json(render_one(&ctx, Some(account), &edited.id).await?))
 }
 
