@@ -148,10 +148,10 @@ pub async fn update_credentials(State(ctx): State<Ctx>, auth: Auth, req: Request
             }
         }
     }
-    // The profile page and feeds show the name, bio and avatar (same send as web's publish.rs).
     let render = petrel::events::FeedEvent::Render { account_id: fresh.id.clone(), tags: vec![], statuses: vec![] };
-    if let Err(e) = render.send(ctx.stores.queues.feed.as_ref()).await {
-        tracing::warn!(error = %e, "feed render request was not queued");
-    }
+    let _ = render
+        .send(ctx.stores.queues.feed.as_ref())
+        .await
+        .inspect_err(|e| tracing::warn!(error = %e, "feed render not queued"));
     Ok(Json(convert::account(&ctx.config, &fresh, true)))
 }
