@@ -5,7 +5,9 @@
 #   2. moto on 127.0.0.1, provisioned from template.yaml (infra/local/moto.sh)
 #   3. the template lints and checks, the cost model's tests, formatting, lints, and every
 #      test of the workspace, with the AWS adapters' suites running against moto;
-#   4. the client tests: toot and Mastodon.py (from the same venv) against `petrel serve`.
+#   4. the client tests: toot, Mastodon.py and feedparser (from the same venv), headless
+#      Chromium (apt, installed here when missing) and the Fedify peer (npm ci) against
+#      `petrel serve`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +33,18 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "== cargo test"
 cargo test --workspace
-echo "== client tests (toot, Mastodon.py, OAuth over HTTP)"
+# The page tests render in headless Chromium (Debian's package); install it when missing.
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "== installing chromium (apt-get) for the page tests"
+  if [ "$(id -u)" = 0 ]; then
+    { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; } >/dev/null \
+      || echo "!! chromium could not be installed: the page tests will be SKIPPED" >&2
+  else
+    echo "!! chromium is missing and this is not root: the page tests will be SKIPPED" >&2
+  fi
+fi
+echo "== npm ci: the Fedify 2.3.6 federation peer (tests/federation/peer)"
+(cd tests/federation/peer && npm ci --no-audit --no-fund --loglevel=error)
+echo "== client tests (toot, Mastodon.py, OAuth over HTTP, federation with Fedify, feeds, pages in Chromium)"
 cargo build --quiet -p petrel-cli
 .venv/bin/python -m pytest tests/clients -q -p no:cacheprovider

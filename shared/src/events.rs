@@ -42,6 +42,9 @@ pub struct Publish {
     /// Where the follower listing continues (set on the message that carries on a large fan-out).
     #[serde(default)]
     pub cursor: Option<String>,
+    /// The feed render the change calls for, passed on to the feed queue by the first page.
+    #[serde(default)]
+    pub render: Option<FeedEvent>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -62,6 +65,27 @@ pub struct Delivery {
 }
 
 /// Render requests for feeds and pages, processed by the feed function.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type")]
-pub enum FeedEvent {}
+pub enum FeedEvent {
+    /// Re-render an account's feeds and profile page, the feeds of `tags`, and the post pages of
+    /// `statuses` (a status that is gone or not public any more loses its page). The statuses are
+    /// read by key, so a post is in its feed even while the (eventually consistent) index query
+    /// does not show it yet.
+    Render {
+        account_id: String,
+        #[serde(default)]
+        tags: Vec<String>,
+        #[serde(default)]
+        statuses: Vec<String>,
+    },
+}
+
+impl FeedEvent {
+    /// Sends the event on the feed queue: one queue request.
+    pub async fn send(&self, queue: &dyn crate::store::Queue) -> crate::store::StoreResult<()> {
+        let body = serde_json::to_string(self)
+            .map_err(|e| crate::store::StoreError::InvalidInput(format!("feed event does not encode: {e}")))?;
+        queue.send(crate::store::OutMessage::new(body)).await.map(|_| ())
+    }
+}

@@ -64,7 +64,11 @@ class Server:
         return Fetched(r.status_code, r.headers.get("content-type"), r.content)
 
     def stored_files(self):
-        """Every stored object's key, to show that a refused upload stored nothing."""
+        """Every stored upload's key, to show that a refused upload stored nothing. Rendered feeds
+        and pages (`site/`) are left out: the feed consumer writes them whenever posts change."""
+        return [k for k in self._stored_keys() if not k.startswith("site/")]
+
+    def _stored_keys(self):
         if self.backend == "aws":
             import boto3
             s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=os.environ.get("AWS_REGION", "us-east-1"))

@@ -3,6 +3,7 @@ use petrel::{lambda, logging, Config, Ctx};
 #[tokio::main]
 async fn main() -> Result<(), lambda::Error> {
     logging::init();
+    feed::check_config()?;
     let ctx = Ctx::connect(Config::from_env()?).await?;
-    lambda::run_sqs(|event| feed::handle(ctx.clone(), event)).await
+    lambda::run_http_and_sqs(feed::router(ctx.clone()), |event| feed::handle(ctx.clone(), event)).await
 }

@@ -148,5 +148,10 @@ pub async fn update_credentials(State(ctx): State<Ctx>, auth: Auth, req: Request
             }
         }
     }
+    let render = petrel::events::FeedEvent::Render { account_id: fresh.id.clone(), tags: vec![], statuses: vec![] };
+    let _ = render
+        .send(ctx.stores.queues.feed.as_ref())
+        .await
+        .inspect_err(|e| tracing::warn!(error = %e, "feed render not queued"));
     Ok(Json(convert::account(&ctx.config, &fresh, true)))
 }

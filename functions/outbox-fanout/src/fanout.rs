@@ -18,6 +18,11 @@ pub async fn publish(ctx: &Ctx, p: Publish) -> Result<(), FanoutError> {
     let table = ctx.stores.table.as_ref();
     let activity_id = p.activity.get("id").and_then(|v| v.as_str()).unwrap_or_default().to_string();
     let mut inboxes: BTreeSet<String> = p.inboxes.iter().cloned().collect();
+    if p.cursor.is_none() {
+        if let Some(render) = &p.render {
+            render.send(ctx.stores.queues.feed.as_ref()).await?;
+        }
+    }
     let mut next = None;
     if p.to_followers {
         let (page, cursor) = follows::followers_page(table, &p.account_id, p.cursor.clone(), FOLLOWERS_PAGE).await?;
@@ -27,7 +32,8 @@ pub async fn publish(ctx: &Ctx, p: Publish) -> Result<(), FanoutError> {
     // The rest of the followers go on in a message of their own, before this page is queued, so
     // a failure below retries only this page.
     if let Some(cursor) = next {
-        let more = OutboxEvent::Publish(Publish { inboxes: Vec::new(), cursor: Some(cursor), ..p.clone() });
+        let more =
+            OutboxEvent::Publish(Publish { inboxes: Vec::new(), cursor: Some(cursor), render: None, ..p.clone() });
         ctx.stores.queues.outbox.send(OutMessage::new(serde_json::to_string(&more)?)).await?;
     }
     let local_base = format!("{}/", ctx.config.base_url());

@@ -26,7 +26,8 @@ pub async fn run(backend: &BackendArgs, args: ServeArgs) -> Result<(), CliError>
     let mut app = axum::Router::new()
         .merge(inbox::router(ctx.clone()))
         .merge(media::router(ctx.clone()))
-        .merge(web::router(ctx.clone()));
+        .merge(web::router(ctx.clone()))
+        .merge(feed::router(ctx.clone()));
     if let Some(blobs) = &ctx.stores.local_blobs {
         let path = url_path(&ctx.config.media_base);
         app = app.nest(&path, blob_routes(blobs.clone()));

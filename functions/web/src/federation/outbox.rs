@@ -1,11 +1,12 @@
 //! Publishing from the client API: each outward change sends one message to the outbox queue in
-//! the handler that stored the change. If that send fails the request fails (503) after the
+//! the handler that stored the change. The message also carries the feed render request, which
+//! outbox-fanout passes on to the feed queue, so a post costs one queue send here. If that send fails the request fails (503) after the
 //! change was stored; the client's retry is then safe because posting honours Idempotency-Key,
 //! and follow/unfollow/edit/delete repeat harmlessly.
 
 use petrel::activitypub::convert;
 use petrel::api::error::ApiError;
-use petrel::events::{Delivery, OutboxEvent, Publish};
+use petrel::events::{Delivery, FeedEvent, OutboxEvent, Publish};
 use petrel::model::{Account, Status, Visibility};
 use petrel::store::OutMessage;
 use petrel::Ctx;
@@ -28,6 +29,7 @@ pub async fn status(
     s: &Status,
     activity: Value,
     inboxes: Vec<String>,
+    render: Option<FeedEvent>,
 ) -> Result<(), ApiError> {
     send(
         ctx,
@@ -38,13 +40,25 @@ pub async fn status(
             inboxes,
             status_id: Some(s.id.clone()),
             cursor: None,
+            render,
         }),
     )
     .await
 }
 
-pub async fn created(ctx: &Ctx, author: &Account, s: &Status, inboxes: Vec<String>) -> Result<(), ApiError> {
-    status(ctx, author, s, convert::create(&ctx.config, author, s), inboxes).await
+pub async fn created(
+    ctx: &Ctx,
+    author: &Account,
+    s: &Status,
+    inboxes: Vec<String>,
+    render: Option<FeedEvent>,
+) -> Result<(), ApiError> {
+    status(ctx, author, s, convert::create(&ctx.config, author, s), inboxes, render).await
+}
+
+/// The re-render of the author's feeds, these hashtags' feeds and the status's page.
+pub fn render(author: &Account, tags: &[String], s: &Status) -> Option<FeedEvent> {
+    Some(FeedEvent::Render { account_id: author.id.clone(), tags: tags.to_vec(), statuses: vec![s.id.clone()] })
 }
 
 /// One activity to one account's inbox (Follow, Undo Follow).

@@ -11,6 +11,8 @@ use petrel::model::{self, MentionRef, Visibility};
 use petrel::repo::{accounts, statuses};
 use petrel::text::{self, ResolvedMention};
 use petrel::Ctx;
+
+use crate::federation::outbox;
 use serde::Deserialize;
 
 use super::instance::{MAX_CHARACTERS, MAX_MEDIA};
@@ -219,7 +221,8 @@ pub async fn create(
     };
     if author_now.statuses_count > account.statuses_count {
         // Only a new status is published; a repeated Idempotency-Key was published the first time.
-        crate::federation::outbox::created(&ctx, &account, &stored, Vec::new()).await?;
+        let render = outbox::render(&account, &stored.tags, &stored);
+        outbox::created(&ctx, &account, &stored, Vec::new(), render).await?;
     }
     let author = convert::account(&ctx.config, &author_now, false);
     Ok(Json(convert::status(&ctx.config, &stored, &author, Viewer { favourited, ..Viewer::default() })))
@@ -261,7 +264,8 @@ pub async fn delete(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) 
     let entity = render_one(&ctx, Some(account), &id).await?;
     statuses::delete(table, &status).await?;
     let delete = petrel::activitypub::convert::delete(&ctx.config, account, &status);
-    crate::federation::outbox::status(&ctx, account, &status, delete, Vec::new()).await?;
+    let render = outbox::render(account, &status.tags, &status);
+    outbox::status(&ctx, account, &status, delete, Vec::new(), render).await?;
     // The records went with the status; the files follow. A failure here leaves an orphan file
     // (logged), never a status pointing at a missing one.
     for m in &status.media {
@@ -393,7 +397,9 @@ pub async fn edit(
     )
     .await?;
     let update = petrel::activitypub::convert::update(&ctx.config, account, &edited);
-    crate::federation::outbox::status(&ctx, account, &edited, update, Vec::new()).await?;
+    let tags: Vec<String> = current.tags.iter().chain(&edited.tags).cloned().collect();
+    let render = outbox::render(account, &tags, &edited);
+    outbox::status(&ctx, account, &edited, update, Vec::new(), render).await?;
     Ok(Json(render_one(&ctx, Some(account), &edited.id).await?))
 }
 
