@@ -432,7 +432,7 @@ pub fn remote_status(note: &Value, author: &Account, id: String) -> Result<Remot
                 original: dims,
                 small: dims,
                 blurhash: str_prop(a, "blurhash").unwrap_or_default().chars().take(100).collect(),
-                description: str_prop(a, "name").map(|n| sanitize::text(n)).filter(|n| !n.is_empty()),
+                description: str_prop(a, "name").map(sanitize::text).filter(|n| !n.is_empty()),
                 focus,
                 created_at: 0,
                 status_id: Some(id.clone()),

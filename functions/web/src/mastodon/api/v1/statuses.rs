@@ -221,8 +221,8 @@ pub async fn create(
     };
     if author_now.statuses_count > account.statuses_count {
         // Only a new status is published; a repeated Idempotency-Key was published the first time.
-        let render = outbox::render(&account, &stored.tags, &stored);
-        outbox::created(&ctx, &account, &stored, Vec::new(), render).await?;
+        let render = outbox::render(account, &stored.tags, &stored);
+        outbox::created(&ctx, account, &stored, Vec::new(), render).await?;
     }
     let author = convert::account(&ctx.config, &author_now, false);
     Ok(Json(convert::status(&ctx.config, &stored, &author, Viewer { favourited, ..Viewer::default() })))
