@@ -131,8 +131,9 @@ PEER_DIR = ROOT / "tests" / "federation" / "peer"
 
 
 @pytest.fixture(scope="session")
-def peer():
-    """A real Fedify 2.3.6 server (tests/federation/peer) on a free loopback port."""
+def peer(server):
+    """A real Fedify 2.3.6 server (tests/federation/peer) on a free loopback port: one per backend
+    (it depends on `server`), so it never delivers to the inbox of a server already stopped."""
     if not (PEER_DIR / "node_modules" / "@fedify").exists():
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=PEER_DIR, check=True, capture_output=True)
     log = open(tempfile.mktemp(prefix="fedify-peer-", suffix=".log"), "w")
