@@ -64,6 +64,22 @@ pub struct Delivery {
     pub due_at: i64,
 }
 
+impl Delivery {
+    /// The first try of delivering `activity` to `inbox`, due now.
+    pub fn first(account_id: &str, inbox: &str, activity: serde_json::Value, status_id: Option<String>) -> Delivery {
+        let now = crate::clock::now_ms();
+        Delivery {
+            account_id: account_id.to_string(),
+            inbox: inbox.to_string(),
+            activity,
+            status_id,
+            attempt: 0,
+            first_try_at: now,
+            due_at: now,
+        }
+    }
+}
+
 /// Render requests for feeds and pages, processed by the feed function.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type")]

@@ -8,6 +8,7 @@ import uuid
 
 import requests
 
+from mastodon_schema import check
 from test_oauth_and_errors import password_token
 
 
@@ -50,6 +51,10 @@ def test_peer_follows_owner_and_receives_posts_edits_deletes(server, peer):
     s = api(server)
     account = me(server, s)
     assert account["followers_count"] >= 1
+    follows = s.get(f"{server.base}/api/v1/notifications", params={"types[]": "follow"}).json()
+    assert [n for n in follows if n["account"]["uri"] == f"{peer}/users/peer"], follows
+    for n in follows:
+        check(n, "Notification")
     followers = s.get(f"{server.base}/api/v1/accounts/{account['id']}/followers").json()
     assert f"{peer}/users/peer" in [f["url"] for f in followers] + [f.get("uri") for f in followers]
 
@@ -72,8 +77,9 @@ def test_peer_follows_owner_and_receives_posts_edits_deletes(server, peer):
     assert rejected == [], rejected
 
 
-def test_owner_follows_peer_and_gets_its_posts(server, peer):
-    s = api(server)
+def follow_peer(server, s, peer):
+    """The owner finds the peer by its URL and follows it; returns the peer's account once its
+    Accept has been processed."""
     peer_actor = f"{peer}/users/peer"
     found = s.get(f"{server.base}/api/v2/search", params={"q": peer_actor, "resolve": "true", "type": "accounts"}).json()
     assert found["accounts"], found
@@ -87,6 +93,12 @@ def test_owner_follows_peer_and_gets_its_posts(server, peer):
         lambda: [r for r in s.get(f"{server.base}/api/v1/accounts/relationships", params={"id[]": peer_account["id"]}).json() if r["following"]],
     )[0]
     assert rel["following"] and not rel["requested"]
+    return peer_account
+
+
+def test_owner_follows_peer_and_gets_its_posts(server, peer):
+    s = api(server)
+    peer_account = follow_peer(server, s, peer)
 
     marker = uuid.uuid4().hex[:8]
     r = requests.post(f"{peer}/_control/post", json={"content": f"<p>hello from fedify {marker}</p>", "to": "public", "hashtag": "fedi"}, timeout=30)
@@ -134,10 +146,15 @@ def test_the_same_like_three_times_counts_once(server, peer):
     got = wait_for("the favourite", lambda: [x for x in [s.get(f"{server.base}/api/v1/statuses/{posted['id']}").json()] if x["favourites_count"] > 0])
     time.sleep(1.5)  # the two repeats were queued too, if they were going to be
     assert s.get(f"{server.base}/api/v1/statuses/{posted['id']}").json()["favourites_count"] == 1, got
+    favs = s.get(f"{server.base}/api/v1/notifications", params={"types[]": "favourite"}).json()
+    assert len([n for n in favs if n["status"]["id"] == posted["id"]]) == 1, favs
 
 
 def test_inline_object_from_another_host_is_not_trusted(server, peer):
     s = api(server)
+    # Followed, so that a trusted post would land in the home timeline: its absence then means
+    # the inline copy was refused, not that the post was unsolicited.
+    follow_peer(server, s, peer)
     marker = uuid.uuid4().hex[:8]
     create = {"@context": "https://www.w3.org/ns/activitystreams", "id": f"{peer}/creates/{uuid.uuid4()}", "type": "Create",
               "actor": f"{peer}/users/peer", "to": ["https://www.w3.org/ns/activitystreams#Public"],

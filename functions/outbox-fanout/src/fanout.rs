@@ -48,18 +48,9 @@ pub async fn publish(ctx: &Ctx, p: Publish) -> Result<(), FanoutError> {
             deliveries::record(table, status_id, deliveries::Outcome::Targeted(claimed.len() as i64)).await?;
         }
     }
-    let now = petrel::clock::now_ms();
     let mut messages = Vec::with_capacity(claimed.len());
     for inbox in &claimed {
-        let d = OutboxEvent::Deliver(Delivery {
-            account_id: p.account_id.clone(),
-            inbox: inbox.clone(),
-            activity: p.activity.clone(),
-            status_id: p.status_id.clone(),
-            attempt: 0,
-            first_try_at: now,
-            due_at: now,
-        });
+        let d = OutboxEvent::Deliver(Delivery::first(&p.account_id, inbox, p.activity.clone(), p.status_id.clone()));
         messages.push(OutMessage::new(serde_json::to_string(&d)?));
     }
     let total = messages.len();

@@ -34,7 +34,9 @@ pub enum ResolveError {
 }
 
 impl ResolveError {
-    /// Worth retrying later (the other server or the network had a problem).
+    /// Worth retrying later: the other server or the network had a problem, or our own storage
+    /// did (a queued activity is then retried and, if it keeps failing, dead-lettered for a look
+    /// rather than dropped).
     pub fn is_transient(&self) -> bool {
         match self {
             ResolveError::Fetch(e) => e.is_transient(),
@@ -44,27 +46,45 @@ impl ResolveError {
     }
 }
 
-/// The signer of a local account, its private key parsed once per process.
-pub fn signer_for(ctx: &Ctx, account: &Account) -> Result<Arc<Signer>, ResolveError> {
+/// Signers by key id (and the instance signer by base URL), private keys parsed once per process.
+fn signers() -> &'static Mutex<HashMap<String, Arc<Signer>>> {
     static CACHE: OnceLock<Mutex<HashMap<String, Arc<Signer>>>> = OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+fn cached(key: &str) -> Option<Arc<Signer>> {
+    signers().lock().ok().and_then(|c| c.get(key).cloned())
+}
+
+fn remember(key: String, signer: &Arc<Signer>) {
+    if let Ok(mut c) = signers().lock() {
+        c.insert(key, signer.clone());
+    }
+}
+
+/// The signer of a local account.
+pub fn signer_for(ctx: &Ctx, account: &Account) -> Result<Arc<Signer>, ResolveError> {
     let key_id = convert::key_id(&ctx.config, &account.username);
-    let cache = CACHE.get_or_init(Default::default);
-    if let Some(s) = cache.lock().ok().and_then(|c| c.get(&key_id).cloned()) {
+    if let Some(s) = cached(&key_id) {
         return Ok(s);
     }
     let signer = Arc::new(Signer::new(key_id.clone(), PrivateKey::from_pkcs8_pem(&account.private_key_pem)?));
-    if let Ok(mut c) = cache.lock() {
-        c.insert(key_id, signer.clone());
-    }
+    remember(key_id, &signer);
     Ok(signer)
 }
 
 /// The instance's fetches are signed by the oldest local account (the owner), so servers that
-/// require signed fetches answer.
+/// require signed fetches answer. Looked up once per process: an owner stays the owner.
 pub async fn instance_signer(ctx: &Ctx) -> Result<Arc<Signer>, ResolveError> {
+    let key = format!("instance:{}", ctx.config.base_url());
+    if let Some(s) = cached(&key) {
+        return Ok(s);
+    }
     let locals = accounts::list_local(ctx.stores.table.as_ref()).await?;
     let owner = locals.first().ok_or(ResolveError::NoSigner)?;
-    signer_for(ctx, owner)
+    let signer = signer_for(ctx, owner)?;
+    remember(key, &signer);
+    Ok(signer)
 }
 
 fn parse_url(s: &str) -> Result<Url, ResolveError> {
@@ -141,9 +161,9 @@ pub async fn webfinger(ctx: &Ctx, acct: &str) -> Result<String, ResolveError> {
     let acct = acct.trim().trim_start_matches('@');
     let (user, domain) =
         acct.rsplit_once('@').ok_or_else(|| ResolveError::Mismatch(format!("`{acct}` is not user@domain")))?;
-    let mut last = None;
     // Plain http only where private networks are allowed (local federation tests).
     let schemes: &[&str] = if ctx.http.policy().allow_private_network { &["https", "http"] } else { &["https"] };
+    let mut last = FetchError::BadUrl;
     for scheme in schemes {
         let url = parse_url(&format!("{scheme}://{domain}/.well-known/webfinger?resource=acct:{user}@{domain}"))?;
         match ctx.http.get_json(&url).await {
@@ -157,8 +177,8 @@ pub async fn webfinger(ctx: &Ctx, acct: &str) -> Result<String, ResolveError> {
                     .map(str::to_string)
                     .ok_or_else(|| ResolveError::Mismatch(format!("WebFinger for {acct} names no actor")));
             }
-            Err(e) => last = Some(e),
+            Err(e) => last = e,
         }
     }
-    Err(last.map(ResolveError::Fetch).unwrap_or(ResolveError::NoSigner))
+    Err(ResolveError::Fetch(last))
 }

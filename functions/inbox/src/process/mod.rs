@@ -62,16 +62,7 @@ pub(crate) fn local_status_id(ctx: &Ctx, uri: &str) -> Option<String> {
 
 /// Queues one signed delivery (Accept and Reject answer a single inbox).
 pub(crate) async fn deliver(ctx: &Ctx, from: &Account, inbox: &str, activity: Value) -> Result<(), InboxError> {
-    let now = petrel::clock::now_ms();
-    let event = OutboxEvent::Deliver(Delivery {
-        account_id: from.id.clone(),
-        inbox: inbox.to_string(),
-        activity,
-        status_id: None,
-        attempt: 0,
-        first_try_at: now,
-        due_at: now,
-    });
+    let event = OutboxEvent::Deliver(Delivery::first(&from.id, inbox, activity, None));
     ctx.stores.queues.outbox.send(OutMessage::new(serde_json::to_string(&event)?)).await?;
     Ok(())
 }

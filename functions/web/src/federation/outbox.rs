@@ -63,18 +63,5 @@ pub fn render(author: &Account, tags: &[String], s: &Status) -> Option<FeedEvent
 
 /// One activity to one account's inbox (Follow, Undo Follow).
 pub async fn to_inbox(ctx: &Ctx, from: &Account, inbox: &str, activity: Value) -> Result<(), ApiError> {
-    let now = petrel::clock::now_ms();
-    send(
-        ctx,
-        OutboxEvent::Deliver(Delivery {
-            account_id: from.id.clone(),
-            inbox: inbox.to_string(),
-            activity,
-            status_id: None,
-            attempt: 0,
-            first_try_at: now,
-            due_at: now,
-        }),
-    )
-    .await
+    send(ctx, OutboxEvent::Deliver(Delivery::first(&from.id, inbox, activity, None))).await
 }

@@ -2,5 +2,6 @@ pub mod accounts;
 pub mod apps;
 pub mod instance;
 pub mod misc;
+pub mod notifications;
 pub mod statuses;
 pub mod timelines;
