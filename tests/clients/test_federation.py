@@ -9,6 +9,7 @@ import uuid
 import requests
 
 from mastodon_schema import check
+from test_media import jpeg
 from test_oauth_and_errors import password_token
 
 
@@ -59,11 +60,18 @@ def test_peer_follows_owner_and_receives_posts_edits_deletes(server, peer):
     assert f"{peer}/users/peer" in [f["url"] for f in followers] + [f.get("uri") for f in followers]
 
     marker = uuid.uuid4().hex[:8]
-    posted = s.post(f"{server.base}/api/v1/statuses", data={"status": f"federated {marker} #petreltest"}).json()
+    media = s.post(f"{server.base}/api/v2/media", files={"file": ("p.jpg", jpeg(32, 24), "image/jpeg")},
+                   data={"description": f"alt {marker}"}).json()
+    posted = s.post(f"{server.base}/api/v1/statuses",
+                    data={"status": f"federated {marker} #petreltest", "media_ids[]": media["id"]}).json()
     creates = received(peer, type="Create", actor=actor, count=1)
     note = next(c for c in creates if marker in c["json"]["object"]["content"])
     assert note["objectId"] == posted["uri"]
     assert any(t.get("name") == "#petreltest" for t in note["json"]["object"]["tag"])
+    doc = note["json"]["object"]["attachment"]
+    doc = doc[0] if isinstance(doc, list) else doc
+    assert doc["type"] == "Document" and doc["mediaType"] == "image/jpeg" and doc["name"] == f"alt {marker}"
+    assert doc["width"] == 32 and doc["height"] == 24 and doc["blurhash"] and doc["url"] == media["url"]
 
     s.put(f"{server.base}/api/v1/statuses/{posted['id']}", data={"status": f"edited {marker}"}).raise_for_status()
     updates = received(peer, type="Update", actor=actor, count=1)
@@ -72,6 +80,10 @@ def test_peer_follows_owner_and_receives_posts_edits_deletes(server, peer):
     s.delete(f"{server.base}/api/v1/statuses/{posted['id']}").raise_for_status()
     deletes = received(peer, type="Delete", actor=actor, count=1)
     assert any(d["objectId"] == posted["uri"] for d in deletes), deletes
+    # A profile change reaches followers as Update(Person).
+    s.patch(f"{server.base}/api/v1/accounts/update_credentials", data={"display_name": f"Alice {marker}"}).raise_for_status()
+    profile = received(peer, type="Update", actor=actor, objectType="Person", count=1)
+    assert any(u["json"]["object"].get("name") == f"Alice {marker}" for u in profile), profile
     # Fedify verified each signature: nothing from Petrel was refused.
     rejected = requests.get(f"{peer}/_control/rejected", params={"actor": actor}).json()
     assert rejected == [], rejected
@@ -109,6 +121,10 @@ def test_owner_follows_peer_and_gets_its_posts(server, peer):
     )
     assert home[0]["account"]["id"] == peer_account["id"]
     assert home[0]["uri"] == r.json()["note"]
+    # Favouriting it sends the peer a Like.
+    s.post(f"{server.base}/api/v1/statuses/{home[0]['id']}/favourite").raise_for_status()
+    likes = received(peer, type="Like", objectId=r.json()["note"], count=1)
+    assert likes and likes[0]["actor"] == f"{server.base}/users/{server.username}"
 
 
 def post_inbox(server, body, headers=None):

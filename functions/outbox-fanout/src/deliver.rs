@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use petrel::activitypub::resolve;
 use petrel::events::{Delivery, OutboxEvent};
-use petrel::repo::{accounts, deliveries};
+use petrel::repo::{accounts, deliveries, domains};
 use petrel::store::OutMessage;
 use petrel::Ctx;
 
@@ -47,19 +47,27 @@ pub async fn deliver(ctx: &Ctx, mut d: Delivery) -> Result<(), FanoutError> {
         return Ok(()); // The sender is gone.
     };
     let signer = resolve::signer_for(ctx, &account)?;
-    let Ok(inbox) = url::Url::parse(&d.inbox) else {
+    let Some(inbox) = url::Url::parse(&d.inbox).ok().filter(|u| u.host_str().is_some()) else {
         return finish(ctx, &d, deliveries::Outcome::Failed).await;
     };
+    let host = petrel::activitypub::vocab::host_of(&d.inbox).unwrap_or_default();
+    let table = ctx.stores.table.as_ref();
+    // A retry to a domain that has since been marked unavailable is given up.
+    if d.attempt > 0 && domains::is_unavailable(table, &host).await? {
+        return finish(ctx, &d, deliveries::Outcome::Failed).await;
+    }
     let body = serde_json::to_vec(&d.activity)?;
     let retry_in = match ctx.http.post_activity(&inbox, &body, &signer).await {
         Ok(o) if (200..300).contains(&o.status) => {
             tracing::info!(inbox = %d.inbox, status = o.status, "delivered");
+            domains::record_success(table, &host).await?;
             return finish(ctx, &d, deliveries::Outcome::Delivered).await;
         }
         Ok(o) if o.status == 429 => o.retry_after.map_or_else(|| backoff_secs(d.attempt), |r| r.as_secs().max(1)),
         Ok(o) if o.status >= 500 || o.status == 408 => backoff_secs(d.attempt),
         Ok(o) => {
             tracing::warn!(inbox = %d.inbox, status = o.status, "delivery refused; dropped");
+            domains::record_failure(table, &host, &domains::day_of(now)).await?;
             return finish(ctx, &d, deliveries::Outcome::Failed).await;
         }
         Err(e) if e.is_transient() => {
@@ -68,9 +76,15 @@ pub async fn deliver(ctx: &Ctx, mut d: Delivery) -> Result<(), FanoutError> {
         }
         Err(e) => {
             tracing::warn!(inbox = %d.inbox, error = %e, "delivery impossible; dropped");
+            domains::record_failure(table, &host, &domains::day_of(now)).await?;
             return finish(ctx, &d, deliveries::Outcome::Failed).await;
         }
     };
+    // A failed try counts for its day; seven distinct days make the domain unavailable.
+    if domains::record_failure(table, &host, &domains::day_of(now)).await? {
+        tracing::warn!(host = %host, "domain marked unavailable after failures on seven days");
+        return finish(ctx, &d, deliveries::Outcome::Failed).await;
+    }
     d.attempt += 1;
     d.due_at = now + (retry_in as i64) * 1000;
     if d.due_at - d.first_try_at > GIVE_UP_AFTER_MS {

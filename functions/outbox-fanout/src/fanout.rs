@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use petrel::events::{Delivery, OutboxEvent, Publish};
-use petrel::repo::{deliveries, follows};
+use petrel::repo::{deliveries, domains, follows};
 use petrel::store::OutMessage;
 use petrel::Ctx;
 
@@ -37,8 +37,16 @@ pub async fn publish(ctx: &Ctx, p: Publish) -> Result<(), FanoutError> {
         ctx.stores.queues.outbox.send(OutMessage::new(serde_json::to_string(&more)?)).await?;
     }
     let local_base = format!("{}/", ctx.config.base_url());
+    inboxes.retain(|i| !i.starts_with(&local_base));
+    // Domains marked unavailable are skipped until they answer again.
+    let hosts: BTreeSet<String> = inboxes.iter().filter_map(|i| petrel::activitypub::vocab::host_of(i)).collect();
+    let down = domains::unavailable(table, &hosts.into_iter().collect::<Vec<_>>()).await?;
+    if !down.is_empty() {
+        tracing::info!(domains = ?down, "unavailable domains skipped");
+        inboxes.retain(|i| petrel::activitypub::vocab::host_of(i).is_none_or(|h| !down.contains(&h)));
+    }
     let mut claimed = Vec::new();
-    for inbox in inboxes.into_iter().filter(|i| !i.starts_with(&local_base)) {
+    for inbox in inboxes {
         if deliveries::claim_inbox(table, &activity_id, &inbox).await? {
             claimed.push(inbox);
         }

@@ -91,6 +91,7 @@ fn api() -> Router<Ctx> {
         .route("/api/v1/blocks", empty_user.clone())
         .route("/api/v1/mutes", empty_user.clone())
         .route("/api/v1/follow_requests", empty_user.clone())
+        .route("/api/v1/petrel/statuses/{id}/deliveries", get(v1::petrel::deliveries))
         .route("/api/v1/notifications", get(v1::notifications::list))
         .route("/api/v1/notifications/clear", post(v1::notifications::clear))
         .route("/api/v1/notifications/{id}", get(v1::notifications::get))

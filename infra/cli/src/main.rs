@@ -2,6 +2,7 @@
 
 mod account;
 mod backend;
+mod deliveries;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -23,6 +24,8 @@ enum Command {
     /// Create local accounts and set their passwords.
     #[command(subcommand)]
     Account(account::AccountCommand),
+    /// Show a status's delivery report: inboxes targeted, delivered, pending and failed.
+    Deliveries { status_id: String },
 }
 
 #[tokio::main]
@@ -32,6 +35,7 @@ async fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve::run(&cli.backend, args).await,
         Command::Account(cmd) => account::run(&cli.backend, cmd).await,
+        Command::Deliveries { status_id } => deliveries::run(&cli.backend, &status_id).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -243,6 +243,17 @@ pub fn answer_follow(cfg: &Config, local: &Account, kind: &str, follow: &Value, 
     }))
 }
 
+/// Like of a remote status; the id is stable per (account, status), so a repeat is one Like.
+pub fn like(cfg: &Config, local: &Account, status_id: &str, object_uri: &str) -> Value {
+    let actor = actor_uri(cfg, &local.username);
+    with_context(json!({
+        "id": format!("{actor}#likes/{status_id}"),
+        "type": "Like",
+        "actor": actor,
+        "object": object_uri,
+    }))
+}
+
 pub fn undo(cfg: &Config, local: &Account, inner: Value) -> Value {
     let actor = actor_uri(cfg, &local.username);
     let mut inner = inner;

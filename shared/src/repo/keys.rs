@@ -223,3 +223,17 @@ pub fn delivery_report(status_id: &str) -> Key {
 pub fn fanned_out(activity_id: &str, inbox: &str) -> Key {
     Key::new(format!("FANOUT#{activity_id}"), inbox)
 }
+
+/// A day on which deliveries to a domain failed (sort key: `YYYY-MM-DD`; expires after a month).
+pub fn domain_failure(host: &str, day: &str) -> Key {
+    Key::new(domain_failures(host), day)
+}
+
+pub fn domain_failures(host: &str) -> String {
+    format!("DOMAINFAIL#{host}")
+}
+
+/// A domain skipped by fan-out after failures on seven distinct days.
+pub fn domain_unavailable(host: &str) -> Key {
+    Key::new(format!("UNAVAILABLE#{host}"), "MARK")
+}

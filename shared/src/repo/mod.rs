@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod activities;
 pub mod actors;
 pub mod deliveries;
+pub mod domains;
 pub mod follows;
 pub mod keys;
 pub mod media;

@@ -1,7 +1,7 @@
 //! Follow, Accept/Reject of our follows, Undo Follow, Block.
 
-use petrel::activitypub::convert;
 use petrel::activitypub::vocab::{self, id_of};
+use petrel::activitypub::{convert, resolve};
 use petrel::model::Account;
 use petrel::repo::{follows, notifications};
 use petrel::Ctx;
@@ -75,6 +75,38 @@ pub async fn blocked(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), I
         let table = ctx.stores.table.as_ref();
         follows::remove_follower(table, &local.id, &actor.id).await?;
         follows::remove_following(table, &local.id, &actor.id).await?;
+    }
+    Ok(())
+}
+
+/// The actor moved to another account: local accounts that followed it follow the target instead,
+/// once the target confirms the move by naming the old account in `alsoKnownAs`.
+pub async fn moved(ctx: &Ctx, actor: &Account, activity: &Value) -> Result<(), InboxError> {
+    let old_uri = actor.remote.as_ref().map(|r| r.uri.as_str()).unwrap_or_default();
+    if activity.get("object").and_then(id_of) != Some(old_uri) {
+        return Ok(());
+    }
+    let Some(target_uri) = activity.get("target").and_then(id_of) else {
+        return Ok(());
+    };
+    let target = resolve::actor(ctx, target_uri, true).await?;
+    let confirmed = target.remote.as_ref().is_some_and(|r| r.also_known_as.iter().any(|a| a == old_uri));
+    if !confirmed {
+        tracing::info!(from = old_uri, to = target_uri, "Move not confirmed by alsoKnownAs; ignored");
+        return Ok(());
+    }
+    let table = ctx.stores.table.as_ref();
+    for local_id in follows::local_followers_of(table, &actor.id).await? {
+        let Some(local) = petrel::repo::accounts::by_id(table, &local_id).await? else {
+            continue;
+        };
+        follows::remove_following(table, &local.id, &actor.id).await?;
+        let follow_id = petrel::ids::snowflake();
+        if follows::request_following(table, &local.id, &target.id, &follow_id).await? {
+            let Some(remote) = &target.remote else { continue };
+            let follow = convert::follow(&ctx.config, &local, &remote.uri, &follow_id);
+            deliver(ctx, &local, &remote.inbox, follow).await?;
+        }
     }
     Ok(())
 }

@@ -19,12 +19,17 @@ pub async fn activity(ctx: &Ctx, activity: &Value, signer_id: &str) -> Result<()
     let Some(actor) = accounts::by_id(ctx.stores.table.as_ref(), signer_id).await? else {
         return Ok(()); // Forgotten since (a Delete of the actor processed first).
     };
+    // The domain speaks to us: whatever failures our deliveries to it had are forgotten.
+    if let Some(host) = actor.remote.as_ref().map(|r| r.domain.as_str()) {
+        petrel::repo::domains::record_success(ctx.stores.table.as_ref(), host).await?;
+    }
     let object = activity.get("object").unwrap_or(&Value::Null);
     match vocab::type_of(activity) {
         "Follow" => follows::follow(ctx, &actor, activity).await,
         "Accept" => follows::answered(ctx, &actor, object, true).await,
         "Reject" => follows::answered(ctx, &actor, object, false).await,
         "Block" => follows::blocked(ctx, &actor, object).await,
+        "Move" => follows::moved(ctx, &actor, activity).await,
         "Create" => notes::create(ctx, &actor, object).await,
         "Update" => notes::update(ctx, &actor, object).await,
         "Delete" => notes::delete(ctx, &actor, object).await,

@@ -53,10 +53,34 @@ async fn render_one(ctx: &Ctx, viewer: Option<&model::Account>, id: &str) -> Api
     render_many(ctx, viewer, &[id.to_string()]).await?.into_iter().next().ok_or(ApiError::NotFound)
 }
 
-/// Whether `viewer` may see the status: public and unlisted to all, the rest to the author only
-/// until followers and direct addressing arrive with federation.
-fn visible(status: &model::Status, viewer: Option<&str>) -> bool {
-    matches!(status.visibility, Visibility::Public | Visibility::Unlisted) || viewer == Some(status.account_id.as_str())
+/// Whether `viewer` may see the status: public and unlisted to all; the rest to the author and the
+/// accounts it mentions; followers-only statuses also to the author's accepted followers (one read,
+/// only for such a status).
+async fn visible(ctx: &Ctx, status: &model::Status, viewer: Option<&str>) -> ApiResult<bool> {
+    if matches!(status.visibility, Visibility::Public | Visibility::Unlisted) {
+        return Ok(true);
+    }
+    let Some(viewer) = viewer else {
+        return Ok(false);
+    };
+    if viewer == status.account_id || status.mentions.iter().any(|m| m.account_id == viewer) {
+        return Ok(true);
+    }
+    if status.visibility == Visibility::Private {
+        let follow = petrel::repo::follows::following(ctx.stores.table.as_ref(), viewer, &status.account_id).await?;
+        return Ok(follow.is_some_and(|f| f.accepted));
+    }
+    Ok(false)
+}
+
+/// The status if `viewer` may see it.
+async fn get_visible(ctx: &Ctx, id: &str, viewer: Option<&str>) -> ApiResult<model::Status> {
+    let status = statuses::get(ctx.stores.table.as_ref(), id).await?.ok_or(ApiError::NotFound)?;
+    if visible(ctx, &status, viewer).await? {
+        Ok(status)
+    } else {
+        Err(ApiError::NotFound)
+    }
 }
 
 #[derive(Deserialize)]
@@ -155,8 +179,7 @@ pub async fn create(
     let table = ctx.stores.table.as_ref();
     let (in_reply_to_id, in_reply_to_account_id, in_reply_to_uri) = match p.in_reply_to_id {
         Some(id) => {
-            let parent =
-                statuses::get(table, &id).await?.filter(|s| visible(s, Some(&account.id))).ok_or(ApiError::NotFound)?;
+            let parent = get_visible(&ctx, &id, Some(&account.id)).await?;
             let uri = match &parent.remote_uri {
                 Some(uri) => uri.clone(),
                 None if parent.account_id == account.id => {
@@ -232,11 +255,7 @@ async fn readable(ctx: &Ctx, auth: &MaybeAuth, id: &str) -> ApiResult<model::Sta
     if let Some(a) = &auth.0 {
         a.require("read:statuses")?;
     }
-    let status = statuses::get(ctx.stores.table.as_ref(), id).await?.ok_or(ApiError::NotFound)?;
-    if !visible(&status, auth.account().map(|a| a.id.as_str())) {
-        return Err(ApiError::NotFound);
-    }
-    Ok(status)
+    get_visible(ctx, id, auth.account().map(|a| a.id.as_str())).await
 }
 
 pub async fn get(State(ctx): State<Ctx>, auth: MaybeAuth, Path(id): Path<String>) -> ApiResult<Json<e::Status>> {
@@ -290,7 +309,7 @@ pub async fn context(State(ctx): State<Ctx>, auth: MaybeAuth, Path(id): Path<Str
             break;
         }
         match statuses::get(table, &pid).await? {
-            Some(p) if visible(&p, viewer.as_deref()) => {
+            Some(p) if visible(&ctx, &p, viewer.as_deref()).await? => {
                 next = p.in_reply_to_id.clone();
                 ancestors.push(p.id);
             }
@@ -313,18 +332,37 @@ pub async fn context(State(ctx): State<Ctx>, auth: MaybeAuth, Path(id): Path<Str
 
 pub async fn favourite(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<e::Status>> {
     let account = auth.user("write:favourites")?;
-    let status = statuses::get(ctx.stores.table.as_ref(), &id)
-        .await?
-        .filter(|s| visible(s, Some(&account.id)))
-        .ok_or(ApiError::NotFound)?;
+    let status = get_visible(&ctx, &id, Some(&account.id)).await?;
     statuses::favourite(ctx.stores.table.as_ref(), &account.id, &status.id).await?;
+    send_like(&ctx, account, &status, false).await?;
     Ok(Json(render_one(&ctx, Some(account), &status.id).await?))
 }
 
 pub async fn unfavourite(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<e::Status>> {
     let account = auth.user("write:favourites")?;
     statuses::unfavourite(ctx.stores.table.as_ref(), &account.id, &id).await?;
+    if let Some(status) = statuses::get(ctx.stores.table.as_ref(), &id).await? {
+        send_like(&ctx, account, &status, true).await?;
+    }
     Ok(Json(render_one(&ctx, Some(account), &id).await?))
+}
+
+/// A favourite of a remote status reaches its author as a Like (or Undo Like); local statuses
+/// need nothing sent.
+async fn send_like(ctx: &Ctx, account: &model::Account, status: &model::Status, undo: bool) -> ApiResult<()> {
+    let Some(uri) = &status.remote_uri else {
+        return Ok(());
+    };
+    let Some(inbox) =
+        accounts::by_id(ctx.stores.table.as_ref(), &status.account_id).await?.and_then(|a| a.remote.map(|r| r.inbox))
+    else {
+        return Ok(());
+    };
+    let mut activity = petrel::activitypub::convert::like(&ctx.config, account, &status.id, uri);
+    if undo {
+        activity = petrel::activitypub::convert::undo(&ctx.config, account, activity);
+    }
+    outbox::to_inbox(ctx, account, &inbox, activity).await
 }
 
 pub async fn favourited_by(
@@ -454,7 +492,7 @@ async fn mark(
 ) -> ApiResult<Json<e::Status>> {
     let account = auth.user(scope)?;
     let table = ctx.stores.table.as_ref();
-    let status = statuses::get(table, id).await?.filter(|s| visible(s, Some(&account.id))).ok_or(ApiError::NotFound)?;
+    let status = get_visible(ctx, id, Some(&account.id)).await?;
     if mark == statuses::Mark::Pin
         && (status.account_id != account.id || !matches!(status.visibility, Visibility::Public | Visibility::Unlisted))
     {

@@ -1,0 +1,210 @@
+//! The inbox against signed requests crafted here, with the remote actors served by a small local
+//! server: each refusal answers 401 and stores nothing (no seen-activity mark, no queued message);
+//! a good request is accepted and queued; a confirmed Move re-follows, an unconfirmed one does not.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::response::IntoResponse;
+use petrel::activitypub::signatures::{sign, PrivateKey, Signer};
+use petrel::crypto::{generate_rsa_2048, KeyPair};
+use petrel::repo::{accounts, follows, keys};
+use petrel::Ctx;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+type Docs = Arc<Mutex<HashMap<String, (Value, &'static str)>>>;
+
+async fn serve_doc(State(docs): State<Docs>, Path(name): Path<String>) -> axum::response::Response {
+    match docs.lock().unwrap().get(&name).cloned() {
+        Some((doc, content_type)) => ([(header::CONTENT_TYPE, content_type)], doc.to_string()).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+struct Remote {
+    base: String,
+    docs: Docs,
+}
+
+impl Remote {
+    async fn start() -> Remote {
+        let docs: Docs = Arc::default();
+        let app = axum::Router::new().route("/users/{name}", axum::routing::get(serve_doc)).with_state(docs.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Remote { base, docs }
+    }
+
+    fn uri(&self, name: &str) -> String {
+        format!("{}/users/{name}", self.base)
+    }
+
+    /// Publishes an actor whose `publicKey.id` is `key_id`, served with `content_type`.
+    fn actor(&self, name: &str, keys: &KeyPair, key_id: &str, content_type: &'static str, extra: Value) -> Signer {
+        let id = self.uri(name);
+        let mut doc = json!({
+            "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+            "id": id, "type": "Person", "preferredUsername": name, "inbox": format!("{id}/inbox"),
+            "publicKey": { "id": key_id, "owner": id, "publicKeyPem": keys.public_pem },
+        });
+        if let (Value::Object(d), Value::Object(e)) = (&mut doc, extra) {
+            d.extend(e);
+        }
+        self.docs.lock().unwrap().insert(name.to_string(), (doc, content_type));
+        Signer::new(key_id, PrivateKey::from_pkcs8_pem(&keys.private_pem).unwrap())
+    }
+}
+
+struct Local {
+    ctx: Ctx,
+    _dir: tempfile::TempDir,
+}
+
+async fn local() -> Local {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap().to_string();
+    let config = petrel::Config::from_vars(|k| match k {
+        "PETREL_DATA" => Some(data.clone()),
+        "PETREL_ALLOW_PRIVATE_NETWORK" => Some("true".into()),
+        _ => None,
+    })
+    .unwrap();
+    let ctx = Ctx::connect(config).await.unwrap();
+    accounts::create(ctx.stores.table.as_ref(), "alice", "correct horse battery").await.unwrap();
+    Local { ctx, _dir: dir }
+}
+
+const AS_JSON: &str = "application/activity+json";
+
+fn follow(actor: &str, id: &str) -> Value {
+    json!({ "@context": "https://www.w3.org/ns/activitystreams", "id": id, "type": "Follow", "actor": actor,
+            "object": "http://localhost:8080/users/alice" })
+}
+
+/// POSTs `body` (signed over `signed_body`, at time `at`) to alice's inbox.
+async fn post(ctx: &Ctx, signer: &Signer, signed_body: &[u8], body: &[u8], at: time::OffsetDateTime) -> StatusCode {
+    let url = url::Url::parse("http://localhost:8080/users/alice/inbox").unwrap();
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, AS_JSON.parse().unwrap());
+    sign(signer, &Method::POST, &url, &mut headers, Some(signed_body), at).unwrap();
+    let mut req = Request::builder().method(Method::POST).uri("/users/alice/inbox");
+    for (k, v) in &headers {
+        req = req.header(k, v);
+    }
+    let res = inbox::router(ctx.clone()).oneshot(req.body(Body::from(body.to_vec())).unwrap()).await.unwrap();
+    res.status()
+}
+
+async fn stored(ctx: &Ctx, activity_id: &str) -> (bool, usize) {
+    let seen = ctx.stores.table.get(&keys::seen_activity(activity_id)).await.unwrap().is_some();
+    let queued = ctx.stores.queues.inbox.receive(10, Duration::from_secs(1), Duration::ZERO).await.unwrap().len();
+    (seen, queued)
+}
+
+#[tokio::test]
+async fn refused_requests_store_nothing_and_a_good_one_is_queued() {
+    let remote = Remote::start().await;
+    let l = local().await;
+    let now = time::OffsetDateTime::now_utc();
+    let (mallory_keys, bob_keys) = (generate_rsa_2048().unwrap(), generate_rsa_2048().unwrap());
+    let mallory =
+        remote.actor("mallory", &mallory_keys, &format!("{}#main-key", remote.uri("mallory")), AS_JSON, json!({}));
+    let bob = remote.actor("bob", &bob_keys, &format!("{}#main-key", remote.uri("bob")), AS_JSON, json!({}));
+    let mallory_uri = remote.uri("mallory");
+
+    // Body changed after signing: the digest does not match.
+    let id = format!("{mallory_uri}#follows/1");
+    let body = follow(&mallory_uri, &id).to_string();
+    let tampered = body.replace("Follow", "Block");
+    assert_eq!(post(&l.ctx, &mallory, body.as_bytes(), tampered.as_bytes(), now).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(stored(&l.ctx, &id).await, (false, 0), "bad digest stored something");
+
+    // Signed two hours ago.
+    let id = format!("{mallory_uri}#follows/2");
+    let body = follow(&mallory_uri, &id).to_string();
+    let old = now - time::Duration::hours(2);
+    assert_eq!(post(&l.ctx, &mallory, body.as_bytes(), body.as_bytes(), old).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(stored(&l.ctx, &id).await, (false, 0), "old Date stored something");
+
+    // Signed with bob's key, claiming to be mallory.
+    let id = format!("{mallory_uri}#follows/3");
+    let body = follow(&mallory_uri, &id).to_string();
+    assert_eq!(post(&l.ctx, &bob, body.as_bytes(), body.as_bytes(), now).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(stored(&l.ctx, &id).await, (false, 0), "signer != actor stored something");
+
+    // A key id whose actor says its key is another one: the key is not that actor's.
+    let eve_keys = generate_rsa_2048().unwrap();
+    let eve_uri = remote.uri("eve");
+    remote.actor("eve", &eve_keys, &format!("{eve_uri}#other-key"), AS_JSON, json!({}));
+    let eve_claimed =
+        Signer::new(format!("{eve_uri}#main-key"), PrivateKey::from_pkcs8_pem(&eve_keys.private_pem).unwrap());
+    let id = format!("{eve_uri}#follows/4");
+    let body = follow(&eve_uri, &id).to_string();
+    assert_eq!(post(&l.ctx, &eve_claimed, body.as_bytes(), body.as_bytes(), now).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(stored(&l.ctx, &id).await, (false, 0), "foreign key id stored something");
+
+    // An actor document served as application/json is not an ActivityPub document.
+    let json_keys = generate_rsa_2048().unwrap();
+    let plain_uri = remote.uri("plain");
+    let plain = remote.actor("plain", &json_keys, &format!("{plain_uri}#main-key"), "application/json", json!({}));
+    let id = format!("{plain_uri}#follows/5");
+    let body = follow(&plain_uri, &id).to_string();
+    assert_eq!(post(&l.ctx, &plain, body.as_bytes(), body.as_bytes(), now).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(stored(&l.ctx, &id).await, (false, 0), "application/json actor stored something");
+    let table = l.ctx.stores.table.as_ref();
+    assert!(petrel::repo::actors::by_uri(table, &plain_uri).await.unwrap().is_none());
+
+    // The control: the same request done right is accepted and handed on once.
+    let id = format!("{mallory_uri}#follows/6");
+    let body = follow(&mallory_uri, &id).to_string();
+    assert_eq!(post(&l.ctx, &mallory, body.as_bytes(), body.as_bytes(), now).await, StatusCode::ACCEPTED);
+    assert_eq!(stored(&l.ctx, &id).await, (true, 1));
+    assert_eq!(post(&l.ctx, &mallory, body.as_bytes(), body.as_bytes(), now).await, StatusCode::ACCEPTED);
+    assert_eq!(stored(&l.ctx, &id).await, (true, 0), "a repeat was queued again");
+}
+
+#[tokio::test]
+async fn a_move_is_followed_only_when_the_target_confirms_it() {
+    let remote = Remote::start().await;
+    let l = local().await;
+    let table = l.ctx.stores.table.as_ref();
+    let alice = accounts::by_username(table, "alice").await.unwrap().unwrap();
+    let (old_keys, new_keys, liar_keys) =
+        (generate_rsa_2048().unwrap(), generate_rsa_2048().unwrap(), generate_rsa_2048().unwrap());
+    let (old_uri, new_uri, liar_uri) = (remote.uri("old"), remote.uri("new"), remote.uri("liar"));
+    remote.actor("old", &old_keys, &format!("{old_uri}#main-key"), AS_JSON, json!({}));
+    remote.actor("new", &new_keys, &format!("{new_uri}#main-key"), AS_JSON, json!({ "alsoKnownAs": [old_uri] }));
+    remote.actor("liar", &liar_keys, &format!("{liar_uri}#main-key"), AS_JSON, json!({}));
+    let old = petrel::activitypub::resolve::actor(&l.ctx, &old_uri, false).await.unwrap();
+    assert!(follows::request_following(table, &alice.id, &old.id, "f1").await.unwrap());
+    assert!(follows::accept_following(table, &alice.id, &old.id).await.unwrap());
+
+    // A target that does not name the old account: nothing changes.
+    let to_liar = json!({ "id": format!("{old_uri}#moves/1"), "type": "Move", "actor": old_uri, "object": old_uri, "target": liar_uri });
+    inbox::process::activity(&l.ctx, &to_liar, &old.id).await.unwrap();
+    assert!(follows::following(table, &alice.id, &old.id).await.unwrap().is_some_and(|f| f.accepted));
+    let liar = petrel::repo::actors::by_uri(table, &liar_uri).await.unwrap().unwrap();
+    assert!(follows::following(table, &alice.id, &liar.id).await.unwrap().is_none());
+
+    // A confirmed move: the old follow ends, a Follow of the new account is pending and queued.
+    let to_new = json!({ "id": format!("{old_uri}#moves/2"), "type": "Move", "actor": old_uri, "object": old_uri, "target": new_uri });
+    inbox::process::activity(&l.ctx, &to_new, &old.id).await.unwrap();
+    assert!(follows::following(table, &alice.id, &old.id).await.unwrap().is_none());
+    let new = petrel::repo::actors::by_uri(table, &new_uri).await.unwrap().unwrap();
+    let pending = follows::following(table, &alice.id, &new.id).await.unwrap().unwrap();
+    assert!(!pending.accepted);
+    let queued = l.ctx.stores.queues.outbox.receive(10, Duration::from_secs(1), Duration::ZERO).await.unwrap();
+    assert_eq!(queued.len(), 1);
+    let msg: Value = serde_json::from_str(&queued[0].body).unwrap();
+    assert_eq!(msg["activity"]["type"], "Follow");
+    assert_eq!(msg["activity"]["object"], new_uri.as_str());
+    assert_eq!(msg["inbox"], format!("{new_uri}/inbox"));
+}
