@@ -180,3 +180,85 @@ def test_inline_object_from_another_host_is_not_trusted(server, peer):
     assert r.json()["status"] == 202, r.json()
     time.sleep(2)
     assert not [x for x in s.get(f"{server.base}/api/v1/timelines/home").json() if marker in x["content"]]
+
+
+def relationship(server, s, account_id):
+    return s.get(f"{server.base}/api/v1/accounts/relationships", params={"id[]": account_id}).json()[0]
+
+
+def peer_post(peer, text, **extra):
+    r = requests.post(f"{peer}/_control/post", json={"content": f"<p>{text}</p>", "to": "public", **extra}, timeout=30)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def in_home(server, s, marker):
+    return [x for x in s.get(f"{server.base}/api/v1/timelines/home").json() if marker in x["content"]]
+
+
+def test_mute_hides_and_block_cuts_off(server, peer):
+    s = api(server)
+    peer_account = follow_peer(server, s, peer)
+    pid = peer_account["id"]
+
+    rel = s.post(f"{server.base}/api/v1/accounts/{pid}/mute").json()
+    assert rel["muting"] and rel["following"]
+    assert pid in [a["id"] for a in s.get(f"{server.base}/api/v1/mutes").json()]
+    hidden = uuid.uuid4().hex[:8]
+    peer_post(peer, f"muted {hidden}")
+    time.sleep(2)
+    assert not in_home(server, s, hidden), "a muted account's post reached the home timeline"
+    assert not s.post(f"{server.base}/api/v1/accounts/{pid}/unmute").json()["muting"]
+    shown = uuid.uuid4().hex[:8]
+    peer_post(peer, f"unmuted {shown}")
+    wait_for("the post after unmuting", lambda: in_home(server, s, shown))
+
+    actor = f"{server.base}/users/{server.username}"
+    rel = s.post(f"{server.base}/api/v1/accounts/{pid}/block").json()
+    assert rel["blocking"] and not rel["following"] and not rel["followed_by"], rel
+    assert pid in [a["id"] for a in s.get(f"{server.base}/api/v1/blocks").json()]
+    assert received(peer, type="Block", actor=actor, count=1)
+    # The blocked account follows again: it is refused, not accepted.
+    r = requests.post(f"{peer}/_control/follow", json={"actor": actor}, timeout=30)
+    assert r.status_code == 200, r.text
+    rejects = received(peer, type="Reject", actor=actor, count=1)
+    assert any(x["objectId"] == r.json()["id"] for x in rejects), rejects
+    assert not relationship(server, s, pid)["followed_by"]
+
+    rel = s.post(f"{server.base}/api/v1/accounts/{pid}/unblock").json()
+    assert not rel["blocking"]
+    undos = received(peer, type="Undo", actor=actor, objectType="Block", count=1)
+    assert undos, "the peer was not told of the unblock"
+
+
+def test_locked_account_decides_follow_requests(server, peer):
+    s = api(server)
+    actor = f"{server.base}/users/{server.username}"
+    s.patch(f"{server.base}/api/v1/accounts/update_credentials", data={"locked": "true"}).raise_for_status()
+    try:
+        # Start from "not followed": a previous test may have left the peer following.
+        account = me(server, s)
+        peer_account = follow_peer(server, s, peer)
+        if relationship(server, s, peer_account["id"])["followed_by"]:
+            s.post(f"{server.base}/api/v1/accounts/{peer_account['id']}/block").raise_for_status()
+            s.post(f"{server.base}/api/v1/accounts/{peer_account['id']}/unblock").raise_for_status()
+        requests.post(f"{peer}/_control/reset", timeout=30)
+        r = requests.post(f"{peer}/_control/follow", json={"actor": actor}, timeout=30)
+        assert r.status_code == 200, r.text
+        follow_id = r.json()["id"]
+        requests_list = wait_for("the follow request", lambda: s.get(f"{server.base}/api/v1/follow_requests").json())
+        assert peer_account["id"] in [a["id"] for a in requests_list]
+        assert relationship(server, s, peer_account["id"])["requested_by"]
+        time.sleep(1)
+        assert not requests.get(f"{peer}/_control/received", params={"type": "Accept", "actor": actor}).json(), \
+            "a locked account accepted by itself"
+        notes = s.get(f"{server.base}/api/v1/notifications", params={"types[]": "follow_request"}).json()
+        assert notes and notes[0]["account"]["id"] == peer_account["id"]
+
+        rel = s.post(f"{server.base}/api/v1/follow_requests/{peer_account['id']}/authorize").json()
+        assert rel["followed_by"] and not rel["requested_by"], rel
+        accepts = received(peer, type="Accept", actor=actor, count=1)
+        assert any(a["objectId"] == follow_id for a in accepts), accepts
+        assert me(server, s)["followers_count"] == account["followers_count"] + 1
+    finally:
+        s.patch(f"{server.base}/api/v1/accounts/update_credentials", data={"locked": "false"}).raise_for_status()

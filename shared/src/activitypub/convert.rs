@@ -243,6 +243,14 @@ pub fn answer_follow(cfg: &Config, local: &Account, kind: &str, follow: &Value, 
     }))
 }
 
+/// Block of a remote account (Mastodon uses it to drop the follow both ways).
+pub fn block(cfg: &Config, local: &Account, target_uri: &str, target_id: &str) -> Value {
+    let actor = actor_uri(cfg, &local.username);
+    with_context(
+        json!({ "id": format!("{actor}#blocks/{target_id}"), "type": "Block", "actor": actor, "object": target_uri }),
+    )
+}
+
 /// Like of a remote status; the id is stable per (account, status), so a repeat is one Like.
 pub fn like(cfg: &Config, local: &Account, status_id: &str, object_uri: &str) -> Value {
     let actor = actor_uri(cfg, &local.username);
@@ -353,6 +361,8 @@ pub fn remote_account(doc: &Value, id: String, now_ms: i64) -> Result<Account, A
             actor_type: kind.to_string(),
             fetched_at: now_ms,
         }),
+        blocked_by: Vec::new(),
+        muted_by: Vec::new(),
     })
 }
 

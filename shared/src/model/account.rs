@@ -49,6 +49,13 @@ pub struct Account {
     pub public_key_pem: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote: Option<RemoteActor>,
+    /// Local accounts that block this account: read with the account, so the inbox and the
+    /// timelines honour a block without another read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blocked_by: Vec<String>,
+    /// Local accounts that mute this account (its posts leave their timelines and notifications).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub muted_by: Vec<String>,
 }
 
 /// What Petrel keeps of another server's actor.
@@ -95,6 +102,11 @@ impl Account {
             Some(r) => format!("{}@{}", self.username, r.domain),
             None => self.username.clone(),
         }
+    }
+
+    /// Whether `local_id` blocks or mutes this account.
+    pub fn hidden_from(&self, local_id: &str) -> bool {
+        self.blocked_by.iter().chain(&self.muted_by).any(|l| l == local_id)
     }
 
     /// Where deliveries to this account go: the shared inbox when there is one.

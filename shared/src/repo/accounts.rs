@@ -37,6 +37,8 @@ pub async fn create(table: &dyn Table, username: &str, password: &str) -> Result
         private_key_pem: keys.private_pem,
         public_key_pem: keys.public_pem,
         remote: None,
+        blocked_by: Vec::new(),
+        muted_by: Vec::new(),
     };
     let mut local_entry = keys::local_account(&id).to_item();
     local_entry.insert("account_id".into(), Value::S(id.clone()));

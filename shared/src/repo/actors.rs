@@ -43,6 +43,8 @@ pub async fn save(table: &dyn Table, mut fresh: Account) -> Result<Account, Repo
             fresh.followers_count = existing.followers_count;
             fresh.following_count = existing.following_count;
             fresh.last_status_at = existing.last_status_at;
+            fresh.blocked_by = existing.blocked_by;
+            fresh.muted_by = existing.muted_by;
             table
                 .transact(vec![
                     TxOp::Put { item: to_item(&keys::account(&fresh.id), &fresh)?, cond: Some(Cond::ItemExists) },

@@ -237,3 +237,12 @@ pub fn domain_failures(host: &str) -> String {
 pub fn domain_unavailable(host: &str) -> Key {
     Key::new(format!("UNAVAILABLE#{host}"), "MARK")
 }
+
+/// An account a local account blocks or mutes (`kind` is `BLOCKS` or `MUTES`).
+pub fn relation(kind: &str, local_id: &str, target_id: &str) -> Key {
+    Key::new(relations(kind, local_id), target_id)
+}
+
+pub fn relations(kind: &str, local_id: &str) -> String {
+    format!("{kind}#{local_id}")
+}

@@ -10,6 +10,7 @@ pub mod keys;
 pub mod media;
 pub mod notifications;
 pub mod oauth;
+pub mod relations;
 pub mod statuses;
 pub mod timelines;
 

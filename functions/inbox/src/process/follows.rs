@@ -22,6 +22,11 @@ pub async fn follow(ctx: &Ctx, actor: &Account, activity: &Value) -> Result<(), 
     let follower_uri = actor.remote.as_ref().map(|r| r.uri.clone()).unwrap_or_default();
     let follow_id = vocab::str_prop(activity, "id").unwrap_or_default();
     let table = ctx.stores.table.as_ref();
+    let inbox = actor.remote.as_ref().map(|r| r.inbox.clone()).unwrap_or_default();
+    if actor.blocked_by.contains(&local.id) {
+        let reject = convert::answer_follow(&ctx.config, &local, "Reject", activity, &follower_uri);
+        return deliver(ctx, &local, &inbox, reject).await;
+    }
     if local.locked && !follows::is_follower(table, &local.id, &actor.id).await? {
         follows::add_request(table, &local.id, &actor.id, follow_id).await?;
         notifications::create(table, &local.id, &notifications::new("follow_request", &actor.id, None)).await?;
@@ -31,7 +36,6 @@ pub async fn follow(ctx: &Ctx, actor: &Account, activity: &Value) -> Result<(), 
         notifications::create(table, &local.id, &notifications::new("follow", &actor.id, None)).await?;
     }
     let accept = convert::answer_follow(&ctx.config, &local, "Accept", activity, &follower_uri);
-    let inbox = actor.remote.as_ref().map(|r| r.inbox.clone()).unwrap_or_default();
     deliver(ctx, &local, &inbox, accept).await
 }
 

@@ -86,6 +86,9 @@ pub async fn create(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), In
             home_of.push(m.clone());
         }
     }
+    // Local accounts that block or mute the author get neither the post nor a notification.
+    home_of.retain(|l| !actor.hidden_from(l));
+    mentioned.retain(|l| !actor.hidden_from(l));
     // Unsolicited posts (nobody here follows or is addressed) are not stored.
     if home_of.is_empty() {
         return Ok(());

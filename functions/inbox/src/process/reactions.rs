@@ -22,10 +22,15 @@ pub async fn react(ctx: &Ctx, actor: &Account, activity: &Value, kind: &str) -> 
     let Some(status) = statuses::get(table, &status_id).await? else {
         return Ok(());
     };
+    if actor.blocked_by.contains(&status.account_id) {
+        return Ok(());
+    }
     let note_kind = if kind == "like" { "favourite" } else { "reblog" };
-    let n = notifications::new(note_kind, &actor.id, Some(&status.id));
+    // A muted account's reaction still counts, but does not notify.
+    let n = (!actor.muted_by.contains(&status.account_id))
+        .then(|| notifications::new(note_kind, &actor.id, Some(&status.id)));
     let activity_id = vocab::str_prop(activity, "id").unwrap_or_default();
-    match statuses::add_reaction(table, &status, kind, &actor.id, activity_id, Some(n)).await {
+    match statuses::add_reaction(table, &status, kind, &actor.id, activity_id, n).await {
         Ok(_) | Err(petrel::repo::RepoError::NotFound(_)) => Ok(()),
         Err(e) => Err(e.into()),
     }

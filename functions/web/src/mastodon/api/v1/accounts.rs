@@ -188,6 +188,9 @@ pub async fn relationships_of(ctx: &Ctx, me: &str, ids: &[String]) -> ApiResult<
     let mut out = Vec::new();
     for (i, id) in ids.iter().enumerate() {
         let at = |k: usize| got.get(i * 4 + k).and_then(Option::as_ref);
+        let listed = |attr: &str| {
+            at(3).and_then(|a| a.get(attr)).is_some_and(|v| matches!(v, petrel::store::Value::L(l) if l.iter().any(|x| matches!(x, petrel::store::Value::S(s) if s == me))))
+        };
         let following = at(0);
         let accepted = following.is_some_and(|f| petrel::store::str_attr_of(f, "state") == Some("accepted"));
         out.push(Relationship {
@@ -197,10 +200,10 @@ pub async fn relationships_of(ctx: &Ctx, me: &str, ids: &[String]) -> ApiResult<
             notifying: false,
             languages: None,
             followed_by: at(1).is_some(),
-            blocking: false,
+            blocking: listed("blocked_by"),
             blocked_by: false,
-            muting: false,
-            muting_notifications: false,
+            muting: listed("muted_by"),
+            muting_notifications: listed("muted_by"),
             requested: following.is_some() && !accepted,
             requested_by: at(2).is_some(),
             domain_blocking: false,
@@ -292,4 +295,136 @@ pub async fn resolve_remote(ctx: &Ctx, q: &str) -> Option<petrel::model::Account
             None
         }
     }
+}
+
+async fn relationship(ctx: &Ctx, me: &str, target_id: &str) -> ApiResult<Json<Relationship>> {
+    let rel = relationships_of(ctx, me, &[target_id.to_string()]).await?;
+    rel.into_iter().next().map(Json).ok_or(ApiError::NotFound)
+}
+
+/// Block or unblock: a block also ends the follows both ways, and a remote account is told
+/// (Block, or Undo(Block)) so its server stops delivering.
+async fn set_block(ctx: &Ctx, auth: &Auth, id: &str, on: bool) -> ApiResult<Json<Relationship>> {
+    let me = auth.user("write:blocks")?;
+    let table = ctx.stores.table.as_ref();
+    let target = accounts::by_id(table, id).await?.filter(|a| a.id != me.id).ok_or(ApiError::NotFound)?;
+    if !petrel::repo::relations::set(table, petrel::repo::relations::Kind::Block, &me.id, &target, on).await? {
+        return relationship(ctx, &me.id, &target.id).await;
+    }
+    if on {
+        petrel::repo::follows::remove_follower(table, &me.id, &target.id).await?;
+        petrel::repo::follows::remove_following(table, &me.id, &target.id).await?;
+    }
+    if let Some(remote) = &target.remote {
+        let block = petrel::activitypub::convert::block(&ctx.config, me, &remote.uri, &target.id);
+        let activity = if on { block } else { petrel::activitypub::convert::undo(&ctx.config, me, block) };
+        crate::federation::outbox::to_inbox(ctx, me, &remote.inbox, activity).await?;
+    }
+    relationship(ctx, &me.id, &target.id).await
+}
+
+pub async fn block(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<Relationship>> {
+    set_block(&ctx, &auth, &id, true).await
+}
+
+pub async fn unblock(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<Relationship>> {
+    set_block(&ctx, &auth, &id, false).await
+}
+
+async fn set_mute(ctx: &Ctx, auth: &Auth, id: &str, on: bool) -> ApiResult<Json<Relationship>> {
+    let me = auth.user("write:mutes")?;
+    let table = ctx.stores.table.as_ref();
+    let target = accounts::by_id(table, id).await?.filter(|a| a.id != me.id).ok_or(ApiError::NotFound)?;
+    petrel::repo::relations::set(table, petrel::repo::relations::Kind::Mute, &me.id, &target, on).await?;
+    relationship(ctx, &me.id, &target.id).await
+}
+
+pub async fn mute(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<Relationship>> {
+    set_mute(&ctx, &auth, &id, true).await
+}
+
+pub async fn unmute(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<Relationship>> {
+    set_mute(&ctx, &auth, &id, false).await
+}
+
+/// The caller's blocks, mutes or follow requests: a page of the partition, then one batch get.
+async fn own_list(
+    ctx: &Ctx,
+    auth: &Auth,
+    scope: &str,
+    pk: &str,
+    path: &str,
+    q: pagination::Params,
+) -> ApiResult<Paged<Account>> {
+    let me = auth.user(scope)?;
+    let table = ctx.stores.table.as_ref();
+    let ids = timelines::page_ids(table, &format!("{pk}#{}", me.id), &q.into_page_params()).await?;
+    let found = accounts::by_ids(table, &ids).await?;
+    let list = found.iter().map(|a| convert::account(&ctx.config, a, false)).collect();
+    Ok(Paged::new(ctx, list, &ids, path))
+}
+
+pub async fn blocks(
+    State(ctx): State<Ctx>,
+    auth: Auth,
+    QueryParams(q): QueryParams<pagination::Params>,
+) -> ApiResult<Paged<Account>> {
+    own_list(&ctx, &auth, "read:blocks", "BLOCKS", "/api/v1/blocks", q).await
+}
+
+pub async fn mutes(
+    State(ctx): State<Ctx>,
+    auth: Auth,
+    QueryParams(q): QueryParams<pagination::Params>,
+) -> ApiResult<Paged<Account>> {
+    own_list(&ctx, &auth, "read:mutes", "MUTES", "/api/v1/mutes", q).await
+}
+
+pub async fn follow_requests(
+    State(ctx): State<Ctx>,
+    auth: Auth,
+    QueryParams(q): QueryParams<pagination::Params>,
+) -> ApiResult<Paged<Account>> {
+    own_list(&ctx, &auth, "read:follows", "FOLLOWREQ", "/api/v1/follow_requests", q).await
+}
+
+/// Authorize or reject a follow request to a locked account: the requester's server gets Accept
+/// or Reject of its Follow.
+async fn answer_request(ctx: &Ctx, auth: &Auth, id: &str, accept: bool) -> ApiResult<Json<Relationship>> {
+    let me = auth.user("write:follows")?;
+    let table = ctx.stores.table.as_ref();
+    let requester = accounts::by_id(table, id).await?.ok_or(ApiError::NotFound)?;
+    let follow_id =
+        petrel::repo::follows::take_request(table, &me.id, &requester.id).await?.ok_or(ApiError::NotFound)?;
+    if accept {
+        petrel::repo::follows::add_follower(table, me, &requester, &follow_id).await?;
+    }
+    if let Some(remote) = &requester.remote {
+        let kind = if accept { "Accept" } else { "Reject" };
+        let answer = petrel::activitypub::convert::answer_follow(
+            &ctx.config,
+            me,
+            kind,
+            &serde_json::json!(follow_id),
+            &remote.uri,
+        );
+        crate::federation::outbox::to_inbox(ctx, me, &remote.inbox, answer).await?;
+    }
+    relationship(ctx, &me.id, &requester.id).await
+}
+
+pub async fn authorize_request(
+    State(ctx): State<Ctx>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Relationship>> {
+    answer_request(&ctx, &auth, &id, true).await
+}
+
+pub async fn reject_request(
+    State(ctx): State<Ctx>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Relationship>> {
+    answer_request(&ctx, &auth, &id, false).await
 }

@@ -45,7 +45,7 @@ async fn render(ctx: &Ctx, me: &Account, list: Vec<Notification>) -> ApiResult<V
         .into_iter()
         .filter_map(|n| {
             // A notification whose sender or status is gone is not shown (Mastodon drops them too).
-            let from = senders.get(&n.from_account_id)?;
+            let from = senders.get(&n.from_account_id).filter(|a| !a.hidden_from(&me.id))?;
             let status = match &n.status_id {
                 Some(id) => Some(statuses.get(id)?.clone()),
                 None => None,

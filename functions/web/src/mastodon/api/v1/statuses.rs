@@ -24,6 +24,21 @@ use petrel::api::params::{lenient, Params};
 /// the statuses and favourite flags together, and one for authors other than the viewer (none
 /// on a single-user instance).
 pub async fn render_many(ctx: &Ctx, viewer: Option<&model::Account>, ids: &[String]) -> ApiResult<Vec<e::Status>> {
+    render(ctx, viewer, ids, false).await
+}
+
+/// As `render_many`, leaving out authors the viewer blocks or mutes (timelines do; a status
+/// opened directly still shows).
+pub async fn render_timeline(ctx: &Ctx, viewer: Option<&model::Account>, ids: &[String]) -> ApiResult<Vec<e::Status>> {
+    render(ctx, viewer, ids, true).await
+}
+
+async fn render(
+    ctx: &Ctx,
+    viewer: Option<&model::Account>,
+    ids: &[String],
+    timeline: bool,
+) -> ApiResult<Vec<e::Status>> {
     let table = ctx.stores.table.as_ref();
     let found = statuses::get_many_for(table, viewer.map(|v| v.id.as_str()), ids).await?;
     let mut authors: HashMap<String, e::Account> = HashMap::new();
@@ -37,11 +52,16 @@ pub async fn render_many(ctx: &Ctx, viewer: Option<&model::Account>, ids: &[Stri
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
+    let mut hidden = HashSet::new();
     for a in accounts::by_ids(table, &missing).await? {
+        if timeline && viewer.is_some_and(|v| a.hidden_from(&v.id)) {
+            hidden.insert(a.id.clone());
+        }
         authors.insert(a.id.clone(), convert::account(&ctx.config, &a, false));
     }
     Ok(found
         .iter()
+        .filter(|(s, _)| !hidden.contains(&s.account_id))
         .filter_map(|(s, marks)| {
             let author = authors.get(&s.account_id)?;
             Some(convert::status(&ctx.config, s, author, *marks))

@@ -7,7 +7,7 @@ use petrel::repo::{keys, timelines};
 use petrel::Ctx;
 use serde::Deserialize;
 
-use super::statuses::render_many;
+use super::statuses::{render_many, render_timeline};
 use crate::pagination::{self, Paged};
 use petrel::api::auth::{Auth, MaybeAuth};
 use petrel::api::error::ApiResult;
@@ -20,7 +20,7 @@ pub async fn home(
 ) -> ApiResult<Paged<Status>> {
     let account = auth.user("read:statuses")?;
     let ids = timelines::page_ids(ctx.stores.table.as_ref(), &keys::home(&account.id), &p.into_page_params()).await?;
-    let list = render_many(&ctx, Some(account), &ids).await?;
+    let list = render_timeline(&ctx, Some(account), &ids).await?;
     Ok(Paged::new(&ctx, list, &ids, "/api/v1/timelines/home"))
 }
 
@@ -45,7 +45,7 @@ pub async fn public(
         return Ok(Paged::empty());
     }
     let ids = timelines::page_ids(ctx.stores.table.as_ref(), keys::PUBLIC_LOCAL, &p.page.into_page_params()).await?;
-    let mut list = render_many(&ctx, auth.account(), &ids).await?;
+    let mut list = render_timeline(&ctx, auth.account(), &ids).await?;
     if p.only_media == Some(true) {
         list.retain(|s| !s.media_attachments.is_empty());
     }
@@ -64,7 +64,7 @@ pub async fn tag(
     }
     let ids =
         timelines::page_ids(ctx.stores.table.as_ref(), &keys::tag_timeline(&tag), &p.page.into_page_params()).await?;
-    let mut list = render_many(&ctx, auth.account(), &ids).await?;
+    let mut list = render_timeline(&ctx, auth.account(), &ids).await?;
     if p.only_media == Some(true) {
         list.retain(|s| !s.media_attachments.is_empty());
     }

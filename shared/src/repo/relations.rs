@@ -1,0 +1,60 @@
+//! Blocks and mutes by local accounts. Each is an index entry (for the lists) and the local
+//! account's id in the target's `blocked_by` / `muted_by`, written in one transaction.
+
+use crate::model::Account;
+use crate::repo::{keys, RepoError};
+use crate::store::{Cond, StoreError, Table, TxOp, Update, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Block,
+    Mute,
+}
+
+impl Kind {
+    pub fn partition_kind(self) -> &'static str {
+        match self {
+            Kind::Block => "BLOCKS",
+            Kind::Mute => "MUTES",
+        }
+    }
+}
+
+/// Turns a block or mute on or off; returns whether anything changed. The target's list is
+/// replaced under a condition on its previous value, so two changes at once cannot lose one.
+pub async fn set(table: &dyn Table, kind: Kind, local_id: &str, target: &Account, on: bool) -> Result<bool, RepoError> {
+    let (field, current) = match kind {
+        Kind::Block => ("blocked_by", &target.blocked_by),
+        Kind::Mute => ("muted_by", &target.muted_by),
+    };
+    let has = current.iter().any(|l| l == local_id);
+    if has == on {
+        return Ok(false);
+    }
+    let next: Vec<Value> = current
+        .iter()
+        .filter(|l| *l != local_id)
+        .cloned()
+        .chain(on.then(|| local_id.to_string()))
+        .map(Value::S)
+        .collect();
+    let guard = if current.is_empty() {
+        Cond::And(vec![Cond::ItemExists, Cond::AttrNotExists(field.into())])
+    } else {
+        Cond::AttrEq(field.into(), Value::L(current.iter().cloned().map(Value::S).collect()))
+    };
+    let update =
+        if next.is_empty() { Update::default().remove(field) } else { Update::default().set(field, Value::L(next)) };
+    let index = keys::relation(kind.partition_kind(), local_id, &target.id);
+    let ops = vec![
+        TxOp::Update { key: keys::account(&target.id), update, cond: Some(guard) },
+        if on { TxOp::Put { item: index.to_item(), cond: None } } else { TxOp::Delete { key: index, cond: None } },
+    ];
+    match table.transact(ops).await {
+        Ok(()) => Ok(true),
+        Err(StoreError::ConditionFailed { .. }) => {
+            Err(RepoError::Conflict("the account changed at the same time; try again".into()))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
