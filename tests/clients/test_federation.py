@@ -262,3 +262,40 @@ def test_locked_account_decides_follow_requests(server, peer):
         assert me(server, s)["followers_count"] == account["followers_count"] + 1
     finally:
         s.patch(f"{server.base}/api/v1/accounts/update_credentials", data={"locked": "false"}).raise_for_status()
+
+
+def test_boosts_both_ways(server, peer):
+    s = api(server)
+    actor = f"{server.base}/users/{server.username}"
+    peer_account = follow_peer(server, s, peer)
+    # The owner boosts the peer's post: the peer gets Announce, the boost shows in home.
+    marker = uuid.uuid4().hex[:8]
+    note = peer_post(peer, f"boost me {marker}")["note"]
+    original = wait_for("the peer's post", lambda: in_home(server, s, marker))[0]
+    boost = s.post(f"{server.base}/api/v1/statuses/{original['id']}/reblog").json()
+    assert boost["reblog"]["id"] == original["id"] and boost["reblog"]["reblogged"], boost
+    check(boost, "Status")
+    again = s.post(f"{server.base}/api/v1/statuses/{original['id']}/reblog").json()
+    assert again["id"] == boost["id"], "boosting twice made two boosts"
+    announces = received(peer, type="Announce", actor=actor, objectId=note, count=1)
+    assert len(announces) == 1, announces
+    home = s.get(f"{server.base}/api/v1/timelines/home").json()
+    assert any(x["id"] == boost["id"] and x["reblog"]["id"] == original["id"] for x in home)
+    by = s.get(f"{server.base}/api/v1/statuses/{original['id']}/reblogged_by").json()
+    assert [a["id"] for a in by] == [me(server, s)["id"]]
+    assert s.get(f"{server.base}/api/v1/statuses/{original['id']}").json()["reblogs_count"] == 1
+    unboosted = s.post(f"{server.base}/api/v1/statuses/{original['id']}/unreblog").json()
+    assert unboosted["reblogs_count"] == 0
+    undos = received(peer, type="Undo", actor=actor, objectType="Announce", count=1)
+    assert any(u["json"]["object"]["object"] == note for u in undos), undos
+    assert not [x for x in s.get(f"{server.base}/api/v1/timelines/home").json() if x["id"] == boost["id"]]
+
+    # The peer boosts the owner's post: counted once, notified, listed.
+    mine = s.post(f"{server.base}/api/v1/statuses", data={"status": f"boost this {marker}"}).json()
+    r = requests.post(f"{peer}/_control/announce", json={"object": mine["uri"]}, timeout=30)
+    assert r.status_code == 200, r.text
+    wait_for("the peer's boost", lambda: s.get(f"{server.base}/api/v1/statuses/{mine['id']}").json()["reblogs_count"] == 1)
+    by = s.get(f"{server.base}/api/v1/statuses/{mine['id']}/reblogged_by").json()
+    assert [a["id"] for a in by] == [peer_account["id"]]
+    notes = s.get(f"{server.base}/api/v1/notifications", params={"types[]": "reblog"}).json()
+    assert any(n["status"]["id"] == mine["id"] for n in notes), notes

@@ -30,6 +30,7 @@ fn status(id: &str, account_id: &str) -> Status {
         application_website: None,
         remote_uri: None,
         remote_url: None,
+        reblog_of: None,
     }
 }
 

@@ -229,8 +229,9 @@ impl Page {
 }
 
 /// Posts that may appear in feeds and on pages: public and unlisted ones.
+/// Public and unlisted posts appear in feeds and pages; boosts never do.
 pub fn is_listed(s: &Status) -> bool {
-    matches!(s.visibility, Visibility::Public | Visibility::Unlisted)
+    matches!(s.visibility, Visibility::Public | Visibility::Unlisted) && s.reblog_of.is_none()
 }
 
 pub fn tag_url(cfg: &Config, tag: &str) -> String {

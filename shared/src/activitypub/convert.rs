@@ -243,6 +243,20 @@ pub fn answer_follow(cfg: &Config, local: &Account, kind: &str, follow: &Value, 
     }))
 }
 
+/// Announce (boost) of a status: `boost` is the local boost, `object` the boosted status's id.
+pub fn announce(cfg: &Config, local: &Account, boost: &Status, object: &str, object_author: &str) -> Value {
+    let actor = actor_uri(cfg, &local.username);
+    with_context(json!({
+        "id": format!("{}/activity", status_uri(cfg, &local.username, &boost.id)),
+        "type": "Announce",
+        "actor": actor,
+        "published": iso8601_ms(boost.created_at),
+        "to": [PUBLIC],
+        "cc": [object_author, followers_uri(cfg, &local.username)],
+        "object": object,
+    }))
+}
+
 /// Block of a remote account (Mastodon uses it to drop the follow both ways).
 pub fn block(cfg: &Config, local: &Account, target_uri: &str, target_id: &str) -> Value {
     let actor = actor_uri(cfg, &local.username);
@@ -499,6 +513,7 @@ pub fn remote_status(note: &Value, author: &Account, id: String) -> Result<Remot
                     other => str_prop(other, "href").map(str::to_string),
                 })
             }),
+            reblog_of: None,
         },
         mentioned_uris,
     })

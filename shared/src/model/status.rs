@@ -89,4 +89,7 @@ pub struct Status {
     /// The remote status's HTML page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote_url: Option<String>,
+    /// Set on a boost: the id of the status boosted (the boost itself has no content).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reblog_of: Option<String>,
 }

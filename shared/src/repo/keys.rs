@@ -211,7 +211,11 @@ pub fn seen_activity(id: &str) -> Key {
 
 /// A remote account's reaction (Like) to a status, so an Undo finds it and repeats count once.
 pub fn reaction(status_id: &str, kind: &str, account_id: &str) -> Key {
-    Key::new(format!("REACT#{status_id}"), format!("{kind}#{account_id}"))
+    Key::new(reactions(status_id), format!("{kind}#{account_id}"))
+}
+
+pub fn reactions(status_id: &str) -> String {
+    format!("REACT#{status_id}")
 }
 
 /// The delivery report of a status: counters of targeted, delivered and failed inboxes.

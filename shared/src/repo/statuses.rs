@@ -575,3 +575,86 @@ pub async fn remove_reaction(
         Err(e) => Err(e.into()),
     }
 }
+
+/// The id of `account_id`'s boost of `status_id`, if any (one read).
+pub async fn reblog_by(table: &dyn Table, status_id: &str, account_id: &str) -> Result<Option<String>, RepoError> {
+    let item = table.get(&keys::reaction(status_id, "announce", account_id)).await?;
+    Ok(item.as_ref().and_then(|i| str_attr_of(i, "reblog_id")).map(str::to_string))
+}
+
+/// Writes a local account's boost of `original`: the boost (a status with `reblog_of`), its place
+/// in the booster's profile and home timeline, the reaction that makes a second boost a no-op,
+/// the counters and the original author's notification, in one transaction. `None` when the
+/// account had boosted it already.
+pub async fn create_reblog(
+    table: &dyn Table,
+    reblog: &Status,
+    original: &Status,
+    notify: Option<crate::model::Notification>,
+) -> Result<Option<()>, RepoError> {
+    let booster = &reblog.account_id;
+    let mut reaction = keys::reaction(&original.id, "announce", booster).to_item();
+    reaction.insert("reblog_id".into(), Value::S(reblog.id.clone()));
+    let mut ops = vec![
+        TxOp::Put { item: reaction, cond: Some(Cond::ItemNotExists) },
+        TxOp::Put { item: to_item(&keys::status(&reblog.id), reblog)?, cond: Some(Cond::ItemNotExists) },
+        TxOp::Put { item: index_item(keys::account_status(booster, &reblog.id), &reblog.id), cond: None },
+        TxOp::Put { item: index_item(keys::home_entry(booster, &reblog.id), &reblog.id), cond: None },
+        TxOp::Update {
+            key: keys::status(&original.id),
+            update: Update::default().add("reblogs_count", 1),
+            cond: Some(Cond::ItemExists),
+        },
+        TxOp::Update {
+            key: keys::account(booster),
+            update: Update::default().add("statuses_count", 1),
+            cond: Some(Cond::ItemExists),
+        },
+    ];
+    if let Some(n) = notify {
+        ops.push(crate::repo::notifications::put_op(&original.account_id, &n)?);
+    }
+    match table.transact(ops).await {
+        Ok(()) => Ok(Some(())),
+        Err(StoreError::ConditionFailed { index: Some(0) }) => Ok(None),
+        Err(StoreError::ConditionFailed { .. }) => Err(RepoError::NotFound("status".into())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Removes a local account's boost; returns the boost that was removed.
+pub async fn delete_reblog(table: &dyn Table, original_id: &str, booster: &str) -> Result<Option<String>, RepoError> {
+    let Some(reblog_id) = reblog_by(table, original_id, booster).await? else {
+        return Ok(None);
+    };
+    let ops = vec![
+        TxOp::Delete { key: keys::reaction(original_id, "announce", booster), cond: Some(Cond::ItemExists) },
+        TxOp::Delete { key: keys::status(&reblog_id), cond: None },
+        TxOp::Delete { key: keys::account_status(booster, &reblog_id), cond: None },
+        TxOp::Delete { key: keys::home_entry(booster, &reblog_id), cond: None },
+        TxOp::Update { key: keys::status(original_id), update: Update::default().add("reblogs_count", -1), cond: None },
+        TxOp::Update {
+            key: keys::account(booster),
+            update: Update::default().add("statuses_count", -1),
+            cond: Some(Cond::ItemExists),
+        },
+    ];
+    match table.transact(ops).await {
+        Ok(()) => Ok(Some(reblog_id)),
+        Err(StoreError::ConditionFailed { index: Some(0) }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Accounts that boosted a status (local boosts and remote Announces alike), at most `limit`.
+pub async fn reblogged_by(table: &dyn Table, status_id: &str, limit: u32) -> Result<Vec<String>, RepoError> {
+    let q = crate::store::Query::new(keys::reactions(status_id))
+        .range(crate::store::SkRange::Prefix("announce#".into()))
+        .limit(limit);
+    let page = table.query(q).await?;
+    Ok(page
+        .items
+        .iter()
+        .filter_map(|i| str_attr_of(i, crate::store::SK)?.strip_prefix("announce#").map(str::to_string))
+        .collect())
+}

@@ -71,6 +71,7 @@ pub async fn site(posts: usize) -> Site {
             application_website: None,
             remote_uri: None,
             remote_url: None,
+            reblog_of: None,
         };
         statuses::create(table, status, None).await.unwrap();
         previous = Some(id);

@@ -48,7 +48,8 @@ async fn published_status(ctx: &Ctx, name: &str, id: &str) -> Result<(Account, S
     let status = statuses::get(ctx.stores.table.as_ref(), id)
         .await
         .map_err(|e| petrel::api::error::ApiError::from(e).into_response())?
-        .filter(|s| s.account_id == account.id && matches!(s.visibility, Visibility::Public | Visibility::Unlisted))
+        .filter(|s| s.account_id == account.id && s.reblog_of.is_none())
+        .filter(|s| matches!(s.visibility, Visibility::Public | Visibility::Unlisted))
         .ok_or_else(not_found)?;
     Ok((account, status))
 }

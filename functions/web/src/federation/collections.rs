@@ -71,7 +71,8 @@ pub async fn outbox(State(ctx): State<Ctx>, Path(name): Path<String>, Query(q): 
     };
     let items: Vec<Value> = list
         .iter()
-        .filter(|s| matches!(s.visibility, Visibility::Public | Visibility::Unlisted))
+        // Boosts are left out of the outbox page (their Announce names a status Petrel may not hold).
+        .filter(|s| matches!(s.visibility, Visibility::Public | Visibility::Unlisted) && s.reblog_of.is_none())
         .map(|s| {
             let mut c = convert::create(&ctx.config, &account, s);
             if let Value::Object(o) = &mut c {

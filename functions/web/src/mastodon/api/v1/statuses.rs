@@ -41,14 +41,27 @@ async fn render(
 ) -> ApiResult<Vec<e::Status>> {
     let table = ctx.stores.table.as_ref();
     let found = statuses::get_many_for(table, viewer.map(|v| v.id.as_str()), ids).await?;
+    // Boosts show the boosted status inside: one more batch get, only when the page has boosts.
+    let boosted_ids: Vec<String> = found.iter().filter_map(|(s, _)| s.reblog_of.clone()).collect();
+    let boosted: HashMap<String, (model::Status, statuses::Marks)> = if boosted_ids.is_empty() {
+        HashMap::new()
+    } else {
+        statuses::get_many_for(table, viewer.map(|v| v.id.as_str()), &boosted_ids)
+            .await?
+            .into_iter()
+            .map(|(s, m)| (s.id.clone(), (s, m)))
+            .collect()
+    };
     let mut authors: HashMap<String, e::Account> = HashMap::new();
     if let Some(v) = viewer {
         authors.insert(v.id.clone(), convert::account(&ctx.config, v, false));
     }
     let missing: Vec<String> = found
         .iter()
-        .map(|(s, _)| s.account_id.clone())
-        .filter(|id| !authors.contains_key(id))
+        .map(|(s, _)| &s.account_id)
+        .chain(boosted.values().map(|(s, _)| &s.account_id))
+        .filter(|id| !authors.contains_key(*id))
+        .cloned()
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
@@ -59,12 +72,24 @@ async fn render(
         }
         authors.insert(a.id.clone(), convert::account(&ctx.config, &a, false));
     }
+    let one = |s: &model::Status, marks: statuses::Marks| -> Option<e::Status> {
+        if hidden.contains(&s.account_id) {
+            return None;
+        }
+        Some(convert::status(&ctx.config, s, authors.get(&s.account_id)?, marks))
+    };
     Ok(found
         .iter()
-        .filter(|(s, _)| !hidden.contains(&s.account_id))
         .filter_map(|(s, marks)| {
-            let author = authors.get(&s.account_id)?;
-            Some(convert::status(&ctx.config, s, author, *marks))
+            let mut status = one(s, *marks)?;
+            if let Some(of) = &s.reblog_of {
+                // A boost of something gone (or hidden from the viewer) is not shown.
+                let (original, original_marks) = boosted.get(of)?;
+                let mut inner = one(original, *original_marks)?;
+                inner.reblogged = viewer.is_some_and(|v| v.id == s.account_id);
+                status.reblog = Some(Box::new(inner));
+            }
+            Some(status)
         })
         .collect())
 }
@@ -245,6 +270,7 @@ pub async fn create(
         application_website: auth.token.app_website.clone(),
         remote_uri: None,
         remote_url: None,
+        reblog_of: None,
     };
     let idempotency =
         headers.get("idempotency-key").and_then(|v| v.to_str().ok()).filter(|k| !k.is_empty() && k.len() <= 256);
@@ -298,6 +324,14 @@ pub async fn delete(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) 
     let status = statuses::get(table, &id).await?.ok_or(ApiError::NotFound)?;
     if status.account_id != account.id {
         return Err(ApiError::NotFound);
+    }
+    // Deleting a boost is taking it back.
+    if let Some(of) = &status.reblog_of {
+        let entity = render_one(&ctx, Some(account), &id).await?;
+        if let Some(original) = statuses::get(table, of).await? {
+            undo_boost(&ctx, account, &original).await?;
+        }
+        return Ok(Json(entity));
     }
     // Mastodon answers with the deleted status, its source text included, for "delete and redraft".
     let entity = render_one(&ctx, Some(account), &id).await?;
@@ -385,6 +419,111 @@ async fn send_like(ctx: &Ctx, account: &model::Account, status: &model::Status, 
     outbox::to_inbox(ctx, account, &inbox, activity).await
 }
 
+/// The boosted status's ActivityPub id, its author's actor id, and the author's inbox when remote.
+async fn announce_target(
+    ctx: &Ctx,
+    me: &model::Account,
+    original: &model::Status,
+) -> ApiResult<(String, String, Vec<String>)> {
+    let author = if original.account_id == me.id {
+        me.clone()
+    } else {
+        accounts::by_id(ctx.stores.table.as_ref(), &original.account_id).await?.ok_or(ApiError::NotFound)?
+    };
+    let uri =
+        original.remote_uri.clone().unwrap_or_else(|| convert::status_uri(&ctx.config, &author.username, &original.id));
+    let author_uri =
+        author.remote.as_ref().map_or_else(|| convert::actor_uri(&ctx.config, &author.username), |r| r.uri.clone());
+    // The shared inbox when there is one, so a follower's server is not sent it twice.
+    let inboxes = author.delivery_inbox().map(str::to_string).into_iter().collect();
+    Ok((uri, author_uri, inboxes))
+}
+
+/// `POST /api/v1/statuses/:id/reblog`: boosts a public or unlisted status (a boost of a boost boosts
+/// the original); boosting twice is one boost. Followers and the author's server get Announce.
+pub async fn reblog(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<e::Status>> {
+    let me = auth.user("write:statuses")?;
+    let mut original = get_visible(&ctx, &id, Some(&me.id)).await?;
+    if let Some(of) = original.reblog_of.clone() {
+        original = get_visible(&ctx, &of, Some(&me.id)).await?;
+    }
+    if !matches!(original.visibility, Visibility::Public | Visibility::Unlisted) {
+        return Err(ApiError::Unprocessable("only public and unlisted statuses can be boosted".into()));
+    }
+    let table = ctx.stores.table.as_ref();
+    let boost = model::Status {
+        id: petrel::ids::snowflake(),
+        account_id: me.id.clone(),
+        text: String::new(),
+        content: String::new(),
+        spoiler_text: String::new(),
+        visibility: Visibility::Public,
+        sensitive: false,
+        language: None,
+        in_reply_to_id: None,
+        in_reply_to_account_id: None,
+        in_reply_to_uri: None,
+        created_at: petrel::clock::now_ms(),
+        edited_at: None,
+        tags: Vec::new(),
+        mentions: Vec::new(),
+        media: Vec::new(),
+        favourites_count: 0,
+        reblogs_count: 0,
+        replies_count: 0,
+        application: auth.token.app_name.clone(),
+        application_website: auth.token.app_website.clone(),
+        remote_uri: None,
+        remote_url: None,
+        reblog_of: Some(original.id.clone()),
+    };
+    let notify =
+        (original.account_id != me.id).then(|| petrel::repo::notifications::new("reblog", &me.id, Some(&original.id)));
+    let boost_id = match statuses::create_reblog(table, &boost, &original, notify).await? {
+        Some(()) => {
+            let (uri, author_uri, inboxes) = announce_target(&ctx, me, &original).await?;
+            let announce = petrel::activitypub::convert::announce(&ctx.config, me, &boost, &uri, &author_uri);
+            outbox::status(&ctx, me, &boost, announce, inboxes, None).await?;
+            boost.id
+        }
+        None => statuses::reblog_by(table, &original.id, &me.id).await?.ok_or(ApiError::NotFound)?,
+    };
+    Ok(Json(render_one(&ctx, Some(me), &boost_id).await?))
+}
+
+/// `POST /api/v1/statuses/:id/unreblog`: removes the boost and sends Undo(Announce).
+pub async fn unreblog(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<e::Status>> {
+    let me = auth.user("write:statuses")?;
+    let original = get_visible(&ctx, &id, Some(&me.id)).await?;
+    undo_boost(&ctx, me, &original).await?;
+    Ok(Json(render_one(&ctx, Some(me), &original.id).await?))
+}
+
+/// Removes `me`'s boost of `original` (if any) and sends Undo(Announce) where the Announce went.
+async fn undo_boost(ctx: &Ctx, me: &model::Account, original: &model::Status) -> ApiResult<()> {
+    let Some(boost_id) = statuses::delete_reblog(ctx.stores.table.as_ref(), &original.id, &me.id).await? else {
+        return Ok(());
+    };
+    let (uri, author_uri, inboxes) = announce_target(ctx, me, original).await?;
+    // The Undo names the Announce by its id, which derives from the boost's id.
+    let boost = model::Status { id: boost_id, reblog_of: Some(original.id.clone()), ..original.clone() };
+    let announce = petrel::activitypub::convert::announce(&ctx.config, me, &boost, &uri, &author_uri);
+    let undo = petrel::activitypub::convert::undo(&ctx.config, me, announce);
+    outbox::status(ctx, me, &boost, undo, inboxes, None).await
+}
+
+pub async fn reblogged_by(
+    State(ctx): State<Ctx>,
+    auth: MaybeAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<e::Account>>> {
+    let status = readable(&ctx, &auth, &id).await?;
+    let table = ctx.stores.table.as_ref();
+    let ids = statuses::reblogged_by(table, &status.id, 80).await?;
+    let out = accounts::by_ids(table, &ids).await?.iter().map(|a| convert::account(&ctx.config, a, false)).collect();
+    Ok(Json(out))
+}
+
 pub async fn favourited_by(
     State(ctx): State<Ctx>,
     auth: MaybeAuth,
@@ -423,6 +562,9 @@ pub async fn edit(
     let account = auth.user("write:statuses")?;
     let table = ctx.stores.table.as_ref();
     let current = statuses::get(table, &id).await?.filter(|s| s.account_id == account.id).ok_or(ApiError::NotFound)?;
+    if current.reblog_of.is_some() {
+        return Err(ApiError::Unprocessable("a boost cannot be edited".into()));
+    }
     if p.poll.is_some() {
         return Err(ApiError::Unprocessable("polls are not supported".into()));
     }
