@@ -299,3 +299,33 @@ def test_boosts_both_ways(server, peer):
     assert [a["id"] for a in by] == [peer_account["id"]]
     notes = s.get(f"{server.base}/api/v1/notifications", params={"types[]": "reblog"}).json()
     assert any(n["status"]["id"] == mine["id"] for n in notes), notes
+
+
+def test_a_followed_accounts_boost_of_another_post_reaches_home(server, peer):
+    """The peer boosts a post of a third server (here: a second Fedify peer); the owner, who
+    follows the peer, sees the boost with the post fetched from its origin inside; the Undo
+    takes it away."""
+    import subprocess
+    from conftest import PEER_DIR
+    s = api(server)
+    peer_account = follow_peer(server, s, peer)
+    other = subprocess.Popen(["node", "peer.mjs", "--port", "0", "--name", "other"], cwd=PEER_DIR,
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        other_base = other.stdout.readline().split()[1]
+        marker = uuid.uuid4().hex[:8]
+        note = peer_post(other_base, f"third party {marker}")["note"]
+        r = requests.post(f"{peer}/_control/announce", json={"object": note}, timeout=30)
+        assert r.status_code == 200, r.text
+        boosted = wait_for("the boost in home", lambda: [
+            x for x in s.get(f"{server.base}/api/v1/timelines/home").json()
+            if x["reblog"] and marker in x["reblog"]["content"]])
+        assert boosted[0]["account"]["id"] == peer_account["id"]
+        assert boosted[0]["reblog"]["uri"] == note
+        assert boosted[0]["reblog"]["account"]["acct"].startswith("other@")
+        requests.post(f"{peer}/_control/undo", json={"activity": r.json()["id"]}, timeout=30).raise_for_status()
+        wait_for("the boost to go", lambda: not [
+            x for x in s.get(f"{server.base}/api/v1/timelines/home").json() if x["id"] == boosted[0]["id"]])
+    finally:
+        other.terminate()
+        other.wait(10)

@@ -93,3 +93,35 @@ pub struct Status {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reblog_of: Option<String>,
 }
+
+impl Status {
+    /// A boost by `account_id` of the status `reblog_of`: public, with no content of its own.
+    pub fn boost(id: String, account_id: String, reblog_of: String, created_at: i64) -> Status {
+        Status {
+            id,
+            account_id,
+            text: String::new(),
+            content: String::new(),
+            spoiler_text: String::new(),
+            visibility: Visibility::Public,
+            sensitive: false,
+            language: None,
+            in_reply_to_id: None,
+            in_reply_to_account_id: None,
+            in_reply_to_uri: None,
+            created_at,
+            edited_at: None,
+            tags: Vec::new(),
+            mentions: Vec::new(),
+            favourites_count: 0,
+            reblogs_count: 0,
+            replies_count: 0,
+            media: Vec::new(),
+            application: None,
+            application_website: None,
+            remote_uri: None,
+            remote_url: None,
+            reblog_of: Some(reblog_of),
+        }
+    }
+}

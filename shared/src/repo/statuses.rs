@@ -451,7 +451,8 @@ pub async fn store_remote(table: &dyn Table, status: &Status, to: &Delivery) -> 
             cond: Some(Cond::ItemExists),
         },
     ];
-    if status.visibility == Visibility::Public {
+    // Boosts stay out of the public and hashtag timelines, as in Mastodon.
+    if status.visibility == Visibility::Public && status.reblog_of.is_none() {
         ops.push(TxOp::Put { item: index_item(Key::new(PUBLIC_REMOTE, &status.id), &status.id), cond: None });
         ops.extend(
             status

@@ -19,7 +19,7 @@ fn actor_uri(actor: &Account) -> &str {
 
 /// The object as its origin serves it: an embedded object on the actor's host is taken as sent;
 /// a bare id, or an object claiming another host, is fetched from where its id points.
-async fn authoritative(ctx: &Ctx, actor: &Account, object: &Value) -> Result<Option<Value>, InboxError> {
+pub(crate) async fn authoritative(ctx: &Ctx, actor: &Account, object: &Value) -> Result<Option<Value>, InboxError> {
     let Some(id) = id_of(object) else {
         return Ok(None);
     };

@@ -1,8 +1,10 @@
 //! Like and Announce of local statuses, and their Undo: counts and notifications.
 
+use petrel::activitypub::resolve::{self, ResolveError};
 use petrel::activitypub::vocab::{self, id_of};
-use petrel::model::Account;
-use petrel::repo::{notifications, statuses};
+use petrel::activitypub::convert;
+use petrel::model::{Account, Status, Visibility};
+use petrel::repo::{follows, notifications, statuses};
 use petrel::Ctx;
 use serde_json::Value;
 
@@ -13,9 +15,11 @@ pub async fn react(ctx: &Ctx, actor: &Account, activity: &Value, kind: &str) -> 
     let Some(object) = activity.get("object").and_then(id_of) else {
         return Ok(());
     };
-    // Only reactions to our own statuses change anything here (boosts of remote posts into home
-    // timelines are not carried yet).
     let Some(status_id) = local_status_id(ctx, object) else {
+        // A boost of another server's status reaches the home timelines of local followers.
+        if kind == "announce" {
+            return boost_of_remote(ctx, actor, activity).await;
+        }
         return Ok(());
     };
     let table = ctx.stores.table.as_ref();
@@ -38,8 +42,71 @@ pub async fn react(ctx: &Ctx, actor: &Account, activity: &Value, kind: &str) -> 
 
 pub async fn undo(ctx: &Ctx, actor: &Account, inner: &Value, kind: &str) -> Result<(), InboxError> {
     let Some(status_id) = inner.get("object").and_then(id_of).and_then(|o| local_status_id(ctx, o)) else {
+        // The undo of a boost of a remote status: the boost we stored under the Announce's id goes.
+        if let Some(boost) = match id_of(inner) {
+            Some(id) if kind == "announce" => statuses::by_uri(ctx.stores.table.as_ref(), id).await?,
+            _ => None,
+        } {
+            if boost.account_id == actor.id && boost.reblog_of.is_some() {
+                match statuses::delete(ctx.stores.table.as_ref(), &boost).await {
+                    Ok(()) | Err(petrel::repo::RepoError::NotFound(_)) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
         return Ok(());
     };
     statuses::remove_reaction(ctx.stores.table.as_ref(), &status_id, kind, &actor.id).await?;
+    Ok(())
+}
+
+/// Stores a followed account's boost of a remote status: the boosted status (fetched from its
+/// origin when new) and the boost in the home timelines of the local accounts that follow the
+/// booster.
+async fn boost_of_remote(ctx: &Ctx, actor: &Account, activity: &Value) -> Result<(), InboxError> {
+    let table = ctx.stores.table.as_ref();
+    let Some(announce_id) = vocab::str_prop(activity, "id") else {
+        return Ok(());
+    };
+    let mut home_of = follows::local_followers_of(table, &actor.id).await?;
+    home_of.retain(|l| !actor.hidden_from(l));
+    if home_of.is_empty() || statuses::by_uri(table, announce_id).await?.is_some() {
+        return Ok(());
+    }
+    let object = activity.get("object").unwrap_or(&Value::Null);
+    let Some(object_id) = id_of(object) else {
+        return Ok(());
+    };
+    let original = match statuses::by_uri(table, object_id).await? {
+        Some(s) => s,
+        None => {
+            // Never trusted inline: the boosted status comes from where its id points.
+            let Some(note) = super::notes::authoritative(ctx, actor, &Value::String(object_id.into())).await? else {
+                return Ok(());
+            };
+            let Some(author_uri) = note.get("attributedTo").and_then(|a| vocab::ids(Some(a)).first().map(|s| s.to_string())) else {
+                return Ok(());
+            };
+            if !vocab::same_host(&author_uri, object_id) {
+                return Ok(());
+            }
+            let author = resolve::actor(ctx, &author_uri, false).await?;
+            let remote = convert::remote_status(&note, &author, petrel::ids::snowflake()).map_err(ResolveError::from)?;
+            statuses::store_remote(table, &remote.status, &statuses::Delivery::default()).await?;
+            match statuses::by_uri(table, object_id).await? {
+                Some(s) => s,
+                None => return Ok(()),
+            }
+        }
+    };
+    if !matches!(original.visibility, Visibility::Public | Visibility::Unlisted) {
+        return Ok(());
+    }
+    let published = vocab::str_prop(activity, "published")
+        .and_then(|p| time::OffsetDateTime::parse(p, &time::format_description::well_known::Rfc3339).ok())
+        .map_or_else(petrel::clock::now_ms, |t| (t.unix_timestamp_nanos() / 1_000_000) as i64);
+    let mut boost = Status::boost(petrel::ids::snowflake(), actor.id.clone(), original.id.clone(), published);
+    boost.remote_uri = Some(announce_id.to_string());
+    statuses::store_remote(table, &boost, &statuses::Delivery { home_of, notify: Vec::new() }).await?;
     Ok(())
 }

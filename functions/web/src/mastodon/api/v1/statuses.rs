@@ -451,32 +451,10 @@ pub async fn reblog(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) 
         return Err(ApiError::Unprocessable("only public and unlisted statuses can be boosted".into()));
     }
     let table = ctx.stores.table.as_ref();
-    let boost = model::Status {
-        id: petrel::ids::snowflake(),
-        account_id: me.id.clone(),
-        text: String::new(),
-        content: String::new(),
-        spoiler_text: String::new(),
-        visibility: Visibility::Public,
-        sensitive: false,
-        language: None,
-        in_reply_to_id: None,
-        in_reply_to_account_id: None,
-        in_reply_to_uri: None,
-        created_at: petrel::clock::now_ms(),
-        edited_at: None,
-        tags: Vec::new(),
-        mentions: Vec::new(),
-        media: Vec::new(),
-        favourites_count: 0,
-        reblogs_count: 0,
-        replies_count: 0,
-        application: auth.token.app_name.clone(),
-        application_website: auth.token.app_website.clone(),
-        remote_uri: None,
-        remote_url: None,
-        reblog_of: Some(original.id.clone()),
-    };
+    let mut boost =
+        model::Status::boost(petrel::ids::snowflake(), me.id.clone(), original.id.clone(), petrel::clock::now_ms());
+    boost.application = auth.token.app_name.clone();
+    boost.application_website = auth.token.app_website.clone();
     let notify =
         (original.account_id != me.id).then(|| petrel::repo::notifications::new("reblog", &me.id, Some(&original.id)));
     let boost_id = match statuses::create_reblog(table, &boost, &original, notify).await? {
