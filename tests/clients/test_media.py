@@ -145,3 +145,42 @@ def test_only_media_filters(server, auth):
                 f"{server.base}/api/v1/timelines/tag/onlymedia"]:
         ids = [s["id"] for s in requests.get(url, params={"only_media": "true"}, headers=auth).json()]
         assert with_media["id"] in ids and without["id"] not in ids, url
+
+
+AS_IS = {
+    # A few bytes of each container: enough for the sniffer, which reads the bytes, not the name.
+    "clip.mp4": (b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + b"\x00" * 64, "video", "video/mp4"),
+    "clip.webm": (b"\x1a\x45\xdf\xa3" + b"\x00" * 64, "video", "video/webm"),
+    "song.mp3": (b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" * 16, "audio", "audio/mpeg"),
+    "song.ogg": (b"OggS\x00\x02" + b"\x00" * 64, "audio", "audio/ogg"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(AS_IS))
+def test_audio_and_video_are_stored_as_uploaded(server, auth, name):
+    data, kind, ctype = AS_IS[name]
+    # The declared type is ignored: the bytes decide.
+    r = upload(server, auth, data, name="upload.bin", ctype="application/octet-stream", description="a clip")
+    assert r.status_code == 200, r.text
+    m = r.json()
+    check(m, "MediaAttachment")
+    assert m["type"] == kind and m["description"] == "a clip"
+    assert m["meta"]["petrel"] == {"processed": False, "size": len(data)}
+    assert m["preview_url"] is None and m["blurhash"] is None
+    served = server.fetch(m["url"])
+    assert served.status_code == 200 and served.content == data and served.headers["content-type"] == ctype
+
+
+def test_a_video_thumbnail_becomes_its_preview(server, auth):
+    data, _, _ = AS_IS["clip.mp4"]
+    r = requests.post(f"{server.base}/api/v2/media", headers=auth,
+                      files={"file": ("clip.mp4", data, "video/mp4"), "thumbnail": ("t.jpg", jpeg(64, 48), "image/jpeg")})
+    assert r.status_code == 200, r.text
+    m = r.json()
+    assert m["type"] == "video" and m["preview_url"] and len(m["blurhash"]) >= 6
+    assert m["meta"]["small"]["width"] == 64
+    preview = server.fetch(m["preview_url"])
+    assert preview.status_code == 200 and preview.headers["content-type"] == "image/jpeg"
+    posted = requests.post(f"{server.base}/api/v1/statuses", headers=auth, data={"status": "a video", "media_ids[]": m["id"]})
+    assert posted.status_code == 200, posted.text
+    assert posted.json()["media_attachments"][0]["type"] == "video"

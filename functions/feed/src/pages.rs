@@ -105,8 +105,12 @@ fn entry(i: &Item) -> Markup {
             div class="media" {
                 @for a in &i.attachments {
                     a href=(a.url) {
-                        img class="u-photo" src=(a.thumbnail_url) alt=(a.alt.as_deref().unwrap_or_default())
-                            width=(a.width) height=(a.height) loading="lazy";
+                        @if let Some(thumb) = &a.thumbnail_url {
+                            img class="u-photo" src=(thumb) alt=(a.alt.as_deref().unwrap_or_default())
+                                width=(a.width) height=(a.height) loading="lazy";
+                        } @else {
+                            (a.alt.as_deref().unwrap_or(&a.mime_type))
+                        }
                     }
                 }
             }

@@ -40,14 +40,15 @@ pub fn media_element(
 
 /// `media:content` with its alt text and thumbnail: the same element in RSS and Atom.
 pub fn media_content(a: &Attachment) -> Extension {
-    let mut children = vec![media_element("thumbnail", None, &[("url", a.thumbnail_url.clone())], vec![])];
+    let mut children: Vec<Extension> =
+        a.thumbnail_url.iter().map(|t| media_element("thumbnail", None, &[("url", t.clone())], vec![])).collect();
     if let Some(alt) = &a.alt {
         children.push(media_element("description", Some(alt.clone()), &[("type", "plain".into())], vec![]));
     }
     let attrs = [
         ("url", a.url.clone()),
         ("type", a.mime_type.clone()),
-        ("medium", "image".to_string()),
+        ("medium", a.mime_type.split('/').next().unwrap_or("image").to_string()),
         ("fileSize", a.size.to_string()),
         ("width", a.width.to_string()),
         ("height", a.height.to_string()),

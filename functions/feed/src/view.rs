@@ -10,7 +10,8 @@ use petrel::model::{Account, Status, Visibility};
 #[derive(Debug, Clone)]
 pub struct Attachment {
     pub url: String,
-    pub thumbnail_url: String,
+    /// Absent for audio or video uploaded without a thumbnail.
+    pub thumbnail_url: Option<String>,
     pub mime_type: String,
     pub width: u32,
     pub height: u32,
@@ -79,7 +80,7 @@ impl Item {
             .iter()
             .map(|m| Attachment {
                 url: format!("{}/{}", cfg.media_base, m.original_key),
-                thumbnail_url: format!("{}/{}", cfg.media_base, m.small_key),
+                thumbnail_url: (!m.small_key.is_empty()).then(|| format!("{}/{}", cfg.media_base, m.small_key)),
                 mime_type: m.content_type.clone(),
                 width: m.original.width,
                 height: m.original.height,
@@ -127,8 +128,13 @@ impl Item {
             }
             (maud::PreEscaped(ammonia::clean(&self.content)))
             @for a in &self.attachments {
-                p { a href=(a.url) { img src=(a.thumbnail_url) alt=(a.alt.as_deref().unwrap_or_default())
-                    width=(a.width) height=(a.height); } }
+                p { a href=(a.url) {
+                    @if let Some(thumb) = &a.thumbnail_url {
+                        img src=(thumb) alt=(a.alt.as_deref().unwrap_or_default()) width=(a.width) height=(a.height);
+                    } @else {
+                        (a.alt.as_deref().unwrap_or(&a.mime_type))
+                    }
+                } }
             }
         }
         .into_string()

@@ -23,6 +23,8 @@ pub const MAX_DESCRIPTION: usize = 1500;
 
 struct Upload {
     file: Option<bytes::Bytes>,
+    /// A preview image for audio or video.
+    thumbnail: Option<bytes::Bytes>,
     description: Option<String>,
     focus: Option<String>,
 }
@@ -32,7 +34,7 @@ pub fn too_large() -> ApiError {
 }
 
 async fn read_upload(mut form: Multipart) -> ApiResult<Upload> {
-    let mut up = Upload { file: None, description: None, focus: None };
+    let mut up = Upload { file: None, thumbnail: None, description: None, focus: None };
     loop {
         let field = match form.next_field().await {
             Ok(Some(f)) => f,
@@ -50,9 +52,9 @@ async fn read_upload(mut form: Multipart) -> ApiResult<Upload> {
         })?;
         match name.as_str() {
             "file" => up.file = Some(data),
+            "thumbnail" => up.thumbnail = Some(data).filter(|d| !d.is_empty()),
             "description" => up.description = Some(String::from_utf8_lossy(&data).into_owned()),
             "focus" => up.focus = Some(String::from_utf8_lossy(&data).into_owned()),
-            // `thumbnail` is for audio and video, which are not accepted yet; other fields are ignored.
             _ => {}
         }
     }
@@ -89,14 +91,10 @@ pub async fn upload(State(ctx): State<Ctx>, auth: Auth, form: Multipart) -> ApiR
     }
     check_description(&up.description)?;
     let focus = up.focus.as_deref().filter(|f| !f.is_empty()).map(parse_focus).transpose()?;
-    // Decoding is CPU work: keep it off the async workers.
-    let processed = tokio::task::spawn_blocking(move || pipeline::process(&file))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(|e| match e {
-            PipelineError::Encode(m) => ApiError::Internal(m),
-            other => ApiError::Unprocessable(other.to_string()),
-        })?;
+    if let Some(as_is) = pipeline::sniff_as_is(&file) {
+        return store_as_is(&ctx, account, as_is, file, up.thumbnail, up.description, focus).await;
+    }
+    let processed = process_image(file).await?;
     let id = petrel::ids::snowflake();
     // Keys come from the id alone: nothing the client sent names a file.
     let original_key = format!("media/{id}/original.{}", processed.extension);
@@ -131,6 +129,67 @@ pub async fn upload(State(ctx): State<Ctx>, auth: Auth, form: Multipart) -> ApiR
     blobs.put(&small_key, processed.small.bytes.into(), processed.content_type).await?;
     // Files first, record last: a failure leaves at most unreferenced files (the bucket's
     // lifecycle rule removes them), never a record pointing at nothing.
+    let record = media::create(ctx.stores.table.as_ref(), record).await?;
+    Ok(Json(convert::media(&ctx.config, &record)).into_response())
+}
+
+/// Runs the image pipeline off the async workers (decoding is CPU work).
+async fn process_image(file: bytes::Bytes) -> ApiResult<pipeline::Processed> {
+    tokio::task::spawn_blocking(move || pipeline::process(&file))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| match e {
+            PipelineError::Encode(m) => ApiError::Internal(m),
+            other => ApiError::Unprocessable(other.to_string()),
+        })
+}
+
+/// Audio or video, stored unprocessed; an optional thumbnail goes through the image pipeline and
+/// becomes the preview (with its blurhash).
+async fn store_as_is(
+    ctx: &Ctx,
+    account: &petrel::model::Account,
+    as_is: pipeline::AsIs,
+    file: bytes::Bytes,
+    thumbnail: Option<bytes::Bytes>,
+    description: Option<String>,
+    focus: Option<(f64, f64)>,
+) -> ApiResult<Response> {
+    let thumb = match thumbnail {
+        Some(t) => Some(process_image(t).await?),
+        None => None,
+    };
+    let id = petrel::ids::snowflake();
+    let original_key = format!("media/{id}/original.{}", as_is.extension);
+    let blobs = &ctx.stores.blobs;
+    let size = file.len() as u64;
+    blobs.put(&original_key, file, as_is.content_type).await?;
+    let (small_key, small, blurhash) = match thumb {
+        Some(t) => {
+            let key = format!("media/{id}/small.{}", t.extension);
+            let dims = Dimensions { width: t.small.width, height: t.small.height, size: t.small.bytes.len() as u64 };
+            blobs.put(&key, t.small.bytes.into(), t.content_type).await?;
+            (key, dims, t.blurhash)
+        }
+        None => (String::new(), Dimensions { width: 0, height: 0, size: 0 }, String::new()),
+    };
+    let record = Media {
+        id,
+        account_id: account.id.clone(),
+        kind: as_is.kind.into(),
+        content_type: as_is.content_type.into(),
+        original_key,
+        small_key,
+        original: Dimensions { width: 0, height: 0, size },
+        small,
+        blurhash,
+        description: description.filter(|d| !d.is_empty()),
+        focus,
+        created_at: petrel::clock::now_ms(),
+        status_id: None,
+        ttl: None,
+        remote_url: None,
+    };
     let record = media::create(ctx.stores.table.as_ref(), record).await?;
     Ok(Json(convert::media(&ctx.config, &record)).into_response())
 }

@@ -144,10 +144,15 @@ pub fn document(cfg: &Config, m: &Media) -> Value {
         "mediaType": m.content_type,
         "url": m.remote_url.clone().unwrap_or_else(|| format!("{}/{}", cfg.media_base, m.original_key)),
         "name": m.description,
-        "blurhash": m.blurhash,
-        "width": m.original.width,
-        "height": m.original.height,
     });
+    if !m.blurhash.is_empty() {
+        d["blurhash"] = json!(m.blurhash);
+    }
+    // Unprocessed audio and video have no known size.
+    if m.original.width > 0 && m.original.height > 0 {
+        d["width"] = json!(m.original.width);
+        d["height"] = json!(m.original.height);
+    }
     if let Some((x, y)) = m.focus {
         d["focalPoint"] = json!([x, y]);
     }

@@ -158,7 +158,9 @@ pub fn tag(cfg: &Config, name: &str) -> e::Tag {
     }
 }
 
-/// A MediaAttachment entity. Images only so far: other types are not accepted yet.
+/// A MediaAttachment entity. Images carry Mastodon's `meta`; audio and video are stored as
+/// uploaded, which their `meta` says (`petrel.processed: false`), with a preview only when the
+/// client sent a thumbnail.
 pub fn media(cfg: &Config, m: &model::Media) -> serde_json::Value {
     let dims = |d: &model::Dimensions| {
         serde_json::json!({
@@ -166,7 +168,15 @@ pub fn media(cfg: &Config, m: &model::Media) -> serde_json::Value {
             "aspect": if d.height == 0 { 0.0 } else { f64::from(d.width) / f64::from(d.height) },
         })
     };
-    let mut meta = serde_json::json!({ "original": dims(&m.original), "small": dims(&m.small) });
+    let mut meta = if m.kind == "image" {
+        serde_json::json!({ "original": dims(&m.original), "small": dims(&m.small) })
+    } else {
+        let mut meta = serde_json::json!({ "petrel": { "processed": false, "size": m.original.size } });
+        if !m.small_key.is_empty() {
+            meta["small"] = dims(&m.small);
+        }
+        meta
+    };
     if let Some((x, y)) = m.focus {
         meta["focus"] = serde_json::json!({ "x": x, "y": y });
     }
@@ -181,12 +191,12 @@ pub fn media(cfg: &Config, m: &model::Media) -> serde_json::Value {
         "id": m.id,
         "type": m.kind,
         "url": format!("{}/{}", cfg.media_base, m.original_key),
-        "preview_url": format!("{}/{}", cfg.media_base, m.small_key),
+        "preview_url": (!m.small_key.is_empty()).then(|| format!("{}/{}", cfg.media_base, m.small_key)),
         "remote_url": null,
         "preview_remote_url": null,
         "text_url": null,
         "meta": meta,
         "description": m.description,
-        "blurhash": m.blurhash,
+        "blurhash": (!m.blurhash.is_empty()).then_some(&m.blurhash),
     })
 }

@@ -342,7 +342,7 @@ pub async fn delete(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) 
     // The records went with the status; the files follow. A failure here leaves an orphan file
     // (logged), never a status pointing at a missing one.
     for m in &status.media {
-        for key in [&m.original_key, &m.small_key] {
+        for key in [&m.original_key, &m.small_key].into_iter().filter(|k| !k.is_empty()) {
             if let Err(e) = ctx.stores.blobs.delete(key).await {
                 tracing::warn!(key = %key, error = %e, "media file of a deleted status was not removed");
             }
