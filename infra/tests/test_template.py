@@ -127,6 +127,12 @@ def test_roles_grant_only_what_each_function_uses(resources):
     assert "sqs:SendMessage" not in actions("FeedRole")
 
 
+def test_unattached_uploads_expire_by_tag(resources):
+    rules = resources["MediaBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    tagged = [r for r in rules if r.get("TagFilters") == [{"Key": "petrel-temporary", "Value": "true"}]]
+    assert len(tagged) == 1 and tagged[0]["ExpirationInDays"] == 1 and tagged[0]["Status"] == "Enabled"
+
+
 def test_state_is_kept_and_private(resources):
     table = resources["Table"]
     bucket = resources["MediaBucket"]

@@ -63,6 +63,20 @@ class Server:
         r = requests.get(url)
         return Fetched(r.status_code, r.headers.get("content-type"), r.content)
 
+    def is_temporary(self, url):
+        """Whether a stored file carries the temporary mark the bucket's lifecycle rule expires."""
+        if self.backend == "aws":
+            import boto3
+            bucket = os.environ.get("PETREL_BUCKET", "petrel-media")
+            key = url.split(f"/{bucket}/", 1)[1]
+            s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=os.environ.get("AWS_REGION", "us-east-1"))
+            tags = s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"]
+            return {"Key": "petrel-temporary", "Value": "true"} in tags
+        import json
+        key = url.split("/media/", 1)[1]
+        meta = pathlib.Path(self.data) / "blobs" / "meta" / (key + ".json")
+        return json.loads(meta.read_text()).get("temporary", False)
+
     def stored_files(self):
         """Every stored upload's key, to show that a refused upload stored nothing. Rendered feeds
         and pages (`site/`) are left out: the feed consumer writes them whenever posts change."""

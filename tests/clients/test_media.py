@@ -184,3 +184,14 @@ def test_a_video_thumbnail_becomes_its_preview(server, auth):
     posted = requests.post(f"{server.base}/api/v1/statuses", headers=auth, data={"status": "a video", "media_ids[]": m["id"]})
     assert posted.status_code == 200, posted.text
     assert posted.json()["media_attachments"][0]["type"] == "video"
+
+
+def test_uploads_are_temporary_until_a_status_uses_them(server, auth):
+    m = upload(server, auth, jpeg(20, 20), description="kept").json()
+    unused = upload(server, auth, jpeg(20, 20)).json()
+    for url in (m["url"], m["preview_url"], unused["url"]):
+        assert server.is_temporary(url), f"{url} is not marked for expiry"
+    r = requests.post(f"{server.base}/api/v1/statuses", headers=auth, data={"status": "kept", "media_ids[]": m["id"]})
+    assert r.status_code == 200, r.text
+    assert not server.is_temporary(m["url"]) and not server.is_temporary(m["preview_url"])
+    assert server.is_temporary(unused["url"]), "an upload no status uses stays temporary"

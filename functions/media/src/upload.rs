@@ -125,8 +125,8 @@ pub async fn upload(State(ctx): State<Ctx>, auth: Auth, form: Multipart) -> ApiR
         ttl: None,
         remote_url: None,
     };
-    blobs.put(&original_key, processed.original.bytes.into(), processed.content_type).await?;
-    blobs.put(&small_key, processed.small.bytes.into(), processed.content_type).await?;
+    blobs.put_temporary(&original_key, processed.original.bytes.into(), processed.content_type).await?;
+    blobs.put_temporary(&small_key, processed.small.bytes.into(), processed.content_type).await?;
     // Files first, record last: a failure leaves at most unreferenced files (the bucket's
     // lifecycle rule removes them), never a record pointing at nothing.
     let record = media::create(ctx.stores.table.as_ref(), record).await?;
@@ -163,12 +163,12 @@ async fn store_as_is(
     let original_key = format!("media/{id}/original.{}", as_is.extension);
     let blobs = &ctx.stores.blobs;
     let size = file.len() as u64;
-    blobs.put(&original_key, file, as_is.content_type).await?;
+    blobs.put_temporary(&original_key, file, as_is.content_type).await?;
     let (small_key, small, blurhash) = match thumb {
         Some(t) => {
             let key = format!("media/{id}/small.{}", t.extension);
             let dims = Dimensions { width: t.small.width, height: t.small.height, size: t.small.bytes.len() as u64 };
-            blobs.put(&key, t.small.bytes.into(), t.content_type).await?;
+            blobs.put_temporary(&key, t.small.bytes.into(), t.content_type).await?;
             (key, dims, t.blurhash)
         }
         None => (String::new(), Dimensions { width: 0, height: 0, size: 0 }, String::new()),

@@ -35,7 +35,19 @@ pub trait Blobs: Send + Sync {
     fn public_url(&self, key: &str) -> String;
     /// A URL that accepts one HTTP PUT of the object with this content type until it expires.
     async fn presign_put(&self, key: &str, content_type: &str, expires: Duration) -> StoreResult<String>;
+    /// Stores an object marked temporary (S3 tag `petrel-temporary=true` in the same request): the
+    /// bucket's lifecycle rule deletes it a day later unless `keep` removes the mark. The embedded
+    /// store records the mark but has no lifecycle.
+    async fn put_temporary(&self, key: &str, bytes: Bytes, content_type: &str) -> StoreResult<String>;
+    /// Removes the temporary mark. Like `delete`, it succeeds for a missing object (S3 answers
+    /// NoSuchKey, emulators may not: both mean there is nothing left to expire).
+    async fn keep(&self, key: &str) -> StoreResult<()>;
+    /// Whether the object carries the temporary mark (`None` when it does not exist).
+    async fn is_temporary(&self, key: &str) -> StoreResult<Option<bool>>;
 }
+
+/// The S3 tag that the bucket's lifecycle rule expires objects by.
+pub const TEMPORARY_TAG: &str = "petrel-temporary";
 
 pub fn validate_key(key: &str) -> StoreResult<()> {
     let ok_chars = key.bytes().all(|b| b.is_ascii_alphanumeric() || b"/._-".contains(&b));

@@ -56,6 +56,7 @@ counters!(
     blob_put,
     blob_get,
     blob_delete,
+    blob_tag,
     queue_send,
     queue_send_batch,
     queue_receive,
@@ -136,6 +137,18 @@ impl<T: Blobs + ?Sized> Blobs for Counted<T> {
     }
     fn public_url(&self, key: &str) -> String {
         self.inner.public_url(key)
+    }
+    async fn put_temporary(&self, key: &str, bytes: Bytes, content_type: &str) -> StoreResult<String> {
+        bump(&self.counter.blob_put);
+        self.inner.put_temporary(key, bytes, content_type).await
+    }
+    async fn keep(&self, key: &str) -> StoreResult<()> {
+        bump(&self.counter.blob_tag);
+        self.inner.keep(key).await
+    }
+    async fn is_temporary(&self, key: &str) -> StoreResult<Option<bool>> {
+        bump(&self.counter.blob_tag);
+        self.inner.is_temporary(key).await
     }
     // Presigning is computed locally: no request, nothing to count.
     async fn presign_put(&self, key: &str, content_type: &str, expires: Duration) -> StoreResult<String> {

@@ -19,6 +19,21 @@ pub struct S3Blobs {
 }
 
 impl S3Blobs {
+    async fn store(&self, key: &str, bytes: Bytes, content_type: &str, temporary: bool) -> StoreResult<String> {
+        validate_put(key, bytes.len(), content_type)?;
+        let mut put = self.client.put_object().bucket(&self.bucket).key(key).content_type(content_type);
+        if temporary {
+            // In the same request: an untagged moment would let nothing expire it.
+            put = put.tagging(format!("{TEMPORARY_TAG}=true"));
+        }
+        let out = put
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .map_err(|e| map_sdk_error(e, &format!("PutObject to {}", self.bucket)))?;
+        Ok(out.e_tag.unwrap_or_default())
+    }
+
     /// `public_base` is where readers fetch objects (CloudFront in AWS), without a trailing slash.
     pub fn new(sdk: &aws_config::SdkConfig, bucket: impl Into<String>, public_base: &str) -> Self {
         // An endpoint override (moto, LocalStack) cannot resolve `bucket.host`: use path style.
@@ -35,18 +50,29 @@ impl S3Blobs {
 #[async_trait]
 impl Blobs for S3Blobs {
     async fn put(&self, key: &str, bytes: Bytes, content_type: &str) -> StoreResult<String> {
-        validate_put(key, bytes.len(), content_type)?;
-        let out = self
-            .client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .content_type(content_type)
-            .body(ByteStream::from(bytes))
-            .send()
-            .await
-            .map_err(|e| map_sdk_error(e, &format!("PutObject to {}", self.bucket)))?;
-        Ok(out.e_tag.unwrap_or_default())
+        self.store(key, bytes, content_type, false).await
+    }
+
+    async fn put_temporary(&self, key: &str, bytes: Bytes, content_type: &str) -> StoreResult<String> {
+        self.store(key, bytes, content_type, true).await
+    }
+
+    async fn keep(&self, key: &str) -> StoreResult<()> {
+        validate_key(key)?;
+        match self.client.delete_object_tagging().bucket(&self.bucket).key(key).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(()),
+            Err(e) => Err(map_sdk_error(e, &format!("DeleteObjectTagging in {}", self.bucket))),
+        }
+    }
+
+    async fn is_temporary(&self, key: &str) -> StoreResult<Option<bool>> {
+        validate_key(key)?;
+        match self.client.get_object_tagging().bucket(&self.bucket).key(key).send().await {
+            Ok(out) => Ok(Some(out.tag_set().iter().any(|t| t.key() == TEMPORARY_TAG && t.value() == "true"))),
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(None),
+            Err(e) => Err(map_sdk_error(e, &format!("GetObjectTagging in {}", self.bucket))),
+        }
     }
 
     async fn get(&self, key: &str) -> StoreResult<Option<Blob>> {

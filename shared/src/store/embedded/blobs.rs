@@ -33,6 +33,9 @@ pub struct EmbeddedBlobs {
 struct Meta {
     content_type: String,
     etag: String,
+    /// The temporary mark (S3's `petrel-temporary` tag); nothing here expires by it.
+    #[serde(default)]
+    temporary: bool,
 }
 
 fn io(e: std::io::Error) -> StoreError {
@@ -40,6 +43,26 @@ fn io(e: std::io::Error) -> StoreError {
 }
 
 impl EmbeddedBlobs {
+    async fn store(&self, key: &str, bytes: Bytes, content_type: &str, temporary: bool) -> StoreResult<String> {
+        validate_put(key, bytes.len(), content_type)?;
+        let etag = etag_of(&bytes);
+        let meta = Meta { content_type: content_type.to_string(), etag: etag.clone(), temporary };
+        let meta = serde_json::to_vec(&meta).map_err(|e| StoreError::Backend(e.to_string()))?;
+        write_atomically(&self.object_path(key), &bytes).await?;
+        write_atomically(&self.meta_path(key), &meta).await?;
+        Ok(etag)
+    }
+
+    async fn read_meta(&self, key: &str) -> StoreResult<Option<Meta>> {
+        validate_key(key)?;
+        let raw = match tokio::fs::read(self.meta_path(key)).await {
+            Ok(raw) => raw,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io(e)),
+        };
+        serde_json::from_slice(&raw).map(Some).map_err(|e| StoreError::Corrupt(format!("blob metadata for {key}: {e}")))
+    }
+
     /// Opens the store under `root`; the presigning secret is kept there so URLs survive restarts.
     pub fn open(root: &Path, public_base: &str) -> StoreResult<Self> {
         std::fs::create_dir_all(root.join("objects")).map_err(io)?;
@@ -106,13 +129,24 @@ async fn write_atomically(path: &Path, bytes: &[u8]) -> StoreResult<()> {
 #[async_trait]
 impl Blobs for EmbeddedBlobs {
     async fn put(&self, key: &str, bytes: Bytes, content_type: &str) -> StoreResult<String> {
-        validate_put(key, bytes.len(), content_type)?;
-        let etag = etag_of(&bytes);
-        let meta = serde_json::to_vec(&Meta { content_type: content_type.to_string(), etag: etag.clone() })
-            .map_err(|e| StoreError::Backend(e.to_string()))?;
-        write_atomically(&self.object_path(key), &bytes).await?;
-        write_atomically(&self.meta_path(key), &meta).await?;
-        Ok(etag)
+        self.store(key, bytes, content_type, false).await
+    }
+
+    async fn put_temporary(&self, key: &str, bytes: Bytes, content_type: &str) -> StoreResult<String> {
+        self.store(key, bytes, content_type, true).await
+    }
+
+    async fn keep(&self, key: &str) -> StoreResult<()> {
+        let Some(mut meta) = self.read_meta(key).await? else {
+            return Ok(());
+        };
+        meta.temporary = false;
+        let raw = serde_json::to_vec(&meta).map_err(|e| StoreError::Backend(e.to_string()))?;
+        write_atomically(&self.meta_path(key), &raw).await
+    }
+
+    async fn is_temporary(&self, key: &str) -> StoreResult<Option<bool>> {
+        Ok(self.read_meta(key).await?.map(|m| m.temporary))
     }
 
     async fn get(&self, key: &str) -> StoreResult<Option<Blob>> {

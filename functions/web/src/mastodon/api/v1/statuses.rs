@@ -277,6 +277,14 @@ pub async fn create(
     // Rendered from what was written (or, for a repeated Idempotency-Key, what was found): the
     // author is the caller, and a new post has no favourites yet.
     let mut author_now = account.clone();
+    // The files stop being temporary before the status that uses them is written: should this
+    // fail, nothing is written and the uploads expire as unused; the other order could leave a
+    // posted status whose files the bucket deletes a day later.
+    for m in &status.media {
+        for key in [&m.original_key, &m.small_key].into_iter().filter(|k| !k.is_empty()) {
+            ctx.stores.blobs.keep(key).await?;
+        }
+    }
     let (stored, favourited) = match statuses::create(table, status, idempotency).await? {
         statuses::Created::New(s) => {
             author_now.statuses_count += 1;
