@@ -61,14 +61,19 @@ fn render_words(text: &str, base: &str, mentions: &[ResolvedMention], out: &mut 
             }
         }
         if c == '@' && at_word_start {
-            let end = (i + 1..chars.len())
-                .find(|&j| {
-                    !(is_tag_char(chars[j])
-                        || ((chars[j] == '@' || chars[j] == '.' || chars[j] == '-')
-                            && j + 1 < chars.len()
-                            && is_tag_char(chars[j + 1])))
-                })
-                .unwrap_or(chars.len());
+            // `@name`, `@name@domain`, and `@name@domain:port` (a port only after the domain).
+            let mut end = i + 1;
+            let mut in_domain = false;
+            while end < chars.len() {
+                let (ch, next) = (chars[end], chars.get(end + 1).copied());
+                let joins = matches!(ch, '@' | '.' | '-') && next.is_some_and(is_tag_char);
+                let port = ch == ':' && in_domain && next.is_some_and(|n| n.is_ascii_digit());
+                if !(is_tag_char(ch) || joins || port) {
+                    break;
+                }
+                in_domain |= ch == '@';
+                end += 1;
+            }
             let typed: String = chars[i..end].iter().collect();
             if let Some(m) = mentions.iter().find(|m| m.typed.eq_ignore_ascii_case(&typed)) {
                 out.push_str(&format!(
@@ -126,8 +131,19 @@ pub fn render(text: &str, base: &str, mentions: &[ResolvedMention]) -> Rendered 
 /// `@name` and `@name@domain` tokens in the text, as typed, for the caller to resolve.
 pub fn mention_candidates(text: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for word in text.split(|c: char| c.is_whitespace() || ",;:!?()[]{}<>\"'".contains(c)) {
+    for word in text.split(|c: char| c.is_whitespace() || ",;!?()[]{}<>\"'".contains(c)) {
         let Some(rest) = word.strip_prefix('@') else { continue };
+        // A colon ends the mention (`@alice: hi`) unless it starts the port of a domain
+        // (`@bob@host:8080`).
+        let rest = match rest.split_once(':') {
+            Some((before, port))
+                if before.contains('@') && !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                rest
+            }
+            Some((before, _)) => before,
+            None => rest,
+        };
         let rest = rest.trim_end_matches(['.', '-']);
         let mut parts = rest.splitn(2, '@');
         let name = parts.next().unwrap_or_default();
@@ -145,6 +161,14 @@ pub fn mention_candidates(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_colon_ends_a_mention_unless_it_starts_a_port() {
+        assert_eq!(
+            mention_candidates("@alice: hi @bob@example.com:8080 and @carol@example.org:"),
+            vec!["@alice".to_string(), "@bob@example.com:8080".to_string(), "@carol@example.org".to_string(),]
+        );
+    }
 
     #[test]
     fn escapes_links_and_tags() {

@@ -329,3 +329,26 @@ def test_a_followed_accounts_boost_of_another_post_reaches_home(server, peer):
     finally:
         other.terminate()
         other.wait(10)
+
+
+def test_mentioning_a_remote_account_reaches_it(server, peer):
+    """`@peer@host:port` is found through WebFinger (plain http only because the test server
+    allows private networks), linked, and the direct message reaches the peer; its Delete too."""
+    s = api(server)
+    actor = f"{server.base}/users/{server.username}"
+    handle = "peer@" + peer.split("://", 1)[1]
+    marker = uuid.uuid4().hex[:8]
+    posted = s.post(f"{server.base}/api/v1/statuses", data={"status": f"@{handle} psst {marker}", "visibility": "direct"}).json()
+    assert [m["acct"] for m in posted["mentions"]] == [handle], posted["mentions"]
+    assert f'href="{peer}/users/peer"' in posted["content"], posted["content"]
+    creates = received(peer, type="Create", actor=actor, objectId=posted["uri"], count=1)
+    note = creates[0]["json"]["object"]
+    assert f"{peer}/users/peer" in (note["to"] if isinstance(note["to"], list) else [note["to"]])
+    assert "https://www.w3.org/ns/activitystreams#Public" not in str(note.get("cc", "")) + str(note["to"])
+    s.delete(f"{server.base}/api/v1/statuses/{posted['id']}").raise_for_status()
+    assert received(peer, type="Delete", actor=actor, objectId=posted["uri"], count=1)
+    # The public timeline shows what came from other servers too, and only that with remote=true.
+    remote = s.get(f"{server.base}/api/v1/timelines/public", params={"remote": "true"}).json()
+    assert remote and all(x["account"]["acct"].count("@") == 1 for x in remote), remote
+    local = s.get(f"{server.base}/api/v1/timelines/public", params={"local": "true"}).json()
+    assert all("@" not in x["account"]["acct"] for x in local)

@@ -152,33 +152,71 @@ pub struct CreateStatus {
 
 /// Local mentions resolve to their accounts; `@user@domain` elsewhere waits for WebFinger
 /// resolution, which arrives with federation, and stays plain text until then.
-async fn resolve_mentions(ctx: &Ctx, text: &str) -> ApiResult<(Vec<ResolvedMention>, Vec<MentionRef>)> {
-    let mut resolved = Vec::new();
-    let mut refs = Vec::new();
+/// Inboxes of the remote accounts a status mentions (one batch get), so its Delete reaches them.
+async fn mention_inboxes(ctx: &Ctx, s: &model::Status) -> ApiResult<Vec<String>> {
+    let ids: Vec<String> = s.mentions.iter().map(|m| m.account_id.clone()).collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let found = accounts::by_ids(ctx.stores.table.as_ref(), &ids).await?;
+    Ok(found.iter().filter_map(|a| a.delivery_inbox().map(str::to_string)).collect())
+}
+
+/// Mentions a status makes, resolved to accounts, and the inboxes of the remote ones.
+struct Mentions {
+    resolved: Vec<ResolvedMention>,
+    refs: Vec<MentionRef>,
+    inboxes: Vec<String>,
+}
+
+/// At most this many remote accounts are looked up (WebFinger) for one post.
+const MAX_REMOTE_MENTIONS: usize = 10;
+
+/// `@name` and `@name@our-domain` name local accounts; `@user@domain` is looked up through
+/// WebFinger (cached in the table) and its server gets the post.
+async fn resolve_mentions(ctx: &Ctx, text: &str) -> ApiResult<Mentions> {
+    let mut m = Mentions { resolved: Vec::new(), refs: Vec::new(), inboxes: Vec::new() };
+    let mut remote_lookups = 0;
     for typed in text::mention_candidates(text) {
         let acct = &typed[1..];
-        let name = match acct.split_once('@') {
-            None => acct,
-            Some((n, d))
-                if d.eq_ignore_ascii_case(&ctx.config.handle_domain) || d.eq_ignore_ascii_case(&ctx.config.domain) =>
-            {
-                n
-            }
-            Some(_) => continue,
+        let (name, domain) = match acct.split_once('@') {
+            Some((n, d)) => (n, Some(d)),
+            None => (acct, None),
         };
         if !model::valid_username(name) {
             continue;
         }
-        if let Some(a) = accounts::by_username(ctx.stores.table.as_ref(), name).await? {
-            let url = convert::account_url(&ctx.config, &a.username);
-            resolved.push(ResolvedMention { typed: typed.clone(), url: url.clone(), username: a.username.clone() });
-            if !refs.iter().any(|r: &MentionRef| r.account_id == a.id) {
-                let uri = Some(convert::actor_uri(&ctx.config, &a.username));
-                refs.push(MentionRef { account_id: a.id, username: a.username.clone(), acct: a.username, url, uri });
+        let local = domain.is_none_or(|d| {
+            d.eq_ignore_ascii_case(&ctx.config.handle_domain) || d.eq_ignore_ascii_case(&ctx.config.domain)
+        });
+        let found = if local {
+            accounts::by_username(ctx.stores.table.as_ref(), name).await?
+        } else if remote_lookups < MAX_REMOTE_MENTIONS {
+            remote_lookups += 1;
+            super::accounts::resolve_remote(ctx, acct).await
+        } else {
+            continue;
+        };
+        let Some(a) = found else { continue };
+        let (url, uri) = match &a.remote {
+            Some(r) => (r.url.clone(), r.uri.clone()),
+            None => (convert::account_url(&ctx.config, &a.username), convert::actor_uri(&ctx.config, &a.username)),
+        };
+        m.resolved.push(ResolvedMention { typed: typed.clone(), url: url.clone(), username: a.username.clone() });
+        if !m.refs.iter().any(|r: &MentionRef| r.account_id == a.id) {
+            if let Some(inbox) = a.delivery_inbox() {
+                m.inboxes.push(inbox.to_string());
             }
+            m.refs.push(MentionRef {
+                account_id: a.id.clone(),
+                username: a.username.clone(),
+                acct: a.acct(),
+                url,
+                uri: Some(uri),
+            });
         }
     }
-    Ok((resolved, refs))
+    Ok(m)
 }
 
 pub async fn create(
@@ -244,8 +282,9 @@ pub async fn create(
             return Err(ApiError::Unprocessable(format!("`{lang}` is not a language code")));
         }
     }
-    let (mentions, mention_refs) = resolve_mentions(&ctx, &text).await?;
-    let rendered = text::render(&text, &ctx.config.base_url(), &mentions);
+    let mentions = resolve_mentions(&ctx, &text).await?;
+    let rendered = text::render(&text, &ctx.config.base_url(), &mentions.resolved);
+    let mention_refs = mentions.refs;
     let status = model::Status {
         id: petrel::ids::snowflake(),
         account_id: account.id.clone(),
@@ -299,7 +338,7 @@ pub async fn create(
     if author_now.statuses_count > account.statuses_count {
         // Only a new status is published; a repeated Idempotency-Key was published the first time.
         let render = outbox::render(account, &stored.tags, &stored);
-        outbox::created(&ctx, account, &stored, Vec::new(), render).await?;
+        outbox::created(&ctx, account, &stored, mentions.inboxes, render).await?;
     }
     let author = convert::account(&ctx.config, &author_now, false);
     Ok(Json(convert::status(&ctx.config, &stored, &author, Viewer { favourited, ..Viewer::default() })))
@@ -346,7 +385,8 @@ pub async fn delete(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) 
     statuses::delete(table, &status).await?;
     let delete = petrel::activitypub::convert::delete(&ctx.config, account, &status);
     let render = outbox::render(account, &status.tags, &status);
-    outbox::status(&ctx, account, &status, delete, Vec::new(), render).await?;
+    let inboxes = mention_inboxes(&ctx, &status).await?;
+    outbox::status(&ctx, account, &status, delete, inboxes, render).await?;
     // The records went with the status; the files follow. A failure here leaves an orphan file
     // (logged), never a status pointing at a missing one.
     for m in &status.media {
@@ -566,8 +606,9 @@ pub async fn edit(
     if text::weighted_length(&text) + spoiler.chars().count() > MAX_CHARACTERS {
         return Err(ApiError::Unprocessable(format!("Text character limit of {MAX_CHARACTERS} exceeded")));
     }
-    let (mentions, mention_refs) = resolve_mentions(&ctx, &text).await?;
-    let rendered = text::render(&text, &ctx.config.base_url(), &mentions);
+    let mentions = resolve_mentions(&ctx, &text).await?;
+    let rendered = text::render(&text, &ctx.config.base_url(), &mentions.resolved);
+    let mention_refs = mentions.refs;
     let edited = statuses::edit(
         table,
         &current,
@@ -585,7 +626,7 @@ pub async fn edit(
     let update = petrel::activitypub::convert::update(&ctx.config, account, &edited);
     let tags: Vec<String> = current.tags.iter().chain(&edited.tags).cloned().collect();
     let render = outbox::render(account, &tags, &edited);
-    outbox::status(&ctx, account, &edited, update, Vec::new(), render).await?;
+    outbox::status(&ctx, account, &edited, update, mentions.inboxes, render).await?;
     Ok(Json(render_one(&ctx, Some(account), &edited.id).await?))
 }
 

@@ -29,22 +29,43 @@ pub struct PublicParams {
     #[serde(flatten)]
     page: pagination::Params,
     #[serde(default, deserialize_with = "lenient::opt_bool")]
+    local: Option<bool>,
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
     remote: Option<bool>,
     #[serde(default, deserialize_with = "lenient::opt_bool")]
     only_media: Option<bool>,
 }
 
-/// Public posts. Only local ones exist until federation brings remote posts, so `remote=true`
-/// is empty. `only_media` filters within the page (a page may hold fewer than `limit`).
+/// Public posts: local ones (`local=true`), those received from other servers (`remote=true`), or
+/// both merged (one query each). `only_media` filters within the page (a page may hold fewer than
+/// `limit`).
 pub async fn public(
     State(ctx): State<Ctx>,
     auth: MaybeAuth,
     QueryParams(p): QueryParams<PublicParams>,
 ) -> ApiResult<Paged<Status>> {
-    if p.remote == Some(true) {
-        return Ok(Paged::empty());
+    let table = ctx.stores.table.as_ref();
+    let params = p.page.into_page_params();
+    let mut partitions = Vec::new();
+    if p.remote != Some(true) {
+        partitions.push(keys::PUBLIC_LOCAL);
     }
-    let ids = timelines::page_ids(ctx.stores.table.as_ref(), keys::PUBLIC_LOCAL, &p.page.into_page_params()).await?;
+    if p.local != Some(true) {
+        partitions.push(petrel::repo::statuses::PUBLIC_REMOTE);
+    }
+    let mut ids = Vec::new();
+    for pk in partitions {
+        ids.extend(timelines::page_ids(table, pk, &params).await?);
+    }
+    // Snowflakes of equal length sort by time: keep the page the parameters ask for.
+    ids.sort_by(|a, b| b.len().cmp(&a.len()).then(b.cmp(a)));
+    let limit = params.limit() as usize;
+    if params.min_id.is_some() {
+        let skip = ids.len().saturating_sub(limit);
+        ids.drain(..skip);
+    } else {
+        ids.truncate(limit);
+    }
     let mut list = render_timeline(&ctx, auth.account(), &ids).await?;
     if p.only_media == Some(true) {
         list.retain(|s| !s.media_attachments.is_empty());
