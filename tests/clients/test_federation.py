@@ -67,6 +67,17 @@ def test_peer_follows_owner_and_receives_posts_edits_deletes(server, peer):
     creates = received(peer, type="Create", actor=actor, count=1)
     note = next(c for c in creates if marker in c["json"]["object"]["content"])
     assert note["objectId"] == posted["uri"]
+    # The delivery report counts the peer's inbox as reached, over the API and in the CLI.
+    report = wait_for("the delivery report", lambda: [
+        x for x in [s.get(f"{server.base}/api/v1/petrel/statuses/{posted['id']}/deliveries").json()] if x["delivered"] >= 1])[0]
+    assert report["targeted"] >= 1 and report["failed"] == 0 and report["pending"] == report["targeted"] - report["delivered"]
+    assert requests.get(f"{server.base}/api/v1/petrel/statuses/{posted['id']}/deliveries").status_code == 401
+    if server.backend == "embedded":
+        import subprocess
+        from conftest import petrel_bin
+        out = subprocess.run([petrel_bin(), "--data", server.data, "deliveries", posted["id"]],
+                             capture_output=True, text=True, check=True).stdout
+        assert f"delivered {report['delivered']}" in " ".join(out.split()), out
     assert any(t.get("name") == "#petreltest" for t in note["json"]["object"]["tag"])
     doc = note["json"]["object"]["attachment"]
     doc = doc[0] if isinstance(doc, list) else doc
@@ -113,7 +124,10 @@ def test_owner_follows_peer_and_gets_its_posts(server, peer):
     peer_account = follow_peer(server, s, peer)
 
     marker = uuid.uuid4().hex[:8]
-    r = requests.post(f"{peer}/_control/post", json={"content": f"<p>hello from fedify {marker}</p>", "to": "public", "hashtag": "fedi"}, timeout=30)
+    picture = f"{peer}/files/{marker}.jpg"
+    r = requests.post(f"{peer}/_control/post", json={
+        "content": f"<p>hello from fedify {marker}</p>", "to": "public", "hashtag": "fedi",
+        "attachment": {"url": picture, "mediaType": "image/jpeg", "name": f"a picture {marker}"}}, timeout=30)
     assert r.status_code == 200, r.text
     home = wait_for(
         "the peer's post in the home timeline",
@@ -121,6 +135,13 @@ def test_owner_follows_peer_and_gets_its_posts(server, peer):
     )
     assert home[0]["account"]["id"] == peer_account["id"]
     assert home[0]["uri"] == r.json()["note"]
+    # The Document comes back as an attachment, linked where the peer keeps it, with its alt text.
+    media = home[0]["media_attachments"]
+    assert len(media) == 1 and media[0]["type"] == "image", media
+    assert media[0]["url"] == picture and media[0]["remote_url"] == picture
+    assert media[0]["description"] == f"a picture {marker}"
+    check(home[0], "Status")
+    assert [t["name"] for t in home[0]["tags"]] == ["fedi"]
     # Favouriting it sends the peer a Like.
     s.post(f"{server.base}/api/v1/statuses/{home[0]['id']}/favourite").raise_for_status()
     likes = received(peer, type="Like", objectId=r.json()["note"], count=1)
@@ -326,6 +347,14 @@ def test_a_followed_accounts_boost_of_another_post_reaches_home(server, peer):
         requests.post(f"{peer}/_control/undo", json={"activity": r.json()["id"]}, timeout=30).raise_for_status()
         wait_for("the boost to go", lambda: not [
             x for x in s.get(f"{server.base}/api/v1/timelines/home").json() if x["id"] == boosted[0]["id"]])
+        # A post nobody here follows, found by its URL: fetched from its server and shown.
+        lone = uuid.uuid4().hex[:8]
+        lone_note = peer_post(other_base, f"found by url {lone}")["note"]
+        found = s.get(f"{server.base}/api/v2/search", params={"q": lone_note, "resolve": "true", "type": "statuses"}).json()
+        assert [x["uri"] for x in found["statuses"]] == [lone_note], found
+        assert lone in found["statuses"][0]["content"]
+        unresolved = s.get(f"{server.base}/api/v2/search", params={"q": f"{other_base}/users/other/notes/nope", "resolve": "true"}).json()
+        assert unresolved["statuses"] == []
     finally:
         other.terminate()
         other.wait(10)

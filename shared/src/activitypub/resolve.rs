@@ -13,8 +13,8 @@ use super::convert::{self, ApError};
 use super::fetch::FetchError;
 use super::signatures::{PrivateKey, SignatureError, Signer};
 use super::vocab;
-use crate::model::Account;
-use crate::repo::{accounts, actors, RepoError};
+use crate::model::{Account, Status};
+use crate::repo::{accounts, actors, statuses, RepoError};
 use crate::Ctx;
 
 #[derive(Debug, Error)]
@@ -181,4 +181,41 @@ pub async fn webfinger(ctx: &Ctx, acct: &str) -> Result<String, ResolveError> {
         }
     }
     Err(ResolveError::Fetch(last))
+}
+
+/// A remote status by its id or URL: from the table, or fetched (signed) from its origin, checked
+/// (its author is on its host) and stored without timeline entries. `None` when the document is
+/// not a post.
+pub async fn status(ctx: &Ctx, url: &str) -> Result<Option<Status>, ResolveError> {
+    let table = ctx.stores.table.as_ref();
+    if let Some(s) = statuses::by_uri(table, url).await? {
+        return Ok(Some(s));
+    }
+    if is_local_url(ctx, url) {
+        return Ok(None);
+    }
+    // The fetch checks the document's id is on the host it came from.
+    let doc = fetch(ctx, url).await?;
+    let Some(id) = vocab::str_prop(&doc, "id").map(str::to_string) else {
+        return Ok(None);
+    };
+    if !matches!(vocab::type_of(&doc), "Note" | "Article" | "Page" | "Question") {
+        return Ok(None);
+    }
+    if id != url {
+        if let Some(s) = statuses::by_uri(table, &id).await? {
+            return Ok(Some(s));
+        }
+    }
+    let author_uri = doc
+        .get("attributedTo")
+        .and_then(|a| vocab::ids(Some(a)).first().map(|s| s.to_string()))
+        .ok_or_else(|| ResolveError::Mismatch(format!("{id} names no author")))?;
+    if !vocab::same_host(&author_uri, &id) {
+        return Err(ResolveError::Mismatch(format!("{id} is attributed to an actor on another host")));
+    }
+    let author = actor(ctx, &author_uri, false).await?;
+    let remote = convert::remote_status(&doc, &author, crate::ids::snowflake())?;
+    statuses::store_remote(table, &remote.status, &statuses::Delivery::default()).await?;
+    Ok(statuses::by_uri(table, &id).await?)
 }

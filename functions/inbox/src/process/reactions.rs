@@ -1,7 +1,6 @@
 //! Like and Announce of local statuses, and their Undo: counts and notifications.
 
-use petrel::activitypub::convert;
-use petrel::activitypub::resolve::{self, ResolveError};
+use petrel::activitypub::resolve;
 use petrel::activitypub::vocab::{self, id_of};
 use petrel::model::{Account, Status, Visibility};
 use petrel::repo::{follows, notifications, statuses};
@@ -77,30 +76,9 @@ async fn boost_of_remote(ctx: &Ctx, actor: &Account, activity: &Value) -> Result
     let Some(object_id) = id_of(object) else {
         return Ok(());
     };
-    let original = match statuses::by_uri(table, object_id).await? {
-        Some(s) => s,
-        None => {
-            // Never trusted inline: the boosted status comes from where its id points.
-            let Some(note) = super::notes::authoritative(ctx, actor, &Value::String(object_id.into())).await? else {
-                return Ok(());
-            };
-            let Some(author_uri) =
-                note.get("attributedTo").and_then(|a| vocab::ids(Some(a)).first().map(|s| s.to_string()))
-            else {
-                return Ok(());
-            };
-            if !vocab::same_host(&author_uri, object_id) {
-                return Ok(());
-            }
-            let author = resolve::actor(ctx, &author_uri, false).await?;
-            let remote =
-                convert::remote_status(&note, &author, petrel::ids::snowflake()).map_err(ResolveError::from)?;
-            statuses::store_remote(table, &remote.status, &statuses::Delivery::default()).await?;
-            match statuses::by_uri(table, object_id).await? {
-                Some(s) => s,
-                None => return Ok(()),
-            }
-        }
+    // Never trusted inline: the boosted status comes from where its id points.
+    let Some(original) = resolve::status(ctx, object_id).await? else {
+        return Ok(());
     };
     if !matches!(original.visibility, Visibility::Public | Visibility::Unlisted) {
         return Ok(());

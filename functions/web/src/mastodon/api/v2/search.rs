@@ -52,7 +52,20 @@ pub async fn search(
     }
     let mut found_statuses = Vec::new();
     if want("statuses") {
-        if let Some(id) = local_status_id(&ctx, q) {
+        // A remote post by URL, fetched through the safe client when `resolve` is set.
+        let remote_id = match local_status_id(&ctx, q) {
+            None if p.resolve == Some(true) && auth.account.is_some() && q.starts_with("http") => {
+                match petrel::activitypub::resolve::status(&ctx, q).await {
+                    Ok(found) => found.map(|s| s.id),
+                    Err(e) => {
+                        tracing::info!(query = q, error = %e, "status lookup failed");
+                        None
+                    }
+                }
+            }
+            local => local,
+        };
+        if let Some(id) = remote_id {
             let viewer = auth.account.as_ref().map(|a| a.id.as_str());
             found_statuses = statuses::render_many(&ctx, auth.account.as_ref(), &[id])
                 .await?
