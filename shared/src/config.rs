@@ -54,6 +54,8 @@ pub struct Config {
     /// Lets the outbound client reach loopback and private addresses. Only for local federation
     /// tests (`petrel serve --allow-private-network`); never set in Lambda.
     pub allow_private_network: bool,
+    /// The longest status, in Mastodon's weighted characters.
+    pub max_characters: usize,
 }
 
 impl Config {
@@ -74,6 +76,7 @@ impl Config {
     /// | PETREL_DATA | `./data` (embedded) |
     /// | PETREL_TABLE, PETREL_BUCKET | `petrel`, `petrel-media` (aws) |
     /// | PETREL_INBOX_QUEUE, PETREL_OUTBOX_QUEUE, PETREL_FEED_QUEUE | `petrel-inbox`, `petrel-outbox`, `petrel-feed` (name or URL) |
+    /// | PETREL_MAX_CHARACTERS | `500`: the longest status (URLs count 23) |
     /// | PETREL_ALLOW_PRIVATE_NETWORK | `false`; `true` lets outbound fetches reach loopback/private hosts (tests only) |
     pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let domain = get("PETREL_DOMAIN").unwrap_or_else(|| "localhost:8080".into()).to_ascii_lowercase();
@@ -111,7 +114,15 @@ impl Config {
             Some("true") | Some("1") => true,
             Some(other) => return Err(invalid("PETREL_ALLOW_PRIVATE_NETWORK", format!("`{other}` is not true/false"))),
         };
+        let max_characters =
+            match get("PETREL_MAX_CHARACTERS") {
+                None => 500,
+                Some(v) => v.parse::<usize>().ok().filter(|n| (1..=100_000).contains(n)).ok_or_else(|| {
+                    invalid("PETREL_MAX_CHARACTERS", format!("`{v}` is not a number from 1 to 100000"))
+                })?,
+            };
         Ok(Config {
+            max_characters,
             domain,
             handle_domain,
             scheme,
@@ -179,5 +190,9 @@ mod tests {
         assert!(e.to_string().starts_with("PETREL_BACKEND"), "{e}");
         let e = cfg(&[("PETREL_SCHEME", "ftp")]).unwrap_err();
         assert!(e.to_string().starts_with("PETREL_SCHEME"), "{e}");
+        let e = cfg(&[("PETREL_MAX_CHARACTERS", "0")]).unwrap_err();
+        assert!(e.to_string().starts_with("PETREL_MAX_CHARACTERS"), "{e}");
+        assert_eq!(cfg(&[("PETREL_MAX_CHARACTERS", "1000")]).unwrap().max_characters, 1000);
+        assert_eq!(cfg(&[]).unwrap().max_characters, 500);
     }
 }

@@ -146,9 +146,18 @@ pub struct InProcess {
 
 impl InProcess {
     pub async fn new() -> InProcess {
+        InProcess::with_vars(&[]).await
+    }
+
+    /// As `new`, with these `PETREL_*` variables set.
+    pub async fn with_vars(vars: &[(&str, &str)]) -> InProcess {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().to_str().unwrap().to_string();
-        let config = petrel::Config::from_vars(|k| (k == "PETREL_DATA").then(|| data.clone())).unwrap();
+        let config = petrel::Config::from_vars(|k| match k {
+            "PETREL_DATA" => Some(data.clone()),
+            other => vars.iter().find(|(name, _)| *name == other).map(|(_, v)| v.to_string()),
+        })
+        .unwrap();
         let ctx = petrel::Ctx::connect(config).await.unwrap();
         let table = ctx.stores.table.as_ref();
         let account = petrel::repo::accounts::create(table, "owner", "correct horse battery").await.unwrap();

@@ -9,17 +9,17 @@ use serde_json::{json, Value};
 
 use petrel::api::error::ApiResult;
 
-/// Limits clients show in their composers. The media function enforces the media ones.
-pub const MAX_CHARACTERS: usize = 500;
+/// Limits clients show in their composers (the status length comes from configuration). The media
+/// function enforces the media ones.
 pub const MAX_MEDIA: usize = 4;
 
-fn statuses_config() -> Value {
-    json!({ "max_characters": MAX_CHARACTERS, "max_media_attachments": MAX_MEDIA, "characters_reserved_per_url": petrel::text::URL_WEIGHT })
+fn statuses_config(ctx: &Ctx) -> Value {
+    json!({ "max_characters": ctx.config.max_characters, "max_media_attachments": MAX_MEDIA, "characters_reserved_per_url": petrel::text::URL_WEIGHT })
 }
 
 fn media_config() -> Value {
     json!({
-        "supported_mime_types": ["image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4", "video/webm", "audio/mpeg", "audio/ogg"],
+        "supported_mime_types": ["image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4", "video/webm", "audio/mpeg", "audio/ogg", "audio/mp4"],
         "image_size_limit": 4_194_304, "image_matrix_limit": 33_177_600,
         "video_size_limit": 4_194_304, "video_frame_rate_limit": 60, "video_matrix_limit": 8_294_400,
         "description_limit": 1500
@@ -51,7 +51,7 @@ pub async fn v1(State(ctx): State<Ctx>) -> ApiResult<Json<Value>> {
         "invites_enabled": false,
         "configuration": {
             "accounts": { "max_featured_tags": 0, "max_pinned_statuses": 5 },
-            "statuses": statuses_config(),
+            "statuses": statuses_config(&ctx),
             "media_attachments": media_config(),
             "polls": polls_config(),
         },
@@ -78,7 +78,7 @@ pub async fn v2(State(ctx): State<Ctx>) -> ApiResult<Json<Value>> {
             "urls": { "streaming": format!("wss://{}", cfg.domain), "status": null },
             "vapid": { "public_key": "" },
             "accounts": { "max_featured_tags": 0, "max_pinned_statuses": 5 },
-            "statuses": statuses_config(),
+            "statuses": statuses_config(&ctx),
             "media_attachments": media_config(),
             "polls": polls_config(),
             "translation": { "enabled": false },

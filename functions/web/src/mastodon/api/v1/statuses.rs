@@ -15,7 +15,7 @@ use petrel::Ctx;
 use crate::federation::outbox;
 use serde::Deserialize;
 
-use super::instance::{MAX_CHARACTERS, MAX_MEDIA};
+use super::instance::MAX_MEDIA;
 use petrel::api::auth::{Auth, MaybeAuth};
 use petrel::api::error::{ApiError, ApiResult};
 use petrel::api::params::{lenient, Params};
@@ -252,8 +252,9 @@ pub async fn create(
     }
     let spoiler = p.spoiler_text.unwrap_or_default();
     let length = text::weighted_length(&text) + spoiler.chars().count();
-    if length > MAX_CHARACTERS {
-        return Err(ApiError::Unprocessable(format!("Text character limit of {MAX_CHARACTERS} exceeded")));
+    let max = ctx.config.max_characters;
+    if length > max {
+        return Err(ApiError::Unprocessable(format!("Text character limit of {max} exceeded")));
     }
     let visibility = match p.visibility.as_deref().filter(|v| !v.is_empty()) {
         None => Visibility::Public,
@@ -603,8 +604,9 @@ pub async fn edit(
         return Err(ApiError::Unprocessable("Text can't be blank".into()));
     }
     let spoiler = p.spoiler_text.unwrap_or_else(|| current.spoiler_text.clone());
-    if text::weighted_length(&text) + spoiler.chars().count() > MAX_CHARACTERS {
-        return Err(ApiError::Unprocessable(format!("Text character limit of {MAX_CHARACTERS} exceeded")));
+    let max = ctx.config.max_characters;
+    if text::weighted_length(&text) + spoiler.chars().count() > max {
+        return Err(ApiError::Unprocessable(format!("Text character limit of {max} exceeded")));
     }
     let mentions = resolve_mentions(&ctx, &text).await?;
     let rendered = text::render(&text, &ctx.config.base_url(), &mentions.resolved);
