@@ -15,29 +15,16 @@ fn invalid(var: &'static str, problem: impl Into<String>) -> ConfigError {
     ConfigError::Invalid { var, problem: problem.into() }
 }
 
-/// Queue names (or URLs) of the three work queues.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueueNames {
-    /// Verified inbound activities, for the inbox function's processor.
-    pub inbox: String,
-    /// Fan-out and delivery messages, for outbox-fanout.
-    pub outbox: String,
-    /// Feed and page render requests, for the feed function.
-    pub feed: String,
-}
-
-impl Default for QueueNames {
-    fn default() -> Self {
-        QueueNames { inbox: "petrel-inbox".into(), outbox: "petrel-outbox".into(), feed: "petrel-feed".into() }
-    }
-}
+/// The name of the one work queue (fan-out, delivery and feed renders, for outbox-fanout). One
+/// queue because every SQS trigger polls all month, idle or not: see infra/deploy.md.
+pub const DEFAULT_OUTBOX_QUEUE: &str = "petrel-outbox";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Backend {
     /// SQLite and a directory under `data_dir`; no AWS account needed.
     Embedded { data_dir: PathBuf },
     /// DynamoDB, S3 and SQS (or moto server through `AWS_ENDPOINT_URL`).
-    Aws { table: String, bucket: String, queues: QueueNames },
+    Aws { table: String, bucket: String, outbox_queue: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +37,13 @@ pub struct Config {
     pub scheme: String,
     /// Public base URL of stored objects (media, rendered feeds), without a trailing slash.
     pub media_base: String,
+    /// `PETREL_MEDIA_BASE` as given, where `{domain}` stands for the domain (kept so that
+    /// `with_site` can rebuild `media_base`).
+    pub media_base_template: String,
+    /// The domain is the one recorded in the table (`repo::site`), read by `Ctx::connect`: for
+    /// stacks deployed without a custom domain, whose functions cannot know the CloudFront host
+    /// name from their environment.
+    pub domain_from_table: bool,
     pub backend: Backend,
     /// Lets the outbound client reach loopback and private addresses. Only for local federation
     /// tests (`petrel serve --allow-private-network`); never set in Lambda.
@@ -71,15 +65,26 @@ impl Config {
     /// | PETREL_DOMAIN | `localhost:8080` |
     /// | PETREL_HANDLE_DOMAIN | the domain |
     /// | PETREL_SCHEME | `http` for localhost/127.0.0.1, else `https` |
-    /// | PETREL_MEDIA_BASE | `{scheme}://{domain}/media` |
+    /// | PETREL_MEDIA_BASE | `{scheme}://{domain}/media` (`{domain}` is replaced by the domain) |
+    /// | PETREL_DOMAIN_FROM_TABLE | `false`; `true`: use the domain `petrel account create` recorded (PETREL_DOMAIN unset) |
     /// | PETREL_BACKEND | `embedded` (or `aws`) |
     /// | PETREL_DATA | `./data` (embedded) |
     /// | PETREL_TABLE, PETREL_BUCKET | `petrel`, `petrel-media` (aws) |
-    /// | PETREL_INBOX_QUEUE, PETREL_OUTBOX_QUEUE, PETREL_FEED_QUEUE | `petrel-inbox`, `petrel-outbox`, `petrel-feed` (name or URL) |
+    /// | PETREL_OUTBOX_QUEUE | `petrel-outbox` (name or URL) |
     /// | PETREL_MAX_CHARACTERS | `500`: the longest status (URLs count 23) |
     /// | PETREL_ALLOW_PRIVATE_NETWORK | `false`; `true` lets outbound fetches reach loopback/private hosts (tests only) |
     pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let domain = get("PETREL_DOMAIN").unwrap_or_else(|| "localhost:8080".into()).to_ascii_lowercase();
+        let domain_from_table = match get("PETREL_DOMAIN_FROM_TABLE").as_deref() {
+            None | Some("false") | Some("0") => false,
+            Some("true") | Some("1") => true,
+            Some(other) => return Err(invalid("PETREL_DOMAIN_FROM_TABLE", format!("`{other}` is not true/false"))),
+        };
+        if domain_from_table && get("PETREL_DOMAIN").is_some() {
+            return Err(invalid("PETREL_DOMAIN_FROM_TABLE", "set either it or PETREL_DOMAIN, not both"));
+        }
+        // Until the table is read, a reserved name that can never federate.
+        let default_domain = if domain_from_table { "unconfigured.invalid" } else { "localhost:8080" };
+        let domain = get("PETREL_DOMAIN").unwrap_or_else(|| default_domain.into()).to_ascii_lowercase();
         let local = is_local(&domain);
         let scheme = get("PETREL_SCHEME").unwrap_or_else(|| if local { "http" } else { "https" }.into());
         if scheme != "http" && scheme != "https" {
@@ -88,25 +93,18 @@ impl Config {
         check_host("PETREL_DOMAIN", &scheme, &domain)?;
         let handle_domain = get("PETREL_HANDLE_DOMAIN").unwrap_or_else(|| domain.clone()).to_ascii_lowercase();
         check_host("PETREL_HANDLE_DOMAIN", &scheme, &handle_domain)?;
-        let media_base = get("PETREL_MEDIA_BASE").unwrap_or_else(|| format!("{scheme}://{domain}/media"));
-        let media_url = url::Url::parse(&media_base).map_err(|e| invalid("PETREL_MEDIA_BASE", e.to_string()))?;
-        if !matches!(media_url.scheme(), "http" | "https") || media_url.query().is_some() {
-            return Err(invalid("PETREL_MEDIA_BASE", "must be an http(s) URL without a query"));
-        }
+        let media_base_template = get("PETREL_MEDIA_BASE")
+            .unwrap_or_else(|| format!("{scheme}://{{domain}}/media"))
+            .trim_end_matches('/')
+            .to_string();
+        let media_base = media_base_for(&media_base_template, &domain)?;
         let backend = match get("PETREL_BACKEND").as_deref().unwrap_or("embedded") {
             "embedded" => Backend::Embedded { data_dir: get("PETREL_DATA").unwrap_or_else(|| "./data".into()).into() },
-            "aws" => {
-                let d = QueueNames::default();
-                Backend::Aws {
-                    table: get("PETREL_TABLE").unwrap_or_else(|| "petrel".into()),
-                    bucket: get("PETREL_BUCKET").unwrap_or_else(|| "petrel-media".into()),
-                    queues: QueueNames {
-                        inbox: get("PETREL_INBOX_QUEUE").unwrap_or(d.inbox),
-                        outbox: get("PETREL_OUTBOX_QUEUE").unwrap_or(d.outbox),
-                        feed: get("PETREL_FEED_QUEUE").unwrap_or(d.feed),
-                    },
-                }
-            }
+            "aws" => Backend::Aws {
+                table: get("PETREL_TABLE").unwrap_or_else(|| "petrel".into()),
+                bucket: get("PETREL_BUCKET").unwrap_or_else(|| "petrel-media".into()),
+                outbox_queue: get("PETREL_OUTBOX_QUEUE").unwrap_or_else(|| DEFAULT_OUTBOX_QUEUE.into()),
+            },
             other => return Err(invalid("PETREL_BACKEND", format!("`{other}` is neither `embedded` nor `aws`"))),
         };
         let allow_private_network = match get("PETREL_ALLOW_PRIVATE_NETWORK").as_deref() {
@@ -126,9 +124,25 @@ impl Config {
             domain,
             handle_domain,
             scheme,
-            media_base: media_base.trim_end_matches('/').to_string(),
+            media_base,
+            media_base_template,
+            domain_from_table,
             backend,
             allow_private_network,
+        })
+    }
+
+    /// The same configuration serving `domain` (and handles on `handle_domain`): the domain
+    /// recorded in the table, for `PETREL_DOMAIN_FROM_TABLE`.
+    pub fn with_site(&self, domain: &str, handle_domain: &str) -> Result<Config, ConfigError> {
+        let (domain, handle_domain) = (domain.to_ascii_lowercase(), handle_domain.to_ascii_lowercase());
+        check_host("PETREL_DOMAIN", &self.scheme, &domain)?;
+        check_host("PETREL_HANDLE_DOMAIN", &self.scheme, &handle_domain)?;
+        Ok(Config {
+            media_base: media_base_for(&self.media_base_template, &domain)?,
+            domain,
+            handle_domain,
+            ..self.clone()
         })
     }
 
@@ -141,6 +155,15 @@ impl Config {
 fn is_local(domain: &str) -> bool {
     let host = domain.rsplit_once(':').map_or(domain, |(h, _)| h);
     host == "localhost" || host == "127.0.0.1" || host.ends_with(".localhost")
+}
+
+fn media_base_for(template: &str, domain: &str) -> Result<String, ConfigError> {
+    let media_base = template.replace("{domain}", domain);
+    let media_url = url::Url::parse(&media_base).map_err(|e| invalid("PETREL_MEDIA_BASE", e.to_string()))?;
+    if !matches!(media_url.scheme(), "http" | "https") || media_url.query().is_some() {
+        return Err(invalid("PETREL_MEDIA_BASE", "must be an http(s) URL without a query"));
+    }
+    Ok(media_base)
 }
 
 fn check_host(var: &'static str, scheme: &str, domain: &str) -> Result<(), ConfigError> {
@@ -180,6 +203,27 @@ mod tests {
         let c = cfg(&[("PETREL_DOMAIN", "social.example.com"), ("PETREL_HANDLE_DOMAIN", "example.com")]).unwrap();
         assert_eq!(c.base_url(), "https://social.example.com");
         assert_eq!(c.handle_domain, "example.com");
+    }
+
+    #[test]
+    fn the_domain_may_come_from_the_table() {
+        let vars = [
+            ("PETREL_DOMAIN_FROM_TABLE", "true"),
+            ("PETREL_SCHEME", "https"),
+            ("PETREL_MEDIA_BASE", "https://{domain}"),
+        ];
+        let c = cfg(&vars).unwrap();
+        assert!(c.domain_from_table);
+        assert_eq!(
+            (c.domain.as_str(), c.media_base.as_str()),
+            ("unconfigured.invalid", "https://unconfigured.invalid")
+        );
+        let c = c.with_site("d111.cloudfront.net", "d111.cloudfront.net").unwrap();
+        assert_eq!(c.base_url(), "https://d111.cloudfront.net");
+        assert_eq!(c.media_base, "https://d111.cloudfront.net");
+        assert!(c.with_site("evil.example/x", "evil.example").is_err());
+        let e = cfg(&[("PETREL_DOMAIN_FROM_TABLE", "true"), ("PETREL_DOMAIN", "a.example")]).unwrap_err();
+        assert!(e.to_string().starts_with("PETREL_DOMAIN_FROM_TABLE"), "{e}");
     }
 
     #[test]

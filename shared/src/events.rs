@@ -1,20 +1,8 @@
-//! Queue message types: the only way one function hands work to another. Each queue carries one
-//! enum, tagged by `type`, so a consumer rejects (and after `MAX_RECEIVES` dead-letters) any
-//! message it does not know instead of guessing.
-//!
-//! An enum without variants (feeds, until they arrive) refuses every message as unknown — the
-//! correct behaviour for a message nobody can handle.
+//! Queue message types: the only way one function hands work to another. The one work queue
+//! carries `OutboxEvent`, tagged by `type`, so the consumer rejects (and after `MAX_RECEIVES`
+//! dead-letters) any message it does not know instead of guessing.
 
 use serde::{Deserialize, Serialize};
-
-/// Verified inbound activities, processed by the inbox function.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "type")]
-pub enum InboxEvent {
-    /// An activity whose signature was verified: `signer_id` is the account of the actor that
-    /// signed it (checked to be the activity's `actor`).
-    Activity { activity: serde_json::Value, signer_id: String, received_at: i64 },
-}
 
 /// Fan-out and delivery work, processed by outbox-fanout.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -42,7 +30,7 @@ pub struct Publish {
     /// Where the follower listing continues (set on the message that carries on a large fan-out).
     #[serde(default)]
     pub cursor: Option<String>,
-    /// The feed render the change calls for, passed on to the feed queue by the first page.
+    /// The feed render the change calls for, done by the first page's message.
     #[serde(default)]
     pub render: Option<FeedEvent>,
 }
@@ -80,7 +68,8 @@ impl Delivery {
     }
 }
 
-/// Render requests for feeds and pages, processed by the feed function.
+/// Render requests for feeds and pages, carried by `Publish` and done by outbox-fanout with the
+/// feed crate's renderer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum FeedEvent {
@@ -95,13 +84,4 @@ pub enum FeedEvent {
         #[serde(default)]
         statuses: Vec<String>,
     },
-}
-
-impl FeedEvent {
-    /// Sends the event on the feed queue: one queue request.
-    pub async fn send(&self, queue: &dyn crate::store::Queue) -> crate::store::StoreResult<()> {
-        let body = serde_json::to_string(self)
-            .map_err(|e| crate::store::StoreError::InvalidInput(format!("feed event does not encode: {e}")))?;
-        queue.send(crate::store::OutMessage::new(body)).await.map(|_| ())
-    }
 }

@@ -73,3 +73,26 @@ pub fn cors() -> tower_http::cors::CorsLayer {
         .expose_headers([header::LINK, HeaderName::from_static("x-request-id")])
         .max_age(std::time::Duration::from_secs(86400))
 }
+
+/// The header CloudFront adds to every request it forwards to a function URL (template.yaml).
+pub const ORIGIN_SECRET_HEADER: &str = "x-petrel-origin";
+
+/// Answers 403 to every request that does not carry `secret` in `x-petrel-origin`. Compared in
+/// constant time (an HMAC of each, checked by ring), as any secret is.
+pub fn require_origin_secret(router: axum::Router, secret: String) -> axum::Router {
+    use ring::hmac;
+    let key = hmac::Key::new(hmac::HMAC_SHA256, b"petrel origin secret");
+    let expected = std::sync::Arc::new((key.clone(), hmac::sign(&key, secret.as_bytes())));
+    router.layer(axum::middleware::from_fn(move |req: Request, next: Next| {
+        let expected = expected.clone();
+        async move {
+            let given = req.headers().get(ORIGIN_SECRET_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
+            let (key, tag) = expected.as_ref();
+            if hmac::verify(key, given, tag.as_ref()).is_ok() {
+                next.run(req).await
+            } else {
+                error_response(StatusCode::FORBIDDEN, "this address only answers requests through the site's domain")
+            }
+        }
+    }))
+}

@@ -3,17 +3,20 @@
 
 use std::future::Future;
 
-use aws_lambda_events::apigw::ApiGatewayV2httpResponse;
-use aws_lambda_events::encodings::Body as EventBody;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use axum::Router;
 use lambda_runtime::{service_fn, LambdaEvent};
-use tower::ServiceExt;
 
 pub type Error = lambda_runtime::Error;
 
-/// An HTTP function behind API Gateway's HTTP API (payload 2.0) or a function URL.
+/// An HTTP function behind CloudFront and a function URL. With `PETREL_ORIGIN_SECRET` set, only
+/// requests carrying it in `x-petrel-origin` (which the distribution adds) are served: a function
+/// URL that accepts unsigned POSTs is public, and this keeps callers on the CDN's path.
 pub async fn run_http(router: Router) -> Result<(), Error> {
+    let router = match std::env::var("PETREL_ORIGIN_SECRET").ok().filter(|s| !s.is_empty()) {
+        Some(secret) => crate::http::require_origin_secret(router, secret),
+        None => router,
+    };
     lambda_http::run(crate::http::app(router)).await
 }
 
@@ -28,62 +31,4 @@ where
         async move { Ok::<_, Error>(work.await) }
     }))
     .await
-}
-
-/// A function with both an HTTP route and a queue (the inbox: receive, then process). The event's
-/// shape decides: SQS events carry `Records`; anything else is an HTTP API request.
-pub async fn run_http_and_sqs<F, Fut>(router: Router, consumer: F) -> Result<(), Error>
-where
-    F: Fn(SqsEvent) -> Fut,
-    Fut: Future<Output = SqsBatchResponse>,
-{
-    lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {
-        dispatch(router.clone(), &consumer, event.payload)
-    }))
-    .await
-}
-
-/// Routes one raw Lambda event to the queue consumer or the HTTP router by its shape.
-pub async fn dispatch<F, Fut>(
-    router: Router,
-    consumer: &F,
-    payload: serde_json::Value,
-) -> Result<serde_json::Value, Error>
-where
-    F: Fn(SqsEvent) -> Fut,
-    Fut: Future<Output = SqsBatchResponse>,
-{
-    if payload.get("Records").is_some_and(|r| r.is_array()) {
-        let event: SqsEvent = serde_json::from_value(payload)?;
-        return Ok(serde_json::to_value(consumer(event).await)?);
-    }
-    Ok(serde_json::to_value(http_event(router, payload).await?)?)
-}
-
-async fn http_event(router: Router, payload: serde_json::Value) -> Result<ApiGatewayV2httpResponse, Error> {
-    let request: lambda_http::request::LambdaRequest = serde_json::from_value(payload)?;
-    let request: http::Request<lambda_http::Body> = request.into();
-    let (parts, body) = request.into_parts();
-    let body = axum::body::Body::from(body.to_vec());
-    let response = crate::http::app(router).oneshot(http::Request::from_parts(parts, body)).await?;
-    let (parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, usize::MAX).await?;
-    let textual = parts
-        .headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("text/") || ct.contains("json") || ct.contains("xml"));
-    let mut out = ApiGatewayV2httpResponse::default();
-    out.status_code = i64::from(parts.status.as_u16());
-    out.headers = parts.headers;
-    if !bytes.is_empty() {
-        match (textual, String::from_utf8(bytes.to_vec())) {
-            (true, Ok(text)) => out.body = Some(EventBody::Text(text)),
-            _ => {
-                out.body = Some(EventBody::Binary(bytes.to_vec()));
-                out.is_base64_encoded = true;
-            }
-        }
-    }
-    Ok(out)
 }

@@ -40,11 +40,26 @@ pub enum ConnectError {
     Store(#[from] store::StoreError),
     #[error("outbound HTTP client: {0}")]
     Http(#[from] activitypub::fetch::FetchError),
+    #[error(transparent)]
+    Repo(#[from] repo::RepoError),
+    #[error("the recorded site settings: {0}")]
+    Config(#[from] config::ConfigError),
+    /// Failing the start (rather than serving under a placeholder) means Lambda starts afresh
+    /// on the next request, so the domain takes effect as soon as it is recorded.
+    #[error("no domain recorded yet: run `petrel account create` with --domain (the stack's CreateOwner output)")]
+    Unconfigured,
 }
 
 impl Ctx {
     pub async fn connect(config: Config) -> Result<Ctx, ConnectError> {
         let stores = Stores::connect(&config).await?;
+        let config = match config.domain_from_table {
+            false => config,
+            true => match repo::site::get(stores.table.as_ref()).await? {
+                Some(site) => config.with_site(&site.domain, &site.handle_domain)?,
+                None => return Err(ConnectError::Unconfigured),
+            },
+        };
         let policy = activitypub::fetch::FetchPolicy {
             allow_private_network: config.allow_private_network,
             ..Default::default()

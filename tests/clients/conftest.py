@@ -6,6 +6,7 @@ import pathlib
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -104,8 +105,12 @@ def _start(backend):
         if not os.environ.get("AWS_ENDPOINT_URL"):
             pytest.fail("AWS_ENDPOINT_URL is not set: run `bash infra/test.sh`, which starts moto")
         common.append("--aws")
-        # moto keeps its data between runs: a fresh name per run.
+        # moto keeps its data between runs: a fresh name per run, and a table of its own, since
+        # a table records the one domain it is served under (`petrel account create`).
         username = "u" + secrets.token_hex(5)
+        env["PETREL_TABLE"] = "petrel-" + secrets.token_hex(4)
+        subprocess.run([sys.executable, str(ROOT / "infra" / "local" / "provision.py"), str(ROOT / "template.yaml")],
+                       check=True, capture_output=True, env=env)
         # Objects are read straight from moto's S3, as readers would read CloudFront.
         env["PETREL_MEDIA_BASE"] = f"{os.environ['AWS_ENDPOINT_URL']}/{os.environ.get('PETREL_BUCKET', 'petrel-media')}"
     subprocess.run([petrel_bin(), *common, "account", "create", username], input=PASSWORD + "\n",

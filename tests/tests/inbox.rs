@@ -103,14 +103,25 @@ async fn post(ctx: &Ctx, signer: &Signer, signed_body: &[u8], body: &[u8], at: t
     res.status()
 }
 
+/// Whether the activity id was remembered, and how many deliveries its processing queued (a
+/// processed Follow queues its Accept).
 async fn stored(ctx: &Ctx, activity_id: &str) -> (bool, usize) {
     let seen = ctx.stores.table.get(&keys::seen_activity(activity_id)).await.unwrap().is_some();
-    let queued = ctx.stores.queues.inbox.receive(10, Duration::from_secs(1), Duration::ZERO).await.unwrap().len();
-    (seen, queued)
+    let queued = ctx.stores.queues.outbox.receive(10, Duration::from_secs(1), Duration::ZERO).await.unwrap();
+    for m in &queued {
+        ctx.stores.queues.outbox.delete(&m.receipt).await.unwrap();
+    }
+    (seen, queued.len())
+}
+
+async fn follower_count(ctx: &Ctx) -> usize {
+    let table = ctx.stores.table.as_ref();
+    let alice = accounts::by_username(table, "alice").await.unwrap().unwrap();
+    petrel::repo::follows::followers_page(table, &alice.id, None, 100).await.unwrap().0.len()
 }
 
 #[tokio::test]
-async fn refused_requests_store_nothing_and_a_good_one_is_queued() {
+async fn refused_requests_store_nothing_and_a_good_one_is_processed_once() {
     let remote = Remote::start().await;
     let l = local().await;
     let now = time::OffsetDateTime::now_utc();
@@ -162,13 +173,17 @@ async fn refused_requests_store_nothing_and_a_good_one_is_queued() {
     let table = l.ctx.stores.table.as_ref();
     assert!(petrel::repo::actors::by_uri(table, &plain_uri).await.unwrap().is_none());
 
-    // The control: the same request done right is accepted and handed on once.
+    assert_eq!(follower_count(&l.ctx).await, 0, "a refused Follow made a follower");
+
+    // The control: the same request done right is processed in the request (mallory follows,
+    // the Accept is queued) and only once.
     let id = format!("{mallory_uri}#follows/6");
     let body = follow(&mallory_uri, &id).to_string();
     assert_eq!(post(&l.ctx, &mallory, body.as_bytes(), body.as_bytes(), now).await, StatusCode::ACCEPTED);
     assert_eq!(stored(&l.ctx, &id).await, (true, 1));
+    assert_eq!(follower_count(&l.ctx).await, 1);
     assert_eq!(post(&l.ctx, &mallory, body.as_bytes(), body.as_bytes(), now).await, StatusCode::ACCEPTED);
-    assert_eq!(stored(&l.ctx, &id).await, (true, 0), "a repeat was queued again");
+    assert_eq!(stored(&l.ctx, &id).await, (true, 0), "a repeat was processed again");
 }
 
 #[tokio::test]
@@ -189,14 +204,14 @@ async fn a_move_is_followed_only_when_the_target_confirms_it() {
 
     // A target that does not name the old account: nothing changes.
     let to_liar = json!({ "id": format!("{old_uri}#moves/1"), "type": "Move", "actor": old_uri, "object": old_uri, "target": liar_uri });
-    inbox::process::activity(&l.ctx, &to_liar, &old.id).await.unwrap();
+    inbox::process::activity(&l.ctx, &to_liar, &old).await.unwrap();
     assert!(follows::following(table, &alice.id, &old.id).await.unwrap().is_some_and(|f| f.accepted));
     let liar = petrel::repo::actors::by_uri(table, &liar_uri).await.unwrap().unwrap();
     assert!(follows::following(table, &alice.id, &liar.id).await.unwrap().is_none());
 
     // A confirmed move: the old follow ends, a Follow of the new account is pending and queued.
     let to_new = json!({ "id": format!("{old_uri}#moves/2"), "type": "Move", "actor": old_uri, "object": old_uri, "target": new_uri });
-    inbox::process::activity(&l.ctx, &to_new, &old.id).await.unwrap();
+    inbox::process::activity(&l.ctx, &to_new, &old).await.unwrap();
     assert!(follows::following(table, &alice.id, &old.id).await.unwrap().is_none());
     let new = petrel::repo::actors::by_uri(table, &new_uri).await.unwrap().unwrap();
     let pending = follows::following(table, &alice.id, &new.id).await.unwrap().unwrap();

@@ -25,7 +25,7 @@ async fn every_port_call_is_counted_once() {
     stores.blobs.get("k").await.unwrap();
     stores.blobs.presign_put("k", "text/plain", Duration::from_secs(60)).await.unwrap();
 
-    let q = stores.queues.feed.as_ref();
+    let q = stores.queues.outbox.as_ref();
     q.send(OutMessage::new("m")).await.unwrap();
     q.send_batch(vec![OutMessage::new("a"), OutMessage::new("b")]).await.unwrap();
     let got = q.receive(10, Duration::from_secs(30), Duration::ZERO).await.unwrap();

@@ -1,6 +1,7 @@
-//! The feed function: renders RSS 2.0, Atom and JSON Feed and the public HTML pages into the
-//! bucket when a render message arrives (feed queue), and serves them — the newest page of each
-//! with one object read and no table read.
+//! The feed function serves RSS 2.0, Atom and JSON Feed and the public HTML pages from the
+//! bucket — the newest page of each with one object read and no table read. They are rendered
+//! into the bucket by `render::render`, which outbox-fanout runs when a change is published (the
+//! one work queue; infra/deploy.md says why there is no feed queue).
 //!
 //! URLs: `/@name` (profile), `/@name/ID` (post), `/@name.rss|.atom|.json` and `/@name/feed.json`
 //! (posts without replies), `/@name/with_replies.rss|.atom|.json`, `/tags/TAG.rss|.atom`; each
@@ -18,19 +19,14 @@ pub mod view;
 
 use std::sync::OnceLock;
 
-use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use axum::routing::get;
 use axum::Router;
-use petrel::consumer::{process_batch, Message};
-use petrel::events::FeedEvent;
 use petrel::repo::RepoError;
 use petrel::store::StoreError;
 use petrel::Ctx;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FeedError {
-    #[error("malformed or unknown message: {0}")]
-    Malformed(#[from] serde_json::Error),
     #[error(transparent)]
     Repo(#[from] RepoError),
     #[error(transparent)]
@@ -60,18 +56,6 @@ pub fn items_from(value: Option<&str>) -> Result<usize, FeedError> {
 /// Fails at start on a bad `PETREL_FEED_ITEMS` rather than at the first render.
 pub fn check_config() -> Result<(), FeedError> {
     items_from(std::env::var("PETREL_FEED_ITEMS").ok().as_deref()).map(|_| ())
-}
-
-/// The queue consumer: each message of the batch on its own, failures reported per message.
-pub async fn handle(ctx: Ctx, event: SqsEvent) -> SqsBatchResponse {
-    process_batch(event, |msg| process(&ctx, msg)).await
-}
-
-async fn process(ctx: &Ctx, msg: Message) -> Result<(), FeedError> {
-    let event: FeedEvent = msg.decode()?;
-    match event {
-        FeedEvent::Render { account_id, tags, statuses } => render::render(ctx, &account_id, &tags, &statuses).await,
-    }
 }
 
 /// The public routes: feeds and pages.

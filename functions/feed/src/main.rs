@@ -5,5 +5,5 @@ async fn main() -> Result<(), lambda::Error> {
     logging::init();
     feed::check_config()?;
     let ctx = Ctx::connect(Config::from_env()?).await?;
-    lambda::run_http_and_sqs(feed::router(ctx.clone()), |event| feed::handle(ctx.clone(), event)).await
+    lambda::run_http(feed::router(ctx)).await
 }

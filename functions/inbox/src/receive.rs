@@ -1,5 +1,10 @@
 //! `POST /inbox` and `POST /users/{name}/inbox`: cap the body, verify the signature, check the
-//! signer is the actor, drop repeats, enqueue, answer 202 without waiting for processing.
+//! signer is the actor, drop repeats, process, answer 202.
+//!
+//! Processing happens in the request rather than behind a queue: an inbox queue's event source
+//! mapping would poll all month, idle or not, and that polling alone costs more than the rest of
+//! a small server's bill (infra/deploy.md, "Why one queue"). The sender is the retry mechanism:
+//! a transient failure answers 503 and forgets the activity id, so its redelivery is processed.
 
 use axum::body::{to_bytes, Body};
 use axum::extract::{Path, State};
@@ -10,12 +15,12 @@ use axum::Router;
 use petrel::activitypub::resolve::{self, ResolveError};
 use petrel::activitypub::signatures::{self, Incoming, PublicKey};
 use petrel::activitypub::vocab;
-use petrel::events::InboxEvent;
 use petrel::http::error_response;
 use petrel::model::Account;
 use petrel::repo::{accounts, activities};
-use petrel::store::OutMessage;
 use petrel::Ctx;
+
+use crate::{process, InboxError};
 use serde_json::Value;
 
 /// Larger activities are refused: Mastodon's own limit is about 1 MB too.
@@ -118,21 +123,21 @@ async fn receive(
     if !activities::first_sight(ctx.stores.table.as_ref(), id).await.map_err(internal)? {
         return Ok(StatusCode::ACCEPTED.into_response());
     }
-    let event = InboxEvent::Activity {
-        activity: activity.clone(),
-        signer_id: signer.id.clone(),
-        received_at: petrel::clock::now_ms(),
-    };
-    let sent = match serde_json::to_string(&event) {
-        Ok(body) => ctx.stores.queues.inbox.send(OutMessage::new(body)).await.map_err(|e| e.to_string()),
-        Err(e) => Err(e.to_string()),
-    };
-    if let Err(e) = sent {
-        // Not handed on: forget it, so the sender's retry is not taken for a repeat.
-        let _ = activities::forget(ctx.stores.table.as_ref(), id).await;
-        return Err(internal(e));
+    match process::activity(ctx, &activity, &signer).await {
+        Ok(()) => Ok(StatusCode::ACCEPTED.into_response()),
+        // What will never work (a bad document, a gone object) is accepted and dropped: a retry
+        // would fail the same way.
+        Err(InboxError::Resolve(e)) if !e.is_transient() => {
+            tracing::info!(error = %e, id, "activity dropped");
+            Ok(StatusCode::ACCEPTED.into_response())
+        }
+        Err(e) => {
+            // Not processed: forget it, so the sender's retry is not taken for a repeat. Every
+            // handler is idempotent, so what this attempt did write is written again harmlessly.
+            let _ = activities::forget(ctx.stores.table.as_ref(), id).await;
+            Err(internal(e))
+        }
     }
-    Ok(StatusCode::ACCEPTED.into_response())
 }
 
 /// The signer's account once its signature verifies; a failure with the cached key refetches the

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use petrel::events::{Delivery, OutboxEvent, Publish};
+use petrel::events::{Delivery, FeedEvent, OutboxEvent, Publish};
 use petrel::repo::{deliveries, domains, follows};
 use petrel::store::OutMessage;
 use petrel::Ctx;
@@ -19,8 +19,11 @@ pub async fn publish(ctx: &Ctx, p: Publish) -> Result<(), FanoutError> {
     let activity_id = p.activity.get("id").and_then(|v| v.as_str()).unwrap_or_default().to_string();
     let mut inboxes: BTreeSet<String> = p.inboxes.iter().cloned().collect();
     if p.cursor.is_none() {
-        if let Some(render) = &p.render {
-            render.send(ctx.stores.queues.feed.as_ref()).await?;
+        // Rendered here rather than by the feed function from a queue of its own: a second
+        // event source mapping would poll all month (infra/deploy.md, "Why one queue"). Renders
+        // are idempotent, so a retried message renders again harmlessly.
+        if let Some(FeedEvent::Render { account_id, tags, statuses }) = &p.render {
+            feed::render::render(ctx, account_id, tags, statuses).await?;
         }
     }
     let mut next = None;

@@ -1,6 +1,6 @@
-//! The outbox-fanout function: expands an activity's audience into inboxes (`fanout.rs`) and
-//! delivers each signed, with retries for about two days (`deliver.rs`). It consumes the outbox
-//! queue, which carries both kinds of message.
+//! The outbox-fanout function: expands an activity's audience into inboxes (`fanout.rs`),
+//! delivers each signed, with retries for about two days (`deliver.rs`), and re-renders the feeds
+//! and pages a change calls for. It consumes the outbox queue, Petrel's only work queue.
 
 pub mod deliver;
 pub mod fanout;
@@ -24,6 +24,8 @@ pub enum FanoutError {
     Queue(#[from] petrel::store::StoreError),
     #[error("{0} of {1} deliveries could not be queued")]
     PartialSend(usize, usize),
+    #[error(transparent)]
+    Render(#[from] feed::FeedError),
     #[error("gave up on {0} after two days of retries")]
     Exhausted(String),
 }

@@ -3,7 +3,7 @@
 use std::io::{BufRead, IsTerminal};
 
 use clap::Subcommand;
-use petrel::repo::accounts;
+use petrel::repo::{accounts, site};
 
 use crate::backend::{BackendArgs, CliError};
 
@@ -33,11 +33,27 @@ fn read_password() -> Result<String, CliError> {
     Ok(password)
 }
 
+/// Records the domain this data is served under (the functions of a stack deployed without a
+/// custom domain read it from there), and refuses another one: every ActivityPub id is built
+/// from the domain, so serving the same data under a second name would break federation.
+async fn claim_site(table: &dyn petrel::store::Table, config: &petrel::Config) -> Result<(), CliError> {
+    let wanted = site::Site { domain: config.domain.clone(), handle_domain: config.handle_domain.clone() };
+    let recorded = site::claim(table, &wanted).await?;
+    if recorded != wanted {
+        return Err(CliError::Usage(format!(
+            "this data is served as {} (handles @…@{}); pass --domain {} --handle-domain {}",
+            recorded.domain, recorded.handle_domain, recorded.domain, recorded.handle_domain
+        )));
+    }
+    Ok(())
+}
+
 pub async fn run(backend: &BackendArgs, cmd: AccountCommand) -> Result<(), CliError> {
     let config = backend.config()?;
     let table = petrel::store::connect_table(&config).await?;
     match cmd {
         AccountCommand::Create { name } => {
+            claim_site(table.as_ref(), &config).await?;
             let password = read_password()?;
             let account = accounts::create(table.as_ref(), &name, &password).await?;
             println!("created @{}@{} (id {})", account.username, config.handle_domain, account.id);

@@ -1,6 +1,6 @@
-//! `petrel serve`: every function on one port. It composes the functions' routers and runs their
-//! queue consumers through the same `SqsEvent` → `SqsBatchResponse` path Lambda uses; it adds
-//! no logic of its own beyond playing API Gateway, the event source mappings and (on the
+//! `petrel serve`: every function on one port. It composes the functions' routers and runs the
+//! queue consumer through the same `SqsEvent` → `SqsBatchResponse` path Lambda uses; it adds
+//! no logic of its own beyond playing API Gateway, the event source mapping and (on the
 //! embedded backend) S3's public URLs.
 
 use std::net::SocketAddr;
@@ -37,11 +37,7 @@ pub async fn run(backend: &BackendArgs, args: ServeArgs) -> Result<(), CliError>
     let q = &ctx.stores.queues;
     let mut consumers = tokio::task::JoinSet::new();
     let c = ctx.clone();
-    consumers.spawn(poll_forever(q.inbox.clone(), settings, move |e| inbox::handle(c.clone(), e)));
-    let c = ctx.clone();
     consumers.spawn(poll_forever(q.outbox.clone(), settings, move |e| outbox_fanout::handle(c.clone(), e)));
-    let c = ctx.clone();
-    consumers.spawn(poll_forever(q.feed.clone(), settings, move |e| feed::handle(c.clone(), e)));
 
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let backend_name = if ctx.stores.local_blobs.is_some() { "embedded" } else { "aws" };

@@ -250,3 +250,8 @@ pub fn relation(kind: &str, local_id: &str, target_id: &str) -> Key {
 pub fn relations(kind: &str, local_id: &str) -> String {
     format!("{kind}#{local_id}")
 }
+
+/// The deployment's own settings (the domain it serves), written by `petrel account create`.
+pub fn site() -> Key {
+    Key::new("SITE", "SETTINGS")
+}

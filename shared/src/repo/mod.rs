@@ -11,6 +11,7 @@ pub mod media;
 pub mod notifications;
 pub mod oauth;
 pub mod relations;
+pub mod site;
 pub mod statuses;
 pub mod timelines;
 

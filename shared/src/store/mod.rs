@@ -26,18 +26,17 @@ pub use table::{
 /// The key attributes every item carries besides its record's own fields.
 pub const PK_SK_ATTRS: [&str; 2] = [PK, SK];
 
-use crate::config::{Backend, Config, QueueNames};
+use crate::config::{Backend, Config, DEFAULT_OUTBOX_QUEUE};
 
 /// How many receives a message gets before its queue's redrive moves it to the dead-letter queue.
 /// template.yaml sets the same `maxReceiveCount`; infra/local/provision.py reads it from there.
 pub const MAX_RECEIVES: u32 = 5;
 
-/// The three work queues.
+/// The work queues. One: fan-out, delivery and feed renders all go to outbox-fanout, because
+/// each SQS event source mapping polls all month whether or not there is work (infra/deploy.md).
 #[derive(Clone)]
 pub struct Queues {
-    pub inbox: Arc<dyn Queue>,
     pub outbox: Arc<dyn Queue>,
-    pub feed: Arc<dyn Queue>,
 }
 
 /// Every port a handler may use, counted.
@@ -65,9 +64,9 @@ impl Stores {
     pub async fn connect(config: &Config) -> StoreResult<Stores> {
         match &config.backend {
             Backend::Embedded { data_dir } => Stores::embedded(data_dir, &config.media_base),
-            Backend::Aws { table, bucket, queues } => {
+            Backend::Aws { table, bucket, outbox_queue } => {
                 let sdk = aws::load_sdk_config().await;
-                Stores::aws(&sdk, table, bucket, queues, &config.media_base).await
+                Stores::aws(&sdk, table, bucket, outbox_queue, &config.media_base).await
             }
         }
     }
@@ -75,7 +74,6 @@ impl Stores {
     pub fn embedded(data_dir: &std::path::Path, media_base: &str) -> StoreResult<Stores> {
         let ops = Arc::new(OpCounter::default());
         let db = embedded::Db::open(data_dir)?;
-        let names = QueueNames::default();
         let queue = |name: &str| -> Arc<dyn Queue> {
             let redrive = embedded::Redrive { dead_letter_queue: dead_letter_name(name), max_receives: MAX_RECEIVES };
             Arc::new(counted(Arc::new(embedded::EmbeddedQueue::new(db.clone(), name, Some(redrive))), &ops))
@@ -84,7 +82,7 @@ impl Stores {
         Ok(Stores {
             table: Arc::new(counted(Arc::new(embedded::EmbeddedTable::new(db.clone())), &ops)),
             blobs: Arc::new(counted(blobs.clone(), &ops)),
-            queues: Queues { inbox: queue(&names.inbox), outbox: queue(&names.outbox), feed: queue(&names.feed) },
+            queues: Queues { outbox: queue(DEFAULT_OUTBOX_QUEUE) },
             ops: ops.clone(),
             local_blobs: Some(blobs),
         })
@@ -94,20 +92,16 @@ impl Stores {
         sdk: &aws_config::SdkConfig,
         table: &str,
         bucket: &str,
-        queues: &QueueNames,
+        outbox_queue: &str,
         media_base: &str,
     ) -> StoreResult<Stores> {
         let ops = Arc::new(OpCounter::default());
         let queue = |q: aws::SqsQueue| -> Arc<dyn Queue> { Arc::new(counted(Arc::new(q), &ops)) };
-        let (inbox, outbox, feed) = tokio::try_join!(
-            aws::SqsQueue::connect(sdk, &queues.inbox),
-            aws::SqsQueue::connect(sdk, &queues.outbox),
-            aws::SqsQueue::connect(sdk, &queues.feed),
-        )?;
+        let outbox = aws::SqsQueue::connect(sdk, outbox_queue).await?;
         Ok(Stores {
             table: Arc::new(counted(Arc::new(aws::DynamoTable::new(sdk, table)), &ops)),
             blobs: Arc::new(counted(Arc::new(aws::S3Blobs::new(sdk, bucket, media_base)), &ops)),
-            queues: Queues { inbox: queue(inbox), outbox: queue(outbox), feed: queue(feed) },
+            queues: Queues { outbox: queue(outbox) },
             ops: ops.clone(),
             local_blobs: None,
         })

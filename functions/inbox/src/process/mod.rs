@@ -1,5 +1,5 @@
-//! Processing of verified activities, one file per family. Every handler is idempotent: SQS
-//! delivers at least once, and senders retry.
+//! Processing of verified activities, one file per family. Every handler is idempotent: senders
+//! retry, and a failed attempt may have written part of its effect.
 
 mod follows;
 mod notes;
@@ -15,30 +15,29 @@ use serde_json::Value;
 
 use crate::InboxError;
 
-pub async fn activity(ctx: &Ctx, activity: &Value, signer_id: &str) -> Result<(), InboxError> {
-    let Some(actor) = accounts::by_id(ctx.stores.table.as_ref(), signer_id).await? else {
-        return Ok(()); // Forgotten since (a Delete of the actor processed first).
-    };
+/// Applies one activity whose signature verified; `actor` is the signer, checked to be the
+/// activity's actor.
+pub async fn activity(ctx: &Ctx, activity: &Value, actor: &Account) -> Result<(), InboxError> {
     // The domain speaks to us: whatever failures our deliveries to it had are forgotten.
     if let Some(host) = actor.remote.as_ref().map(|r| r.domain.as_str()) {
         petrel::repo::domains::record_success(ctx.stores.table.as_ref(), host).await?;
     }
     let object = activity.get("object").unwrap_or(&Value::Null);
     match vocab::type_of(activity) {
-        "Follow" => follows::follow(ctx, &actor, activity).await,
-        "Accept" => follows::answered(ctx, &actor, object, true).await,
-        "Reject" => follows::answered(ctx, &actor, object, false).await,
-        "Block" => follows::blocked(ctx, &actor, object).await,
-        "Move" => follows::moved(ctx, &actor, activity).await,
-        "Create" => notes::create(ctx, &actor, object).await,
-        "Update" => notes::update(ctx, &actor, object).await,
-        "Delete" => notes::delete(ctx, &actor, object).await,
-        "Like" => reactions::react(ctx, &actor, activity, "like").await,
-        "Announce" => reactions::react(ctx, &actor, activity, "announce").await,
+        "Follow" => follows::follow(ctx, actor, activity).await,
+        "Accept" => follows::answered(ctx, actor, object, true).await,
+        "Reject" => follows::answered(ctx, actor, object, false).await,
+        "Block" => follows::blocked(ctx, actor, object).await,
+        "Move" => follows::moved(ctx, actor, activity).await,
+        "Create" => notes::create(ctx, actor, object).await,
+        "Update" => notes::update(ctx, actor, object).await,
+        "Delete" => notes::delete(ctx, actor, object).await,
+        "Like" => reactions::react(ctx, actor, activity, "like").await,
+        "Announce" => reactions::react(ctx, actor, activity, "announce").await,
         "Undo" => match vocab::type_of(object) {
-            "Follow" => follows::unfollow(ctx, &actor, object).await,
-            "Like" => reactions::undo(ctx, &actor, object, "like").await,
-            "Announce" => reactions::undo(ctx, &actor, object, "announce").await,
+            "Follow" => follows::unfollow(ctx, actor, object).await,
+            "Like" => reactions::undo(ctx, actor, object, "like").await,
+            "Announce" => reactions::undo(ctx, actor, object, "announce").await,
             _ => Ok(()),
         },
         // Unknown types are accepted and ignored, as the protocol expects.
