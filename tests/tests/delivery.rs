@@ -139,30 +139,49 @@ async fn answers_decide_done_dropped_or_retried_and_the_report_counts_them() {
     let status = "100000000000000002";
     deliveries::record(table, status, deliveries::Outcome::Targeted(3)).await.unwrap();
     let activity = json!({ "id": "http://localhost:8080/users/alice/statuses/2/activity", "type": "Create" });
+    // Outcomes are tallied over a consumer's batch and written once at its end.
+    let tally = deliveries::Tally::default();
 
     let (ok, got_ok) = inbox_server(vec![(202, None)]).await;
-    outbox_fanout::deliver::deliver(&ctx, Delivery::first(&alice.id, &ok, activity.clone(), Some(status.into())))
-        .await
-        .unwrap();
+    outbox_fanout::deliver::deliver(
+        &ctx,
+        &tally,
+        Delivery::first(&alice.id, &ok, activity.clone(), Some(status.into())),
+    )
+    .await
+    .unwrap();
     assert_eq!(got_ok.lock().unwrap().len(), 1);
 
     let (gone, _) = inbox_server(vec![(410, None)]).await;
-    outbox_fanout::deliver::deliver(&ctx, Delivery::first(&alice.id, &gone, activity.clone(), Some(status.into())))
-        .await
-        .unwrap();
+    outbox_fanout::deliver::deliver(
+        &ctx,
+        &tally,
+        Delivery::first(&alice.id, &gone, activity.clone(), Some(status.into())),
+    )
+    .await
+    .unwrap();
     assert!(drain(&ctx).await.is_empty(), "a 410 is not retried");
 
     let (busy, got_busy) = inbox_server(vec![(429, Some("1"))]).await;
-    outbox_fanout::deliver::deliver(&ctx, Delivery::first(&alice.id, &busy, activity.clone(), Some(status.into())))
-        .await
-        .unwrap();
+    outbox_fanout::deliver::deliver(
+        &ctx,
+        &tally,
+        Delivery::first(&alice.id, &busy, activity.clone(), Some(status.into())),
+    )
+    .await
+    .unwrap();
     tokio::time::sleep(Duration::from_millis(1300)).await;
     let retry = deliveries_in(&drain(&ctx).await);
     assert_eq!(retry.len(), 1, "a 429 is retried after Retry-After");
     assert_eq!(retry[0].attempt, 1);
-    outbox_fanout::deliver::deliver(&ctx, retry[0].clone()).await.unwrap();
+    outbox_fanout::deliver::deliver(&ctx, &tally, retry[0].clone()).await.unwrap();
     assert_eq!(got_busy.lock().unwrap().len(), 2);
 
+    let before = deliveries::report(table, status).await.unwrap();
+    assert_eq!((before.delivered, before.failed), (0, 0), "written before the batch ended");
+    let writes = ctx.stores.ops.snapshot();
+    tally.flush(table).await;
+    assert_eq!(ctx.stores.ops.snapshot().since(&writes).table_update, 1, "one write for the batch's outcomes");
     let report = deliveries::report(table, status).await.unwrap();
     assert_eq!((report.targeted, report.delivered, report.failed, report.pending), (3, 2, 1, 0));
 }

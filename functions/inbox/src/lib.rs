@@ -1,5 +1,5 @@
 //! The inbox function: receives signed activities over HTTP and processes each in the request
-//! (verify, dedupe, process, answer 202), idempotently, since senders retry.
+//! (verify, process, answer 202), idempotently, since senders retry.
 
 pub mod process;
 pub mod receive;

@@ -1,10 +1,10 @@
 //! `POST /inbox` and `POST /users/{name}/inbox`: cap the body, verify the signature, check the
-//! signer is the actor, drop repeats, process, answer 202.
+//! signer is the actor, process, answer 202.
 //!
 //! Processing happens in the request rather than behind a queue: an inbox queue's event source
 //! mapping would poll all month, idle or not, and that polling alone costs more than the rest of
 //! a small server's bill (infra/deploy.md, "Why one queue"). The sender is the retry mechanism:
-//! a transient failure answers 503 and forgets the activity id, so its redelivery is processed.
+//! a transient failure answers 503, and its redelivery is processed.
 
 use axum::body::{to_bytes, Body};
 use axum::extract::{Path, State};
@@ -17,7 +17,7 @@ use petrel::activitypub::signatures::{self, Incoming, PublicKey};
 use petrel::activitypub::vocab;
 use petrel::http::error_response;
 use petrel::model::Account;
-use petrel::repo::{accounts, activities};
+use petrel::repo::accounts;
 use petrel::Ctx;
 
 use crate::{process, InboxError};
@@ -120,9 +120,10 @@ async fn receive(
         return Err(reject(StatusCode::UNAUTHORIZED, format!("signed by {signer_uri}, not by the actor {actor}")));
     }
 
-    if !activities::first_sight(ctx.stores.table.as_ref(), id).await.map_err(internal)? {
-        return Ok(StatusCode::ACCEPTED.into_response());
-    }
+    // No "seen it" record per activity id: every handler is idempotent by the keys it writes
+    // (a status by its URI, a reaction by its author, a follower by its account), so a repeat
+    // changes nothing, and not writing a marker for each of the many activities a server
+    // receives is a large part of its bill (infra/deploy.md, "What it costs").
     match process::activity(ctx, &activity, &signer).await {
         Ok(()) => Ok(StatusCode::ACCEPTED.into_response()),
         // What will never work (a bad document, a gone object) is accepted and dropped: a retry
@@ -131,12 +132,9 @@ async fn receive(
             tracing::info!(error = %e, id, "activity dropped");
             Ok(StatusCode::ACCEPTED.into_response())
         }
-        Err(e) => {
-            // Not processed: forget it, so the sender's retry is not taken for a repeat. Every
-            // handler is idempotent, so what this attempt did write is written again harmlessly.
-            let _ = activities::forget(ctx.stores.table.as_ref(), id).await;
-            Err(internal(e))
-        }
+        // Not processed: the sender retries, and what this attempt wrote is written again
+        // harmlessly.
+        Err(e) => Err(internal(e)),
     }
 }
 

@@ -31,14 +31,14 @@ async fn requeue(ctx: &Ctx, d: Delivery) -> Result<(), FanoutError> {
     Ok(())
 }
 
-async fn finish(ctx: &Ctx, d: &Delivery, outcome: deliveries::Outcome) -> Result<(), FanoutError> {
+fn finish(tally: &deliveries::Tally, d: &Delivery, outcome: deliveries::Outcome) -> Result<(), FanoutError> {
     if let Some(status_id) = &d.status_id {
-        deliveries::record(ctx.stores.table.as_ref(), status_id, outcome).await?;
+        tally.add(status_id, outcome);
     }
     Ok(())
 }
 
-pub async fn deliver(ctx: &Ctx, mut d: Delivery) -> Result<(), FanoutError> {
+pub async fn deliver(ctx: &Ctx, tally: &deliveries::Tally, mut d: Delivery) -> Result<(), FanoutError> {
     let now = petrel::clock::now_ms();
     if d.due_at > now + 1000 {
         return requeue(ctx, d).await;
@@ -48,27 +48,27 @@ pub async fn deliver(ctx: &Ctx, mut d: Delivery) -> Result<(), FanoutError> {
     };
     let signer = resolve::signer_for(ctx, &account)?;
     let Some(inbox) = url::Url::parse(&d.inbox).ok().filter(|u| u.host_str().is_some()) else {
-        return finish(ctx, &d, deliveries::Outcome::Failed).await;
+        return finish(tally, &d, deliveries::Outcome::Failed);
     };
     let host = petrel::activitypub::vocab::host_of(&d.inbox).unwrap_or_default();
     let table = ctx.stores.table.as_ref();
     // A retry to a domain that has since been marked unavailable is given up.
     if d.attempt > 0 && domains::is_unavailable(table, &host).await? {
-        return finish(ctx, &d, deliveries::Outcome::Failed).await;
+        return finish(tally, &d, deliveries::Outcome::Failed);
     }
     let body = serde_json::to_vec(&d.activity)?;
     let retry_in = match ctx.http.post_activity(&inbox, &body, &signer).await {
         Ok(o) if (200..300).contains(&o.status) => {
             tracing::info!(inbox = %d.inbox, status = o.status, "delivered");
             domains::record_success(table, &host).await?;
-            return finish(ctx, &d, deliveries::Outcome::Delivered).await;
+            return finish(tally, &d, deliveries::Outcome::Delivered);
         }
         Ok(o) if o.status == 429 => o.retry_after.map_or_else(|| backoff_secs(d.attempt), |r| r.as_secs().max(1)),
         Ok(o) if o.status >= 500 || o.status == 408 => backoff_secs(d.attempt),
         Ok(o) => {
             tracing::warn!(inbox = %d.inbox, status = o.status, "delivery refused; dropped");
             domains::record_failure(table, &host, &domains::day_of(now)).await?;
-            return finish(ctx, &d, deliveries::Outcome::Failed).await;
+            return finish(tally, &d, deliveries::Outcome::Failed);
         }
         Err(e) if e.is_transient() => {
             tracing::info!(inbox = %d.inbox, error = %e, "delivery failed; will retry");
@@ -77,18 +77,18 @@ pub async fn deliver(ctx: &Ctx, mut d: Delivery) -> Result<(), FanoutError> {
         Err(e) => {
             tracing::warn!(inbox = %d.inbox, error = %e, "delivery impossible; dropped");
             domains::record_failure(table, &host, &domains::day_of(now)).await?;
-            return finish(ctx, &d, deliveries::Outcome::Failed).await;
+            return finish(tally, &d, deliveries::Outcome::Failed);
         }
     };
     // A failed try counts for its day; seven distinct days make the domain unavailable.
     if domains::record_failure(table, &host, &domains::day_of(now)).await? {
         tracing::warn!(host = %host, "domain marked unavailable after failures on seven days");
-        return finish(ctx, &d, deliveries::Outcome::Failed).await;
+        return finish(tally, &d, deliveries::Outcome::Failed);
     }
     d.attempt += 1;
     d.due_at = now + (retry_in as i64) * 1000;
     if d.due_at - d.first_try_at > GIVE_UP_AFTER_MS {
-        finish(ctx, &d, deliveries::Outcome::Failed).await?;
+        finish(tally, &d, deliveries::Outcome::Failed)?;
         // Failing the message lets SQS's redrive move it to the dead-letter queue for inspection.
         return Err(FanoutError::Exhausted(d.inbox));
     }

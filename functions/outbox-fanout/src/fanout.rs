@@ -1,6 +1,6 @@
 //! Audience → inboxes: followers (deduplicated by shared inbox) plus addressed inboxes, a page of
-//! followers per message so a large audience never runs one invocation out of time. Each inbox
-//! is claimed once per activity, so a redelivered fan-out message queues nobody twice.
+//! followers per message so a large audience never runs one invocation out of time. A page is
+//! marked once queued, so a redelivered fan-out message queues nobody twice.
 
 use std::collections::BTreeSet;
 
@@ -17,6 +17,10 @@ const FOLLOWERS_PAGE: u32 = 500;
 pub async fn publish(ctx: &Ctx, p: Publish) -> Result<(), FanoutError> {
     let table = ctx.stores.table.as_ref();
     let activity_id = p.activity.get("id").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+    let page = p.cursor.clone().unwrap_or_else(|| "first".into());
+    if deliveries::page_queued(table, &activity_id, &page).await? {
+        return Ok(()); // A redelivery of a message that was done.
+    }
     let mut inboxes: BTreeSet<String> = p.inboxes.iter().cloned().collect();
     if p.cursor.is_none() {
         // Rendered here rather than by the feed function from a queue of its own: a second
@@ -48,19 +52,8 @@ pub async fn publish(ctx: &Ctx, p: Publish) -> Result<(), FanoutError> {
         tracing::info!(domains = ?down, "unavailable domains skipped");
         inboxes.retain(|i| petrel::activitypub::vocab::host_of(i).is_none_or(|h| !down.contains(&h)));
     }
-    let mut claimed = Vec::new();
-    for inbox in inboxes {
-        if deliveries::claim_inbox(table, &activity_id, &inbox).await? {
-            claimed.push(inbox);
-        }
-    }
-    if let Some(status_id) = &p.status_id {
-        if !claimed.is_empty() {
-            deliveries::record(table, status_id, deliveries::Outcome::Targeted(claimed.len() as i64)).await?;
-        }
-    }
-    let mut messages = Vec::with_capacity(claimed.len());
-    for inbox in &claimed {
+    let mut messages = Vec::with_capacity(inboxes.len());
+    for inbox in &inboxes {
         let d = OutboxEvent::Deliver(Delivery::first(&p.account_id, inbox, p.activity.clone(), p.status_id.clone()));
         messages.push(OutMessage::new(serde_json::to_string(&d)?));
     }
@@ -75,9 +68,13 @@ pub async fn publish(ctx: &Ctx, p: Publish) -> Result<(), FanoutError> {
         }
     }
     if failed > 0 {
-        // Claimed but not queued: the retry of this message would skip them, so say so loudly.
+        // The page is not marked done: the retry queues it again, whole.
         tracing::error!(failed, total, activity = %activity_id, "some deliveries were not queued");
         return Err(FanoutError::PartialSend(failed, total));
     }
+    if let (Some(status_id), true) = (&p.status_id, total > 0) {
+        deliveries::record(table, status_id, deliveries::Outcome::Targeted(total as i64)).await?;
+    }
+    deliveries::mark_page_queued(table, &activity_id, &page).await?;
     Ok(())
 }

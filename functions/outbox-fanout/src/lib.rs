@@ -9,7 +9,7 @@ use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use petrel::activitypub::resolve::ResolveError;
 use petrel::consumer::{process_batch, Message};
 use petrel::events::OutboxEvent;
-use petrel::repo::RepoError;
+use petrel::repo::{deliveries, RepoError};
 use petrel::Ctx;
 
 #[derive(Debug, thiserror::Error)]
@@ -31,13 +31,17 @@ pub enum FanoutError {
 }
 
 /// The queue consumer: each message of the batch on its own, failures reported per message.
+/// Delivery outcomes are tallied over the batch and written once per status at its end.
 pub async fn handle(ctx: Ctx, event: SqsEvent) -> SqsBatchResponse {
-    process_batch(event, |msg| process(&ctx, msg)).await
+    let tally = deliveries::Tally::default();
+    let response = process_batch(event, |msg| process(&ctx, &tally, msg)).await;
+    tally.flush(ctx.stores.table.as_ref()).await;
+    response
 }
 
-async fn process(ctx: &Ctx, msg: Message) -> Result<(), FanoutError> {
+async fn process(ctx: &Ctx, tally: &deliveries::Tally, msg: Message) -> Result<(), FanoutError> {
     match msg.decode::<OutboxEvent>()? {
         OutboxEvent::Publish(p) => fanout::publish(ctx, p).await,
-        OutboxEvent::Deliver(d) => deliver::deliver(ctx, d).await,
+        OutboxEvent::Deliver(d) => deliver::deliver(ctx, tally, d).await,
     }
 }

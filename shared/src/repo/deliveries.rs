@@ -1,23 +1,28 @@
-//! Outbound delivery bookkeeping: which inboxes an activity was queued for, and per status how
+//! Outbound delivery bookkeeping: which pages of an activity's fan-out were queued, and per status how
 //! many inboxes were targeted, reached and given up on.
 
 use serde::Serialize;
 
 use crate::repo::{keys, RepoError};
-use crate::store::{num_attr_of, Cond, StoreError, Table, Update, Value, TTL};
+use crate::store::{num_attr_of, Table, Update, Value, TTL};
 
 /// Fan-out marks live long enough to cover SQS redeliveries and retries.
 const MARK_SECS: i64 = 3 * 24 * 3600;
 
-/// True the first time `inbox` is claimed for `activity_id`.
-pub async fn claim_inbox(table: &dyn Table, activity_id: &str, inbox: &str) -> Result<bool, RepoError> {
-    let mut item = keys::fanned_out(activity_id, inbox).to_item();
+/// Whether a page of an activity's fan-out was queued completely already (a redelivered
+/// fan-out message then queues nothing).
+pub async fn page_queued(table: &dyn Table, activity_id: &str, page: &str) -> Result<bool, RepoError> {
+    Ok(table.get(&keys::fanned_out(activity_id, page)).await?.is_some())
+}
+
+/// Marks a page of an activity's fan-out as queued: one write per page of up to 500 followers,
+/// not one per inbox. A fan-out that fails half way is retried whole, and the inboxes it had
+/// queued get the activity twice, which receivers ignore (activities are idempotent by id).
+pub async fn mark_page_queued(table: &dyn Table, activity_id: &str, page: &str) -> Result<(), RepoError> {
+    let mut item = keys::fanned_out(activity_id, page).to_item();
     item.insert(TTL.into(), Value::N((crate::store::table::now_secs() + MARK_SECS).to_string()));
-    match table.put(item, Some(Cond::ItemNotExists)).await {
-        Ok(()) => Ok(true),
-        Err(StoreError::ConditionFailed { .. }) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
+    table.put(item, None).await?;
+    Ok(())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +40,37 @@ pub async fn record(table: &dyn Table, status_id: &str, outcome: Outcome) -> Res
     };
     table.update(&keys::delivery_report(status_id), update, None).await?;
     Ok(())
+}
+
+/// Delivery outcomes of one consumer invocation, written as one update per status when the
+/// batch is done rather than one per delivery (a post to 150 inboxes would otherwise cost 150
+/// writes for its report alone).
+#[derive(Debug, Default)]
+pub struct Tally(std::sync::Mutex<std::collections::HashMap<String, (i64, i64)>>);
+
+impl Tally {
+    pub fn add(&self, status_id: &str, outcome: Outcome) {
+        // A poisoned lock only means another message's handler panicked; its counts are still good.
+        let mut counts = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = counts.entry(status_id.to_string()).or_default();
+        match outcome {
+            Outcome::Delivered => entry.0 += 1,
+            Outcome::Failed => entry.1 += 1,
+            Outcome::Targeted(_) => {}
+        }
+    }
+
+    /// Writes the tallies. A failure loses only report counts (the deliveries are done), so it
+    /// is logged, not retried.
+    pub async fn flush(&self, table: &dyn Table) {
+        let counts = std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()));
+        for (status_id, (delivered, failed)) in counts {
+            let update = Update::default().add("delivered", delivered).add("failed", failed);
+            if let Err(e) = table.update(&keys::delivery_report(&status_id), update, None).await {
+                tracing::error!(status_id, delivered, failed, error = %e, "delivery report not updated");
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]

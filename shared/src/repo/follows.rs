@@ -173,9 +173,13 @@ pub async fn add_request(
     local_id: &str,
     requester_id: &str,
     follow_id: &str,
-) -> Result<(), RepoError> {
-    table.put(entry(keys::follow_request(local_id, requester_id), &[("follow_id", follow_id)]), None).await?;
-    Ok(())
+) -> Result<bool, RepoError> {
+    let item = entry(keys::follow_request(local_id, requester_id), &[("follow_id", follow_id)]);
+    match table.put(item, Some(Cond::ItemNotExists)).await {
+        Ok(()) => Ok(true),
+        Err(StoreError::ConditionFailed { .. }) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The Follow id of a pending request, removing it.

@@ -204,11 +204,6 @@ pub fn notifications(local_id: &str) -> String {
     format!("NOTIF#{local_id}")
 }
 
-/// A received activity's id, kept for a week so redeliveries have one effect.
-pub fn seen_activity(id: &str) -> Key {
-    Key::new(format!("SEEN#{id}"), "ACTIVITY")
-}
-
 /// A remote account's reaction (Like) to a status, so an Undo finds it and repeats count once.
 pub fn reaction(status_id: &str, kind: &str, account_id: &str) -> Key {
     Key::new(reactions(status_id), format!("{kind}#{account_id}"))
@@ -223,9 +218,10 @@ pub fn delivery_report(status_id: &str) -> Key {
     Key::new(format!("DELIVERY#{status_id}"), "REPORT")
 }
 
-/// An inbox an activity was queued for, so a redelivered fan-out does not queue it twice.
-pub fn fanned_out(activity_id: &str, inbox: &str) -> Key {
-    Key::new(format!("FANOUT#{activity_id}"), inbox)
+/// A page of an activity's fan-out that was queued, so a redelivered fan-out message does not
+/// queue it again (`page`: the follower cursor it started at, `first` for the first).
+pub fn fanned_out(activity_id: &str, page: &str) -> Key {
+    Key::new(format!("FANOUT#{activity_id}"), page)
 }
 
 /// A day on which deliveries to a domain failed (sort key: `YYYY-MM-DD`; expires after a month).

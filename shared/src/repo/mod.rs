@@ -1,7 +1,6 @@
 //! Domain operations over the Table port, written once for every backend.
 
 pub mod accounts;
-pub mod activities;
 pub mod actors;
 pub mod deliveries;
 pub mod domains;

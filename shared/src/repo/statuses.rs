@@ -433,62 +433,66 @@ pub struct Delivery {
     pub notify: Vec<(String, crate::model::Notification)>,
 }
 
-/// Stores a remote status with its timeline entries and notifications in one transaction.
-/// Returns `None` when a status with this URI is already stored (a redelivery).
+/// Stores a remote status with its timeline entries and notifications. Returns `None` when a
+/// status with this URI is already stored (a redelivery).
+///
+/// Not one transaction, unlike a local post: every item of a transaction bills twice, and this is
+/// the busiest write of a server (every post of every followed account). Instead the order makes
+/// it safe. The URI pointer is claimed first; then the index entries and notifications; the
+/// status item itself comes last. Every page skips entries whose status is missing, so nothing
+/// shows before the post is complete. A retry after an interruption finds the pointer without
+/// its status and completes the store under the pointer's id; every write is a plain put of the
+/// same item, so repeating one is harmless. The parent's reply count is bumped after the status
+/// is stored (a retry cannot bump it twice). The remote author's post count is left alone:
+/// Mastodon reports a remote account's own counts, not what reached this server.
 pub async fn store_remote(table: &dyn Table, status: &Status, to: &Delivery) -> Result<Option<()>, RepoError> {
     let uri = status.remote_uri.as_deref().ok_or_else(|| RepoError::Invalid("not a remote status".into()))?;
+    let mut status = status.clone();
     let mut pointer = keys::status_uri(uri).to_item();
     pointer.insert("status_id".into(), Value::S(status.id.clone()));
-    let mut ops = vec![
-        TxOp::Put { item: pointer, cond: Some(Cond::ItemNotExists) },
-        TxOp::Put { item: to_item(&keys::status(&status.id), status)?, cond: Some(Cond::ItemNotExists) },
-        TxOp::Put { item: index_item(keys::account_status(&status.account_id, &status.id), &status.id), cond: None },
-        TxOp::Update {
-            key: keys::account(&status.account_id),
-            update: Update::default()
-                .add("statuses_count", 1)
-                .set("last_status_at", Value::N(status.created_at.to_string())),
-            cond: Some(Cond::ItemExists),
-        },
-    ];
+    match table.put(pointer, Some(Cond::ItemNotExists)).await {
+        Ok(()) => {}
+        Err(StoreError::ConditionFailed { .. }) => {
+            let claimed = table.get(&keys::status_uri(uri)).await?;
+            let Some(id) = claimed.as_ref().and_then(|p| str_attr_of(p, "status_id")) else {
+                return Err(StoreError::Corrupt(format!("status pointer {uri} has no id")).into());
+            };
+            if table.get(&keys::status(id)).await?.is_some() {
+                return Ok(None);
+            }
+            // An earlier attempt stopped half way: finish it under the id it claimed.
+            status.id = id.to_string();
+        }
+        Err(e) => return Err(e.into()),
+    }
+
+    let mut entries = vec![index_item(keys::account_status(&status.account_id, &status.id), &status.id)];
     // Boosts stay out of the public and hashtag timelines, as in Mastodon.
     if status.visibility == Visibility::Public && status.reblog_of.is_none() {
-        ops.push(TxOp::Put { item: index_item(Key::new(PUBLIC_REMOTE, &status.id), &status.id), cond: None });
-        ops.extend(
-            status
-                .tags
-                .iter()
-                .take(10)
-                .map(|t| TxOp::Put { item: index_item(keys::tag_entry(t, &status.id), &status.id), cond: None }),
-        );
+        entries.push(index_item(Key::new(PUBLIC_REMOTE, &status.id), &status.id));
+        entries.extend(status.tags.iter().take(10).map(|t| index_item(keys::tag_entry(t, &status.id), &status.id)));
     }
     if let Some(parent) = &status.in_reply_to_id {
-        ops.push(TxOp::Put { item: index_item(keys::reply(parent, &status.id), &status.id), cond: None });
-        ops.push(TxOp::Update {
-            key: keys::status(parent),
-            update: Update::default().add("replies_count", 1),
-            cond: Some(Cond::ItemExists),
-        });
+        entries.push(index_item(keys::reply(parent, &status.id), &status.id));
     }
-    // Bounded so the transaction stays within 100 items (an instance has a handful of accounts).
-    for local in to.home_of.iter().take(40) {
-        ops.push(TxOp::Put { item: index_item(keys::home_entry(local, &status.id), &status.id), cond: None });
+    entries.extend(to.home_of.iter().map(|local| index_item(keys::home_entry(local, &status.id), &status.id)));
+    for (local, n) in &to.notify {
+        // Keyed by the status, so completing an interrupted store does not notify twice.
+        let n = crate::model::Notification { id: status.id.clone(), status_id: Some(status.id.clone()), ..n.clone() };
+        entries.push(to_item(&keys::notification(local, &n.id), &n)?);
     }
-    for (local, n) in to.notify.iter().take(20) {
-        ops.push(crate::repo::notifications::put_op(local, n)?);
-    }
-    match table.transact(ops).await {
-        Ok(()) => Ok(Some(())),
-        Err(StoreError::ConditionFailed { index: Some(0) }) => Ok(None),
-        // The parent vanished between lookup and write: store it as a plain status.
-        Err(StoreError::ConditionFailed { .. }) if status.in_reply_to_id.is_some() => {
-            let mut orphan = status.clone();
-            orphan.in_reply_to_id = None;
-            orphan.in_reply_to_account_id = None;
-            Box::pin(store_remote(table, &orphan, to)).await
+    futures::future::try_join_all(entries.into_iter().map(|item| table.put(item, None))).await?;
+    table.put(to_item(&keys::status(&status.id), &status)?, None).await?;
+
+    if let Some(parent) = &status.in_reply_to_id {
+        let bump = Update::default().add("replies_count", 1);
+        match table.update(&keys::status(parent), bump, Some(Cond::ItemExists)).await {
+            // The parent was deleted meanwhile: the reply stays, its parent is gone.
+            Ok(_) | Err(StoreError::ConditionFailed { .. }) => {}
+            Err(e) => return Err(e.into()),
         }
-        Err(e) => Err(e.into()),
     }
+    Ok(Some(()))
 }
 
 /// A status by its ActivityPub id (remote ones only: local ids are derived from the URL).

@@ -28,8 +28,9 @@ pub async fn follow(ctx: &Ctx, actor: &Account, activity: &Value) -> Result<(), 
         return deliver(ctx, &local, &inbox, reject).await;
     }
     if local.locked && !follows::is_follower(table, &local.id, &actor.id).await? {
-        follows::add_request(table, &local.id, &actor.id, follow_id).await?;
-        notifications::create(table, &local.id, &notifications::new("follow_request", &actor.id, None)).await?;
+        if follows::add_request(table, &local.id, &actor.id, follow_id).await? {
+            notifications::create(table, &local.id, &notifications::new("follow_request", &actor.id, None)).await?;
+        }
         return Ok(());
     }
     if follows::add_follower(table, &local, actor, follow_id).await? {
