@@ -51,3 +51,39 @@ async fn a_clashing_id_is_replaced_not_reported_as_a_missing_account() {
     let err = statuses::create(&table, status("100000000000000009", "404"), None).await.unwrap_err();
     assert!(matches!(err, petrel::repo::RepoError::NotFound(_)), "{err:?}");
 }
+
+async fn home(table: &EmbeddedTable) -> Vec<String> {
+    let p = petrel::repo::timelines::PageParams::default();
+    petrel::repo::timelines::page_ids(table, &petrel::repo::keys::home("local-1"), &p).await.unwrap()
+}
+
+/// A remote post is stored without a transaction: pointer first, status item last. A store
+/// interrupted after the pointer is completed by the retry under the id the pointer claimed, and
+/// nothing shows in a timeline until the status item is there.
+#[tokio::test]
+async fn an_interrupted_remote_store_is_completed_by_the_retry() {
+    use petrel::repo::keys;
+    use petrel::store::{Table, Value};
+    let dir = tempfile::tempdir().unwrap();
+    let table = EmbeddedTable::new(Db::open(dir.path()).unwrap());
+    let uri = "https://remote.example/notes/1";
+    let mut post = status("200000000000000001", "remote-author");
+    post.remote_uri = Some(uri.into());
+    let to = statuses::Delivery { home_of: vec!["local-1".into()], notify: vec![] };
+
+    // The first attempt claimed the URI for id …9 and stopped; only the pointer was written.
+    let mut pointer = keys::status_uri(uri).to_item();
+    pointer.insert("status_id".into(), Value::S("200000000000000009".into()));
+    table.put(pointer, None).await.unwrap();
+    assert!(statuses::by_uri(&table, uri).await.unwrap().is_none());
+
+    // The retry (with a fresh id, as the inbox makes one per attempt) completes it under …9.
+    assert!(statuses::store_remote(&table, &post, &to).await.unwrap().is_some());
+    let stored = statuses::by_uri(&table, uri).await.unwrap().unwrap();
+    assert_eq!(stored.id, "200000000000000009");
+    assert_eq!(home(&table).await, vec!["200000000000000009".to_string()]);
+    assert!(statuses::get(&table, "200000000000000001").await.unwrap().is_none());
+
+    // Once complete, a redelivery is a repeat.
+    assert!(statuses::store_remote(&table, &post, &to).await.unwrap().is_none());
+}
