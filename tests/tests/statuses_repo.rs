@@ -87,3 +87,40 @@ async fn an_interrupted_remote_store_is_completed_by_the_retry() {
     // Once complete, a redelivery is a repeat.
     assert!(statuses::store_remote(&table, &post, &to).await.unwrap().is_none());
 }
+
+/// A viewer's marks come from a range query per kind; a range holding more marks than one query
+/// returns falls back to reading each id. Both give the same flags.
+#[tokio::test]
+async fn marks_are_found_by_range_query_and_by_the_fallback() {
+    use petrel::repo::keys;
+    use petrel::store::Table;
+    let dir = tempfile::tempdir().unwrap();
+    let table = EmbeddedTable::new(Db::open(dir.path()).unwrap());
+    let ids: Vec<String> = (0..120).map(|i| format!("3000000000000{i:05}")).collect();
+    for id in &ids {
+        let mut s = status(id, "author");
+        s.remote_uri = Some(format!("https://remote.example/notes/{id}"));
+        statuses::store_remote(&table, &s, &Default::default()).await.unwrap().unwrap();
+    }
+    // 110 favourites (more than one query returns: the fallback), 2 bookmarks, 1 pin.
+    for id in &ids[..110] {
+        table.put(keys::favourite("viewer", id).to_item(), None).await.unwrap();
+    }
+    for id in [&ids[3], &ids[117]] {
+        table.put(keys::bookmark("viewer", id).to_item(), None).await.unwrap();
+    }
+    table.put(keys::pin("viewer", &ids[50]).to_item(), None).await.unwrap();
+    // A mark outside the asked range is not reported.
+    table.put(keys::bookmark("viewer", "299999999999999999").to_item(), None).await.unwrap();
+
+    let got = statuses::get_many_for(&table, Some("viewer"), &ids).await.unwrap();
+    assert_eq!(got.len(), 120);
+    for (i, (s, m)) in got.iter().enumerate() {
+        assert_eq!(s.id, ids[i], "order kept");
+        assert_eq!(m.favourited, i < 110, "{i}");
+        assert_eq!(m.bookmarked, i == 3 || i == 117, "{i}");
+        assert_eq!(m.pinned, i == 50, "{i}");
+    }
+    let nobody = statuses::get_many_for(&table, Some("someone-else"), &ids[..5]).await.unwrap();
+    assert!(nobody.iter().all(|(_, m)| !m.favourited && !m.bookmarked && !m.pinned));
+}
