@@ -199,7 +199,8 @@ def per_unit_table(workload, measured, out):
     out.write("(SQS = queue requests made by the work itself; out = deliveries Petrel POSTed to remote inboxes)\n\n")
 
 
-def report(workload, measured, prices, scale, out=sys.stdout):
+def report(workload, measured, prices, scale, out=None):
+    out = out or sys.stdout
     u = usage(workload, measured, scale)
     lines, sqs_requests = bill(u, prices)
     listed, _ = bill(u, prices, free=False)
