@@ -12,7 +12,8 @@ fediverse in this process: one small HTTP server per remote instance, each on it
 address (127.0.0.N), serving actor documents (RSA keys, inbox, sharedInbox), notes and WebFinger,
 signing what it sends (draft-cavage HTTP signatures with Digest, as Mastodon does) and recording
 the deliveries it receives (answering 202). Every phase is bracketed by `GET /_petrel/ops`
-snapshots taken once the expected deliveries arrived and the counters stopped moving.
+snapshots taken once the expected deliveries arrived, every queued message was consumed and the
+counters stopped moving.
 
 Per-post counts are split into a part per post and a part per delivered inbox by posting twice,
 to a smaller and then to the full set of follower inboxes (a two-point fit). Inbound activities
@@ -51,8 +52,6 @@ AP_JSON = "application/activity+json"
 PASSWORD = "measure the reference workload"
 # Counters that move while nothing happens: the pollers' empty receives.
 IDLE_COUNTERS = {"queue_receive_empty"}
-# How long counters must stay still after a phase that queued nothing (its work was synchronous).
-SYNC_QUIET_SECONDS = 0.4
 
 
 class MeasureError(Exception):
@@ -85,7 +84,7 @@ def signed_post(url, body, key, key_id):
         f'keyId="{key_id}",algorithm="rsa-sha256",headers="{" ".join(covered)}",'
         f'signature="{base64.b64encode(sig).decode()}"'
     )
-    return requests.post(url, data=body, headers=headers, timeout=30)
+    return requests.post(url, data=body, headers=headers, timeout=120)
 
 
 # ------------------------------------------------------------------ the fake fediverse
@@ -247,9 +246,23 @@ class Fediverse:
         with self.lock:
             return len(self.deliveries), len(self.fetches)
 
-    def delivered(self, pred):
+    def accepted(self, uris):
+        """Which of these follower URIs got an Accept of their Follow."""
         with self.lock:
-            return [d for d in self.deliveries if pred(d)]
+            return {
+                d[2]["object"].get("actor")
+                for d in self.deliveries
+                if d[2].get("type") == "Accept" and isinstance(d[2].get("object"), dict)
+            } & set(uris)
+
+    def creates(self):
+        """Every Create of an object delivered: (instance host, object id, signed)."""
+        with self.lock:
+            return [
+                (d[0], d[2]["object"].get("id"), d[3])
+                for d in self.deliveries
+                if d[2].get("type") == "Create" and isinstance(d[2].get("object"), dict)
+            ]
 
     def close(self):
         for inst in self.instances:
@@ -270,11 +283,9 @@ def petrel_bin():
     path = os.environ.get("PETREL_BIN")
     if path:
         return path
-    target = Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target")
-    path = target / "debug" / "petrel"
-    if not path.exists():
-        subprocess.run(["cargo", "build", "--quiet", "-p", "petrel-cli"], cwd=ROOT, check=True)
-    return str(path)
+    # Always through cargo: a stale binary would measure old code (or lack --ops-endpoint).
+    subprocess.run(["cargo", "build", "--quiet", "-p", "petrel-cli"], cwd=ROOT, check=True)
+    return str(Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target") / "debug" / "petrel")
 
 
 class Petrel:
@@ -289,9 +300,10 @@ class Petrel:
         self.username = "owner" + secrets.token_hex(3)
         self.env = dict(os.environ)
         self.queues = []
+        self.table = None
         self.proc = None
         if aws:
-            self._aws_queues()
+            self._aws_resources()
             self.env["PETREL_MEDIA_BASE"] = (
                 f"{os.environ['AWS_ENDPOINT_URL']}/{os.environ.get('PETREL_BUCKET', 'petrel-media')}"
             )
@@ -299,21 +311,25 @@ class Petrel:
         if aws:
             self.common.append("--aws")
 
-    def _aws_queues(self):
-        """Fresh work queues, so messages left in the emulator by other runs are not counted."""
+    def _aws_resources(self):
+        """A fresh table and fresh work queues, provisioned from template.yaml, so that what other
+        runs left in the emulator (accounts, messages) is neither counted nor touched."""
         if not os.environ.get("AWS_ENDPOINT_URL"):
             raise MeasureError("--aws needs AWS_ENDPOINT_URL (eval \"$(bash infra/local/moto.sh --env)\")")
         import boto3
 
-        sqs = boto3.client(
-            "sqs", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=os.environ.get("AWS_REGION", "us-east-1")
-        )
+        kw = {"endpoint_url": os.environ["AWS_ENDPOINT_URL"], "region_name": os.environ.get("AWS_REGION", "us-east-1")}
+        self._sqs, self._ddb = boto3.client("sqs", **kw), boto3.client("dynamodb", **kw)
         prefix = f"petrel-measure-{secrets.token_hex(4)}"
+        self.table = self.env["PETREL_TABLE"] = prefix
+        subprocess.run(
+            [sys.executable, str(ROOT / "infra/local/provision.py"), str(ROOT / "template.yaml")],
+            env=self.env, check=True, capture_output=True,
+        )
         for name in ("inbox", "outbox", "feed"):
-            url = sqs.create_queue(QueueName=f"{prefix}-{name}")["QueueUrl"]
+            url = self._sqs.create_queue(QueueName=f"{prefix}-{name}")["QueueUrl"]
             self.queues.append(url)
             self.env[f"PETREL_{name.upper()}_QUEUE"] = url
-        self._sqs = sqs
 
     def start(self):
         subprocess.run(
@@ -367,6 +383,10 @@ class Petrel:
             raise MeasureError(f"{method} {path}: {r.status_code} {r.text[:300]}")
         return r
 
+    def failed_messages(self):
+        self.log.flush()
+        return Path(self.log.name).read_text().count("message failed")
+
     def ops(self):
         r = requests.get(self.base + "/_petrel/ops", timeout=10)
         r.raise_for_status()
@@ -380,11 +400,17 @@ class Petrel:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
             self.log.close()
+        # Best effort: the emulator is throwaway.
         for url in self.queues:
             try:
                 self._sqs.delete_queue(QueueUrl=url)
-            except Exception as e:  # best effort: the emulator is throwaway
+            except Exception as e:
                 print(f"could not delete {url}: {e}", file=sys.stderr)
+        if self.table:
+            try:
+                self._ddb.delete_table(TableName=self.table)
+            except Exception as e:
+                print(f"could not delete table {self.table}: {e}", file=sys.stderr)
         if not self.keep:
             import shutil
 
@@ -410,41 +436,29 @@ def per_unit(total, n, fed_total=None):
 
 
 class Run:
-    def __init__(self, petrel, fed, quiet_seconds, log):
+    def __init__(self, petrel, fed, quiet_seconds):
         self.p = petrel
         self.fed = fed
         self.quiet_seconds = quiet_seconds
-        self.say = log
         self.last_settled = None
 
-    def settle(self, what, until=lambda: True, timeout=120, since=None):
-        """Waits until `until()` holds and no counter but the idle ones moved for quiet_seconds;
-        returns the snapshot then. Work goes on in the background only through a queue message,
-        so after a phase that sent none (`since` its start) a short stillness is enough."""
+    def settle(self, what, until=lambda: True, timeout=120):
+        """Waits until `until()` holds, every queued message has been consumed (the pollers
+        delete each message they processed) and no counter but the idle ones moved for
+        quiet_seconds; returns the snapshot then."""
         deadline = time.time() + timeout
-        while not until():
-            if time.time() > deadline:
-                raise MeasureError(f"timed out waiting for {what}")
-            time.sleep(0.1)
-        last = self._busy(self.p.ops())
-        last_fed = self.fed.counts()
-        still_since = time.time()
+        last, last_fed, still_since = None, None, time.time()
         while True:
-            time.sleep(0.2)
             now = self.p.ops()
             fed_now = self.fed.counts()
-            if self._busy(now) != last or fed_now != last_fed:
+            outstanding = now["queue_messages_sent"] - now["queue_delete"]
+            if self._busy(now) != last or fed_now != last_fed or outstanding > 0:
                 last, last_fed, still_since = self._busy(now), fed_now, time.time()
-            elif time.time() - still_since >= self._quiet(now, since) and until():
+            elif time.time() - still_since >= self.quiet_seconds and until():
                 return now
             if time.time() > deadline:
-                raise MeasureError(f"counters never settled after {what}")
-
-    def _quiet(self, now, since):
-        queued = lambda o: o["queue_send"] + o["queue_send_batch"]
-        if since is not None and queued(now) == queued(since):
-            return min(SYNC_QUIET_SECONDS, self.quiet_seconds)
-        return self.quiet_seconds
+                raise MeasureError(f"timed out after {what} ({outstanding} queued messages outstanding)")
+            time.sleep(0.1)
 
     @staticmethod
     def _busy(ops):
@@ -460,7 +474,7 @@ class Run:
             before = self.settle(f"quiet before {what}")
             fed_before = self.fed.counts()
         result = work()
-        after = self.settle(what, until, since=before)
+        after = self.settle(what, until)
         fed_after = self.fed.counts()
         self.last_settled = (after, fed_after)
         return diff(after, before), (fed_after[0] - fed_before[0], fed_after[1] - fed_before[1]), result
@@ -513,14 +527,17 @@ def measure(args, log=print):
     try:
         petrel.start()
         fed.petrel_inbox = petrel.inbox
-        return _measure(args, workload, mix, fed, petrel, log)
+        doc = _measure(args, workload, mix, fed, petrel, log)
+        # Failed messages are retried and their retries counted: say how many there were.
+        doc["checks"]["consumer_failures"] = petrel.failed_messages()
+        return doc
     finally:
         petrel.stop()
         fed.close()
 
 
 def _measure(args, workload, mix, fed, petrel, log):
-    run = Run(petrel, fed, args.quiet_seconds, log)
+    run = Run(petrel, fed, args.quiet_seconds)
     F, M, K, R = args.followers, args.following, args.per_kind, args.reads
     F_a = max(1, F // 3)
     if F - F_a < 1:
@@ -549,9 +566,13 @@ def _measure(args, workload, mix, fed, petrel, log):
 
     def accepts_for(actors):
         uris = {a.uri for a in actors}
-        return lambda: len(fed.delivered(lambda d: d[2].get("type") == "Accept" and d[2].get("object", {}).get("actor") in uris)) >= len(uris)
+        return lambda: fed.accepted(uris) >= uris
 
-    # --- setup (not priced): the owner follows M accounts; the first F_a accounts follow the owner
+    # --- setup (not priced): a history of posts, so that feed renders and timelines read pages as
+    # full as on a live account; the owner follows M accounts; the first F_a accounts follow the owner
+    for i in range(args.history):
+        petrel.call("POST", "/api/v1/statuses", data={"status": f"an earlier post {i} #petrel", "visibility": "public"})
+
     followed_ids = {}
     for a in remotes[:M]:
         found = petrel.call("GET", "/api/v2/search", params={"q": a.uri, "resolve": "true", "type": "accounts"}).json()
@@ -576,7 +597,8 @@ def _measure(args, workload, mix, fed, petrel, log):
     media_ids = []
 
     def upload(i):
-        r = petrel.call("POST", "/api/v2/media", files={"file": (f"p{i}.jpg", jpeg(seed=i), "image/jpeg")}, data={"description": f"image {i}"})
+        image = {"file": (f"p{i}.jpg", jpeg(seed=i), "image/jpeg")}
+        r = petrel.call("POST", "/api/v2/media", files=image, data={"description": f"image {i}"})
         media_ids.append(r.json()["id"])
 
     ops, fed_t, _ = run.measured("media uploads", lambda: [upload(i) for i in range(2 * images_half)])
@@ -601,7 +623,7 @@ def _measure(args, workload, mix, fed, petrel, log):
         hosts = {a.instance.host for a in actors}
 
         def check():
-            got = {(d[0], d[2].get("object", {}).get("id")) for d in fed.delivered(lambda d: d[2].get("type") == "Create" and isinstance(d[2].get("object"), dict))}
+            got = {(host, note_id) for host, note_id, _ in fed.creates()}
             return all((h, u) in got for h in hosts for u in uris)
 
         return check
@@ -634,9 +656,12 @@ def _measure(args, workload, mix, fed, petrel, log):
     ]
     expected = sum(r["posts"] * r["inboxes"] for r in runs)
     all_uris = {s["uri"] for s in posted}
-    got = fed.delivered(lambda d: d[2].get("type") == "Create" and isinstance(d[2].get("object"), dict) and d[2]["object"].get("id") in all_uris)
-    checks = {"post_deliveries_expected": expected, "post_deliveries_received": len(got),
-              "post_deliveries_unsigned": sum(1 for d in got if not d[3])}
+    got = [signed for _, note_id, signed in fed.creates() if note_id in all_uris]
+    checks = {
+        "post_deliveries_expected": expected,
+        "post_deliveries_received": len(got),
+        "post_deliveries_unsigned": got.count(False),
+    }
 
     # --- inbound: one kind at a time, K activities each
     owner_statuses = [s["uri"] for s in posted]
@@ -764,11 +789,11 @@ def _measure(args, workload, mix, fed, petrel, log):
     # --- reads: synchronous, R of each
     some_status = posted[0]["id"]
     api_reads = {
-        "home_timeline_page_20": ("GET", "/api/v1/timelines/home?limit=20", {}),
-        "notifications": ("GET", "/api/v1/notifications", {}),
-        "status_get": ("GET", f"/api/v1/statuses/{some_status}", {}),
-        "verify_credentials": ("GET", "/api/v1/accounts/verify_credentials", {}),
-        "instance": ("GET", "/api/v2/instance", {}),
+        "home_timeline_page_20": "/api/v1/timelines/home?limit=20",
+        "notifications": "/api/v1/notifications",
+        "status_get": f"/api/v1/statuses/{some_status}",
+        "verify_credentials": "/api/v1/accounts/verify_credentials",
+        "instance": "/api/v2/instance",
     }
     name = petrel.username
     feed_reads = {
@@ -779,15 +804,15 @@ def _measure(args, workload, mix, fed, petrel, log):
         "post_page": f"/@{name}/{some_status}",
         "actor_document": f"/users/{name}",
     }
-    for read, (method, path, _) in api_reads.items():
-        ops, fed_t, _ = run.measured(f"read {read}", lambda: [petrel.call(method, path) for _ in range(R)])
+    for read, path in api_reads.items():
+        ops, fed_t, _ = run.measured(f"read {read}", lambda: [petrel.call("GET", path) for _ in range(R)])
         results["reads"][read] = per_unit(ops, R, fed_t)
     for read, path in feed_reads.items():
         headers = {"accept": AP_JSON} if read == "actor_document" else {}
 
         def get_public():
             for _ in range(R):
-                r = requests.get(petrel.base + path, headers=headers, timeout=30)
+                r = requests.get(petrel.base + path, headers=headers, timeout=120)
                 if r.status_code != 200:
                     raise MeasureError(f"GET {path}: {r.status_code}")
 
@@ -796,7 +821,7 @@ def _measure(args, workload, mix, fed, petrel, log):
     log(f"reads: {R} × {len(api_reads) + len(feed_reads)} kinds")
 
     return {
-        "measured_by": "infra/cost/measure.py (a scaled-down run of the reference workload against `petrel serve`; rerun to refresh)",
+        "measured_by": "infra/cost/measure.py (the reference workload scaled down, run against `petrel serve`)",
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "petrel_commit": petrel_commit(),
         "backend": "aws (moto)" if args.aws else "embedded",
@@ -807,6 +832,7 @@ def _measure(args, workload, mix, fed, petrel, log):
             "followed_accounts": M,
             "inbound_activities_per_kind": K,
             "reads_per_kind": R,
+            "earlier_posts": args.history,
         },
         "units": (
             "store requests (DynamoDB, S3, SQS) and DynamoDB capacity units (rru, wru) per unit; `post` is per post "
@@ -821,9 +847,9 @@ def _measure(args, workload, mix, fed, petrel, log):
 
 def petrel_commit():
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-        return head + ("+uncommitted changes" if dirty else "")
+        git = lambda *a: subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+        dirty = git("status", "--porcelain", "--untracked-files=no")
+        return git("rev-parse", "HEAD") + ("+uncommitted changes" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
@@ -836,7 +862,8 @@ def main(argv=None):
     ap.add_argument("--following", type=int, default=5, help="remote accounts the owner follows")
     ap.add_argument("--per-kind", type=int, default=10, help="inbound activities of each kind")
     ap.add_argument("--reads", type=int, default=10, help="requests of each read kind")
-    ap.add_argument("--quiet-seconds", type=float, default=1.5, help="how long counters must stay still")
+    ap.add_argument("--history", type=int, default=20, help="posts made before measuring (a feed page's worth)")
+    ap.add_argument("--quiet-seconds", type=float, default=0.5, help="how long counters must stay still")
     ap.add_argument("--out", default=str(HERE / "measured_workload.json"))
     ap.add_argument("--keep-data", action="store_true", help="keep the temporary data dir (serve.log)")
     args = ap.parse_args(argv)
@@ -852,4 +879,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    # Stopped from outside: still stop `petrel serve` and remove what was made.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     sys.exit(main())

@@ -10,7 +10,7 @@ import pytest
 import cost
 import measure
 
-SMALL = ["--posts", "4", "--followers", "3", "--following", "2", "--per-kind", "3", "--reads", "3"]
+SMALL = ["--posts", "4", "--followers", "3", "--following", "2", "--per-kind", "3", "--reads", "3", "--history", "3"]
 
 
 @pytest.fixture(scope="module", params=["embedded", "aws"])
@@ -21,7 +21,7 @@ def measured(request, tmp_path_factory):
             pytest.skip("PETREL_SKIP_AWS=1: the moto half is SKIPPED")
         if not os.environ.get("AWS_ENDPOINT_URL"):
             pytest.fail("AWS_ENDPOINT_URL is not set: run `bash infra/test.sh`, which starts moto")
-        args += ["--aws", "--quiet-seconds", "2"]
+        args += ["--aws"]
     out = tmp_path_factory.mktemp(request.param) / "measured.json"
     assert measure.main(args + ["--out", str(out)]) == 0
     return json.loads(out.read_text())
@@ -37,6 +37,9 @@ def test_every_post_reached_every_follower_inbox_signed(measured):
     assert c["post_deliveries_expected"] == 2 * 1 + 2 * 3
     assert c["post_deliveries_received"] == c["post_deliveries_expected"]
     assert c["post_deliveries_unsigned"] == 0
+    if measured["backend"] == "embedded":
+        # (moto's TransactWriteItems is not thread-safe and now and then fails a message.)
+        assert c["consumer_failures"] == 0
     # The fit: every delivered inbox is exactly one POST to it, the post itself none.
     per = measured["per_unit"]
     assert abs(per["delivery"]["remote_posts"] - 1) < 1e-9

@@ -74,8 +74,9 @@ counters!(
         queue_change_visibility,
     ],
     // DynamoDB on-demand capacity units (see `Capacity` below); reads in halves, so that
-    // eventually consistent reads stay whole numbers.
-    units: [rru_half, wru],
+    // eventually consistent reads stay whole numbers. And the messages queued (a batch send
+    // queues several): with `queue_delete` it tells whether queued work is still outstanding.
+    units: [rru_half, wru, queue_messages_sent],
 );
 
 impl OpCounts {
@@ -229,11 +230,19 @@ impl<T: Queue + ?Sized> Queue for Counted<T> {
     }
     async fn send(&self, msg: OutMessage) -> StoreResult<String> {
         bump(&self.counter.queue_send);
-        self.inner.send(msg).await
+        let sent = self.inner.send(msg).await;
+        if sent.is_ok() {
+            bump(&self.counter.queue_messages_sent);
+        }
+        sent
     }
     async fn send_batch(&self, msgs: Vec<OutMessage>) -> StoreResult<Vec<StoreResult<String>>> {
         bump(&self.counter.queue_send_batch);
-        self.inner.send_batch(msgs).await
+        let sent = self.inner.send_batch(msgs).await;
+        if let Ok(results) = &sent {
+            add(&self.counter.queue_messages_sent, results.iter().filter(|r| r.is_ok()).count() as u64);
+        }
+        sent
     }
     async fn receive(&self, max: u32, visibility: Duration, wait: Duration) -> StoreResult<Vec<Received>> {
         let got = self.inner.receive(max, visibility, wait).await;
@@ -303,14 +312,16 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn empty_receives_are_counted_apart() {
+    async fn empty_receives_and_queued_messages_are_counted_apart() {
         let dir = tempfile::tempdir().unwrap();
         let stores = Stores::embedded(dir.path(), "http://localhost:8080/media").unwrap();
         let q = stores.queues.outbox.as_ref();
         q.receive(10, Duration::from_secs(30), Duration::ZERO).await.unwrap();
         q.send(OutMessage::new("m")).await.unwrap();
-        assert_eq!(q.receive(10, Duration::from_secs(30), Duration::ZERO).await.unwrap().len(), 1);
+        q.send_batch(vec![OutMessage::new("a"), OutMessage::new("b")]).await.unwrap();
+        assert_eq!(q.receive(10, Duration::from_secs(30), Duration::ZERO).await.unwrap().len(), 3);
         let c = stores.ops.snapshot();
-        assert_eq!((c.queue_receive, c.queue_receive_empty, c.total()), (1, 1, 3));
+        assert_eq!((c.queue_receive, c.queue_receive_empty, c.total()), (1, 1, 4));
+        assert_eq!(c.queue_messages_sent, 3, "messages, not requests");
     }
 }
