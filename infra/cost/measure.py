@@ -3,7 +3,7 @@
 running that workload, scaled down, against a real `petrel serve`, and writes the per-unit counts
 to infra/cost/measured_workload.json for cost.py.
 
-    python3 infra/cost/measure.py                      # embedded backend, default scale
+    python3 infra/cost/measure.py                      # embedded backend, the scale of the committed file
     python3 infra/cost/measure.py --aws                # DynamoDB/S3/SQS adapters against moto
     python3 infra/cost/measure.py --posts 4 --followers 3 --out /tmp/m.json
 
@@ -857,11 +857,11 @@ def petrel_commit():
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--aws", action="store_true", help="use the AWS adapters (AWS_ENDPOINT_URL, e.g. moto)")
-    ap.add_argument("--posts", type=int, default=12, help="posts in all (half before, half after more followers)")
-    ap.add_argument("--followers", type=int, default=15, help="remote follower inboxes (each its own instance)")
-    ap.add_argument("--following", type=int, default=5, help="remote accounts the owner follows")
-    ap.add_argument("--per-kind", type=int, default=10, help="inbound activities of each kind")
-    ap.add_argument("--reads", type=int, default=10, help="requests of each read kind")
+    ap.add_argument("--posts", type=int, default=20, help="posts in all (half before, half after more followers)")
+    ap.add_argument("--followers", type=int, default=30, help="remote follower inboxes (each its own instance)")
+    ap.add_argument("--following", type=int, default=10, help="remote accounts the owner follows")
+    ap.add_argument("--per-kind", type=int, default=20, help="inbound activities of each kind")
+    ap.add_argument("--reads", type=int, default=20, help="requests of each read kind")
     ap.add_argument("--history", type=int, default=20, help="posts made before measuring (a feed page's worth)")
     ap.add_argument("--quiet-seconds", type=float, default=0.5, help="how long counters must stay still")
     ap.add_argument("--out", default=str(HERE / "measured_workload.json"))
