@@ -592,7 +592,7 @@ def _measure(args, workload, mix, fed, petrel, log):
     follow_owner(remotes[:F_a])
     run.settle("setup: follows both ways", lambda: accepts_for(remotes[:F_a])() and all_following())
 
-    # --- media uploads: synchronous, measured one by one
+    # --- media uploads: synchronous (no queued work), measured together
     log(f"media: {2 * images_half} uploads")
     media_ids = []
 
