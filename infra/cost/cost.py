@@ -1,21 +1,41 @@
 #!/usr/bin/env python3
-"""Petrel's monthly AWS bill for a workload, per service, from measured per-request operation
-counts (measured.json, kept true by tests/tests/cost_data.rs), stated estimates (workload.json)
-and us-east-1 list prices (prices.json). Standard library only.
+"""Petrel's monthly AWS bill for a workload, per service, from per-unit operation counts measured
+by running the workload scaled down against `petrel serve` (measured_workload.json, written by
+measure.py), stated estimates (workload.json) and us-east-1 list prices (prices.json). Standard
+library only.
 
-    python3 infra/cost/cost.py                 # the reference workload, every design in workload.json
+    python3 infra/cost/cost.py                 # the reference workload
     python3 infra/cost/cost.py --scale 2       # twice the reference workload
-    python3 infra/cost/cost.py --design lean
+    python3 infra/cost/cost.py --measured other.json
 """
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SECONDS_A_MONTH = 30 * 86400
 GB = 1024**3
+SQS_REQUESTS = ("queue_send", "queue_send_batch", "queue_receive", "queue_delete", "queue_change_visibility")
+# Function that serves each read kind (feeds and pages are the feed function's; the actor
+# document is an ActivityPub GET served by web).
+READ_FUNCTION = {"actor_document": "web"}
+
+# Where each bill line's quantities come from.
+BASIS = {
+    "Lambda requests": "measured (HTTP requests; consumer invocations = receives that returned messages)",
+    "Lambda compute (GB-s, arm64)": "estimated durations × measured invocations",
+    "DynamoDB reads (RRU)": "measured",
+    "DynamoDB writes (WRU)": "measured",
+    "DynamoDB storage": "estimate",
+    "DynamoDB point-in-time recovery": "estimate",
+    "S3 requests": "measured (feed reads × estimated cache-miss ratio)",
+    "S3 storage": "estimate",
+    "SQS requests": "measured + estimated idle polling",
+    "HTTP entry (function URLs)": "price",
+    "CloudFront": "workload × estimated response sizes",
+    "CloudWatch logs and alarm": "estimate",
+}
 
 
 def load(name):
@@ -43,105 +63,86 @@ class Usage:
         return self.q.get(kind, 0.0)
 
 
-def usage(workload, measured, design, scale=1.0):
-    """What the workload makes each service do in a month under `design`."""
+def store_ops(u, n, m):
+    """`n` units of work that each made the measured operations `m`."""
+    u.add("rru", n * m["rru"])
+    u.add("wru", n * m["wru"])
+    # Tagging (keep, is_temporary) is priced as a PUT-class request, deletes are free.
+    u.add("s3_put", n * (m["blob_put"] + m["blob_tag"]))
+    u.add("s3_get", n * m["blob_get"])
+    u.add("sqs_work", n * sum(m[k] for k in SQS_REQUESTS))
+    # Each receive that returned messages is one invocation of the queue's consumer.
+    u.add("consumer_invocations", n * m["queue_receive"])
+    u.add("deliveries", n * m["remote_posts"])
+
+
+def usage(workload, measured, scale=1.0):
+    """What the workload makes each service do in a month."""
     ref = {k: v * scale for k, v in workload["reference"].items()}
     e = workload["estimates"]
+    ms = e["lambda_ms"]
     mem = workload["memory_mb"]
-    d = workload["designs"][design]
+    m = measured["per_unit"]
     u = Usage()
     over = 1 + e["init_overhead"]
     log = e["log_bytes_per_invocation"]
 
-    # --- API reads: measured per request (measured.json), mixed as estimated ---
+    # --- API reads: measured per request, mixed as estimated ---
     api = ref["api_and_feed_reads"] * e["share_of_reads_that_are_api"]
     for name, share in e["api_mix"].items():
-        m = measured[name]
-        n = api * share
-        u.add("rru", n * m["rru"])
-        u.add("wru", n * m["wru"])
-        u.add("s3_get", n * m["blob_get"])
-        u.add("s3_put", n * m["blob_put"])
-    u.invoke("web", api, e["api_ms"] * over, mem["web"], log)
+        store_ops(u, api * share, m["reads"][name])
+    u.invoke("web", api, ms["api_request"] * over, mem["web"], log)
     u.add("edge_requests", api)
     u.add("edge_bytes", api * e["bytes_per_api_response"])
     u.add("origin_requests_api", api)
 
-    # --- feed and page reads: CloudFront answers most; a miss is one object read by feed ---
+    # --- feed and page reads: CloudFront answers most; a miss reaches the function ---
     feeds = ref["api_and_feed_reads"] - api
     misses = feeds * (1 - e["feed_cache_hit_ratio"])
-    u.invoke("feed", misses, e["feed_serve"]["ms"] * over, mem["feed"], log)
-    u.add("s3_get", misses * e["feed_serve"]["s3_get"])
+    for name, share in e["feed_mix"].items():
+        store_ops(u, misses * share, m["reads"][name])
+        function = READ_FUNCTION.get(name, "feed")
+        u.invoke(function, misses * share, ms["feed_origin_request"] * over, mem[function], log)
     u.add("edge_requests", feeds)
     u.add("edge_bytes", feeds * e["bytes_per_feed_response"])
     u.add("origin_requests_feed", misses)
 
-    # --- posting: measured request; fan-out, delivery, render and media estimated ---
+    # --- posting: the request, fan-out and feed render per post; deliveries per inbox; uploads ---
     posts = ref["posts"]
-    post = measured["post_status"]
-    u.add("rru", posts * post["rru"])
-    u.add("wru", posts * post["wru"])
-    u.invoke("web", posts, e["api_ms"] * over, mem["web"], log)
+    store_ops(u, posts, m["post"])
+    u.invoke("web", posts, ms["api_request"] * over, mem["web"], log)
     u.add("edge_requests", posts)
     u.add("origin_requests_api", posts)
-    q = e["post_queue_messages"]
-    # Each queue message: one send, one receive that returns it, one (batch) delete.
-    u.add("sqs_outbox", posts * q["outbox"] * 3)
-
-    f = e["fanout_per_post"]
-    u.invoke("outbox-fanout", posts, f["ms"] * over, mem["outbox-fanout"], log)
-    u.add("rru", posts * f["rru"])
-    u.add("wru", posts * f["wru"])
-    deliveries = posts * ref["follower_inboxes"]
-    dv = e["delivery"]
-    batches = deliveries / dv["per_batch"]
-    u.add("sqs_outbox", batches * 3)  # SendMessageBatch, ReceiveMessage, DeleteMessageBatch
-    u.invoke("outbox-fanout", batches, dv["ms_per_batch"] * over, mem["outbox-fanout"], log)
-    u.add("rru", batches * dv["rru_per_batch"])
-    u.add("wru", deliveries * dv["wru_each"])
-
-    r = e["feed_render_per_post"]
-    if d["feed_trigger"] == "queue":
-        u.add("sqs_feed", posts * q["feed"] * 3)
-    # A stream trigger's reads are not billed as requests.
-    u.invoke("feed", posts, r["ms"] * over, mem["feed"], log)
-    u.add("rru", posts * r["rru"])
-    u.add("s3_put", posts * r["s3_put"])
+    u.add("consumer_ms", posts * ms["post_fanout_and_render"])
+    store_ops(u, posts * ref["follower_inboxes"], m["delivery"])
 
     uploads = posts * e["posts_with_an_image"]
-    mu = e["media_upload"]
-    u.invoke("media", uploads, mu["ms"] * over, mem["media"], log)
-    u.add("s3_put", uploads * mu["s3_put"])
-    u.add("wru", uploads * mu["wru"])
+    store_ops(u, uploads, m["media_upload"])
+    u.invoke("media", uploads, ms["media_upload"] * over, mem["media"], log)
     u.add("edge_requests", uploads)
     u.add("origin_requests_api", uploads)
 
-    # --- inbound federation: all estimated ---
+    # --- inbound federation: processed in the request, per kind as measured, mixed as estimated ---
     inbound = ref["inbound_activities"]
-    accepted = inbound * (1 - e["inbound_dropped_at_receive"])
-    rc, pr = e["inbound_receive"], e["inbound_process"]
+    for name, share in e["inbound_mix"].items():
+        store_ops(u, inbound * share, m["inbound"][name])
+    u.invoke("inbox", inbound, ms["inbox_activity"] * over, mem["inbox"], log)
     u.add("edge_requests", inbound)
     u.add("origin_requests_api", inbound)
-    u.add("rru", inbound * rc["rru"] + accepted * pr["rru"])
-    u.add("wru", accepted * (rc["wru_if_accepted"] + pr["wru"]))
-    if d["inbox_processing"] == "queue":
-        u.invoke("inbox", inbound, rc["ms"] * over, mem["inbox"], log)
-        inbox_batches = accepted / pr["messages_per_batch"]
-        u.add("sqs_inbox", accepted + inbox_batches * 2)  # send each; receive and delete per batch
-        u.invoke("inbox", inbox_batches, pr["ms_per_activity"] * pr["messages_per_batch"] * over, mem["inbox"], log)
-    else:
-        u.invoke("inbox", inbound - accepted, rc["ms"] * over, mem["inbox"], log)
-        u.invoke("inbox", accepted, (rc["ms"] + pr["ms_per_activity"]) * over, mem["inbox"], log)
+
+    # --- the queue's consumer: invocations measured, work estimated per post and per delivery ---
+    u.add("consumer_ms", u["deliveries"] * ms["delivery"])
+    consumer_ms = u["consumer_ms"] / u["consumer_invocations"] if u["consumer_invocations"] else 0.0
+    u.invoke("outbox-fanout", u["consumer_invocations"], consumer_ms * over, mem["outbox-fanout"], log)
 
     # --- idle long polling: every event source mapping, all month, messages or not ---
-    mappings = 1 + (d["inbox_processing"] == "queue") + (d["feed_trigger"] == "queue")
-    polls = mappings * e["sqs_mapping_pollers"] * SECONDS_A_MONTH / e["sqs_long_poll_seconds"]
-    u.add("sqs_idle_polling", polls)
+    mappings = e["event_source_mappings"]
+    u.add("sqs_idle_polling", mappings * e["sqs_mapping_pollers"] * SECONDS_A_MONTH / e["sqs_long_poll_seconds"])
     u.add("event_source_mappings", mappings)
 
     st = e["stored"]
     u.add("table_gb", st["table_gb"])
-    u.add("media_gb", st["media_gb"] + posts * e["posts_with_an_image"] * mu["mb_stored"] / 1024)
+    u.add("media_gb", st["media_gb"] + uploads * e["media_mb_stored"] / 1024)
     u.add("log_gb_stored", st["log_gb"])
     u.add("alarm_metrics", e["alarm_metrics"])
     return u
@@ -154,7 +155,7 @@ def bill(u, p, free=True):
         return max(0.0, n - allowance) if free else n
 
     lam, ddb, s3, sqs, cf, cw = p["lambda"], p["dynamodb"], p["s3"], p["sqs"], p["cloudfront"], p["cloudwatch"]
-    sqs_requests = u["sqs_idle_polling"] + u["sqs_inbox"] + u["sqs_outbox"] + u["sqs_feed"]
+    sqs_requests = u["sqs_idle_polling"] + u["sqs_work"]
     log_gb = u["log_bytes"] / GB
     lines = {
         "Lambda requests": over(u["lambda_requests"], lam["free_requests"]) / 1e6 * lam["per_million_requests"],
@@ -181,34 +182,52 @@ def api_gateway_instead(u, p):
     return requests, requests / 1e6 * p["api_gateway_http"]["per_million_requests"]
 
 
-def report(workload, measured, prices, design, scale, out=sys.stdout):
-    u = usage(workload, measured, design, scale)
+def per_unit_table(workload, measured, out):
+    """The measured counts that drive the bill, per unit of work."""
+    m = measured["per_unit"]
+    rows = [("post (request, fan-out, feed render)", m["post"]), ("delivery (per follower inbox)", m["delivery"]),
+            ("media upload (per image)", m["media_upload"])]
+    rows += [(f"inbound {k} ({s:.0%} of inbound)", m["inbound"][k]) for k, s in workload["estimates"]["inbound_mix"].items()]
+    rows += [(f"read {k}", m["reads"][k]) for k in workload["estimates"]["api_mix"]]
+    rows += [(f"read {k} (cache miss)", m["reads"][k]) for k in workload["estimates"]["feed_mix"]]
+    out.write(f"{'measured per unit':<44} {'RRU':>7} {'WRU':>7} {'S3 put':>7} {'S3 get':>7} {'SQS':>6} {'out':>5}\n")
+    for name, r in rows:
+        out.write(
+            f"{name:<44} {r['rru']:>7.2f} {r['wru']:>7.2f} {r['blob_put'] + r['blob_tag']:>7.2f} {r['blob_get']:>7.2f} "
+            f"{sum(r[k] for k in SQS_REQUESTS):>6.2f} {r['remote_posts']:>5.2f}\n"
+        )
+    out.write("(SQS = queue requests made by the work itself; out = deliveries Petrel POSTed to remote inboxes)\n\n")
+
+
+def report(workload, measured, prices, scale, out=None):
+    out = out or sys.stdout
+    u = usage(workload, measured, scale)
     lines, sqs_requests = bill(u, prices)
     listed, _ = bill(u, prices, free=False)
     total, total_listed = sum(lines.values()), sum(listed.values())
     ref = workload["reference"]
-    d = workload["designs"][design]
     w = out.write
-    w(f"== design `{design}`: {d['description']}\n")
+    w(f"== design: {workload['design']}\n")
     w(
         f"workload ×{scale:g}: {ref['posts'] * scale:,.0f} posts, {ref['follower_inboxes']} follower inboxes, "
         f"{ref['inbound_activities'] * scale:,.0f} inbound activities, {ref['api_and_feed_reads'] * scale:,.0f} API and feed reads\n"
     )
     w(
-        f"usage: {u['lambda_requests']:,.0f} Lambda invocations, {u['lambda_gb_s']:,.0f} GB-s, "
-        f"{u['rru']:,.0f} RRU, {u['wru']:,.0f} WRU, {u['s3_put']:,.0f} S3 PUT, {u['s3_get']:,.0f} S3 GET, "
-        f"{sqs_requests:,.0f} SQS requests ({u['sqs_idle_polling']:,.0f} of them idle polling by "
-        f"{u['event_source_mappings']:.0f} event source mappings), {u['edge_requests']:,.0f} CloudFront requests\n"
+        f"usage: {u['lambda_requests']:,.0f} Lambda invocations ({u['consumer_invocations']:,.0f} by the queue), "
+        f"{u['lambda_gb_s']:,.0f} GB-s, {u['rru']:,.0f} RRU, {u['wru']:,.0f} WRU, {u['s3_put']:,.0f} S3 PUT, "
+        f"{u['s3_get']:,.0f} S3 GET, {sqs_requests:,.0f} SQS requests ({u['sqs_idle_polling']:,.0f} of them idle polling by "
+        f"{u['event_source_mappings']:.0f} event source mapping), {u['deliveries']:,.0f} deliveries, "
+        f"{u['edge_requests']:,.0f} CloudFront requests\n"
     )
-    w(f"{'service':<34} {'$/month':>9} {'no free tier':>13}\n")
+    w(f"{'service':<34} {'$/month':>9} {'no free tier':>13}  basis\n")
     for name, dollars in lines.items():
-        w(f"{name:<34} {dollars:>9.3f} {listed[name]:>13.3f}\n")
+        w(f"{name:<34} {dollars:>9.3f} {listed[name]:>13.3f}  {BASIS[name]}\n")
     w(f"{'total':<34} {total:>9.3f} {total_listed:>13.3f}\n")
     n, extra = api_gateway_instead(u, prices)
     w(f"API Gateway HTTP API instead of function URLs: +${extra:.3f} ({n:,.0f} requests at $1/million)\n")
     target = workload["target_usd"]
     verdict = "meets" if total <= target else "MISSES"
-    idle_lines, _ = bill(usage(workload, measured, design, 0.0), prices)
+    idle_lines, _ = bill(usage(workload, measured, 0.0), prices)
     w(
         f"idle month (no traffic, data kept): ${sum(idle_lines.values()):.3f}, of which SQS idle polling "
         f"${idle_lines['SQS requests']:.3f}; no hourly or per-resource charge\n"
@@ -220,15 +239,26 @@ def report(workload, measured, prices, design, scale, out=sys.stdout):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", type=float, default=1.0, help="multiply the reference workload")
-    ap.add_argument("--design", action="append", help="a design from workload.json (default: all)")
+    ap.add_argument("--measured", default=str(HERE / "measured_workload.json"), help="measure.py's output")
+    ap.add_argument("--quiet", action="store_true", help="leave out the per-unit table")
     args = ap.parse_args(argv)
     workload, prices = load("workload.json"), load("prices.json")
-    measured_doc = load("measured.json")
-    print(f"per-request counts: infra/cost/measured.json, measured by {measured_doc['measured_by']}")
-    print("federation, feed, media counts and the read mix: estimates (infra/cost/workload.json `estimates`)")
+    measured = json.loads(Path(args.measured).read_text())
+    s = measured["scale"]
+    print(
+        f"measured: store requests and DynamoDB capacity units per unit of work, by {measured['measured_by']}\n"
+        f"  on {measured['date']}, backend {measured['backend']}, petrel {measured['petrel_commit']}; scale: "
+        f"{s['posts']} posts ({s['posts_with_an_image']} with an image) to {s['follower_inboxes']} follower inboxes, "
+        f"{s['inbound_activities_per_kind']} inbound activities of each kind, {s['reads_per_kind']} reads of each kind"
+    )
+    print(
+        "estimated (workload.json `estimates`): Lambda durations, the read and inbound mixes, the feed cache-hit "
+        "ratio, response sizes, storage, and idle polling by one event source mapping"
+    )
     print(f"prices: {prices['note']}\n")
-    for design in args.design or list(workload["designs"]):
-        report(workload, measured_doc["requests"], prices, design, args.scale)
+    if not args.quiet:
+        per_unit_table(workload, measured, sys.stdout)
+    report(workload, measured, prices, args.scale)
 
 
 if __name__ == "__main__":

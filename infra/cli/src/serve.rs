@@ -17,6 +17,10 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
+    /// Serve `GET /_petrel/ops`: the store requests and DynamoDB capacity units counted since
+    /// start, as JSON (for infra/cost/measure.py). Local measurement only; off by default.
+    #[arg(long)]
+    pub ops_endpoint: bool,
 }
 
 pub async fn run(backend: &BackendArgs, args: ServeArgs) -> Result<(), CliError> {
@@ -31,6 +35,10 @@ pub async fn run(backend: &BackendArgs, args: ServeArgs) -> Result<(), CliError>
     if let Some(blobs) = &ctx.stores.local_blobs {
         let path = url_path(&ctx.config.media_base);
         app = app.nest(&path, blob_routes(blobs.clone()));
+    }
+    if args.ops_endpoint {
+        let ops = ctx.stores.ops.clone();
+        app = app.route("/_petrel/ops", axum::routing::get(move || async move { axum::Json(ops.snapshot()) }));
     }
 
     let settings = PollSettings::default();

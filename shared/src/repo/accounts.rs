@@ -111,8 +111,11 @@ pub async fn list_local(table: &dyn Table) -> Result<Vec<Account>, RepoError> {
     table.batch_get(&ids).await?.into_iter().flatten().map(from_item).collect()
 }
 
-/// Accounts by id (missing ones skipped): one batch get per 100.
+/// Accounts by id (missing ones skipped, repeated ones once): one batch get per 100.
 pub async fn by_ids(table: &dyn Table, ids: &[String]) -> Result<Vec<Account>, RepoError> {
+    // BatchGetItem refuses a key named twice (notifications from one sender, interleaved).
+    let mut seen = std::collections::HashSet::new();
+    let ids: Vec<&String> = ids.iter().filter(|id| seen.insert(*id)).collect();
     let mut out = Vec::new();
     for chunk in ids.chunks(crate::store::table::MAX_BATCH_GET_KEYS) {
         let keys: Vec<crate::store::Key> = chunk.iter().map(|id| keys::account(id)).collect();
@@ -168,5 +171,23 @@ pub async fn update_profile(table: &dyn Table, id: &str, p: ProfileUpdate) -> Re
         Ok(item) => from_item(item),
         Err(StoreError::ConditionFailed { .. }) => Err(RepoError::NotFound("account".into())),
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[tokio::test]
+    async fn by_ids_reads_a_repeated_id_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let stores = crate::store::Stores::embedded(dir.path(), "http://localhost:8080/media").unwrap();
+        let t = stores.table.as_ref();
+        let a = create(t, "ann", "correct horse battery").await.unwrap();
+        let b = create(t, "bob", "correct horse battery").await.unwrap();
+        let found = by_ids(t, &[a.id.clone(), b.id.clone(), a.id.clone()]).await.unwrap();
+        assert_eq!(found.iter().map(|x| x.username.as_str()).collect::<Vec<_>>(), ["ann", "bob"]);
     }
 }
