@@ -326,10 +326,10 @@ class Petrel:
             [sys.executable, str(ROOT / "infra/local/provision.py"), str(ROOT / "template.yaml")],
             env=self.env, check=True, capture_output=True,
         )
-        for name in ("inbox", "outbox", "feed"):
-            url = self._sqs.create_queue(QueueName=f"{prefix}-{name}")["QueueUrl"]
-            self.queues.append(url)
-            self.env[f"PETREL_{name.upper()}_QUEUE"] = url
+        # The one work queue (petrel::config::DEFAULT_OUTBOX_QUEUE's counterpart).
+        url = self._sqs.create_queue(QueueName=f"{prefix}-outbox")["QueueUrl"]
+        self.queues.append(url)
+        self.env["PETREL_OUTBOX_QUEUE"] = url
 
     def start(self):
         subprocess.run(
