@@ -1,9 +1,9 @@
 //! Notifications of local accounts, newest last in their partition.
 
 use crate::model::Notification;
-use crate::repo::timelines::{page_ids, PageParams};
+use crate::repo::timelines::{page_items, PageParams};
 use crate::repo::{from_item, keys, to_item, RepoError};
-use crate::store::{Key, Query, Table, TxOp, SK};
+use crate::store::{Query, Table, TxOp, SK};
 
 pub fn new(kind: &str, from_account_id: &str, status_id: Option<&str>) -> Notification {
     Notification {
@@ -25,14 +25,9 @@ pub async fn create(table: &dyn Table, local_id: &str, n: &Notification) -> Resu
     Ok(())
 }
 
-/// A page of notifications, newest first: one query, then one batch get of the page.
+/// A page of notifications, newest first: one query, which returns the notifications themselves.
 pub async fn page(table: &dyn Table, local_id: &str, p: &PageParams) -> Result<Vec<Notification>, RepoError> {
-    let ids = page_ids(table, &keys::notifications(local_id), p).await?;
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let keys: Vec<Key> = ids.iter().map(|id| keys::notification(local_id, id)).collect();
-    table.batch_get(&keys).await?.into_iter().flatten().map(from_item).collect()
+    page_items(table, &keys::notifications(local_id), p).await?.into_iter().map(from_item).collect()
 }
 
 pub async fn get(table: &dyn Table, local_id: &str, id: &str) -> Result<Option<Notification>, RepoError> {

@@ -142,8 +142,12 @@ pub async fn get_many(table: &dyn Table, ids: &[String]) -> Result<Vec<Status>, 
     Ok(out)
 }
 
-/// Deletes a status with its index entries and counters, in one transaction.
+/// Deletes a status with its index entries and counters, in one transaction (a remote status:
+/// see `delete_remote`).
 pub async fn delete(table: &dyn Table, status: &Status) -> Result<(), RepoError> {
+    if status.remote_uri.is_some() {
+        return delete_remote(table, status).await;
+    }
     let mut ops = vec![TxOp::Delete { key: keys::status(&status.id), cond: Some(Cond::ItemExists) }];
     if let Some(uri) = &status.remote_uri {
         ops.push(TxOp::Delete { key: keys::status_uri(uri), cond: None });
@@ -177,6 +181,31 @@ pub async fn delete(table: &dyn Table, status: &Status) -> Result<(), RepoError>
         Err(StoreError::ConditionFailed { .. }) => Err(RepoError::NotFound("status".into())),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Deletes a remote status (a Delete from its author, or the Undo of a boost) without a
+/// transaction, the mirror of `store_remote`: the status item goes first, so it disappears from
+/// every page at once (pages skip entries without their status), then its URI pointer and the
+/// entries `store_remote` wrote. An interruption leaves only such skipped entries behind.
+async fn delete_remote(table: &dyn Table, status: &Status) -> Result<(), RepoError> {
+    match table.delete(&keys::status(&status.id), Some(Cond::ItemExists)).await {
+        Ok(()) => {}
+        Err(StoreError::ConditionFailed { .. }) => return Err(RepoError::NotFound("status".into())),
+        Err(e) => return Err(e.into()),
+    }
+    let mut rest = vec![keys::account_status(&status.account_id, &status.id), Key::new(PUBLIC_REMOTE, &status.id)];
+    if let Some(uri) = &status.remote_uri {
+        rest.push(keys::status_uri(uri));
+    }
+    if status.visibility == Visibility::Public {
+        rest.extend(status.tags.iter().take(10).map(|t| keys::tag_entry(t, &status.id)));
+    }
+    if let Some(parent) = &status.in_reply_to_id {
+        rest.push(keys::reply(parent, &status.id));
+    }
+    rest.extend(status.media.iter().map(|m| keys::media(&m.id)));
+    futures::future::try_join_all(rest.iter().map(|key| table.delete(key, None))).await?;
+    Ok(())
 }
 
 /// Favourites a status; favouriting twice is one favourite. The caller renders the result.
@@ -567,8 +596,14 @@ pub async fn replace_remote(table: &dyn Table, current: &Status, mut fresh: Stat
     Ok(fresh)
 }
 
-/// A remote account's Like or Announce of a status: counted once, with a notification for the
-/// status's local author. Returns false for a repeat.
+/// Records a remote account's Like or Announce of a local status: the reaction (which makes a
+/// repeat a no-op), the counter, the favourited-by entry and the author's notification. False
+/// when it was recorded already.
+///
+/// Not a transaction (each item would bill twice, and reactions are among the most frequent
+/// activities): the reaction is claimed with a condition first, so a repeat costs one refused
+/// write; if a later write fails, the claim is withdrawn, so the sender's retry does it all again
+/// (a counter already bumped may then end one too high, the price of not paying double).
 pub async fn add_reaction(
     table: &dyn Table,
     status: &Status,
@@ -578,27 +613,37 @@ pub async fn add_reaction(
     notify: Option<crate::model::Notification>,
 ) -> Result<bool, RepoError> {
     let counter = if kind == "like" { "favourites_count" } else { "reblogs_count" };
-    let mut item = keys::reaction(&status.id, kind, account_id).to_item();
+    let reaction = keys::reaction(&status.id, kind, account_id);
+    let mut item = reaction.to_item();
     item.insert("activity_id".into(), Value::S(activity_id.to_string()));
-    let mut ops = vec![
-        TxOp::Put { item, cond: Some(Cond::ItemNotExists) },
-        TxOp::Update {
-            key: keys::status(&status.id),
-            update: Update::default().add(counter, 1),
-            cond: Some(Cond::ItemExists),
-        },
-    ];
-    if kind == "like" {
-        ops.push(TxOp::Put { item: account_item(keys::favourited_by(&status.id, account_id), account_id), cond: None });
+    match table.put(item, Some(Cond::ItemNotExists)).await {
+        Ok(()) => {}
+        Err(StoreError::ConditionFailed { .. }) => return Ok(false),
+        Err(e) => return Err(e.into()),
     }
-    if let Some(n) = notify {
-        ops.push(crate::repo::notifications::put_op(&status.account_id, &n)?);
-    }
-    match table.transact(ops).await {
+    let rest = async {
+        let bump = Update::default().add(counter, 1);
+        match table.update(&keys::status(&status.id), bump, Some(Cond::ItemExists)).await {
+            Ok(_) => {}
+            Err(StoreError::ConditionFailed { .. }) => return Err(RepoError::NotFound("status".into())),
+            Err(e) => return Err(e.into()),
+        }
+        if kind == "like" {
+            table.put(account_item(keys::favourited_by(&status.id, account_id), account_id), None).await?;
+        }
+        if let Some(n) = notify {
+            crate::repo::notifications::create(table, &status.account_id, &n).await?;
+        }
+        Ok(())
+    };
+    match rest.await {
         Ok(()) => Ok(true),
-        Err(StoreError::ConditionFailed { index: Some(0) }) => Ok(false),
-        Err(StoreError::ConditionFailed { .. }) => Err(RepoError::NotFound("status".into())),
-        Err(e) => Err(e.into()),
+        Err(e) => {
+            if let Err(undo) = table.delete(&reaction, None).await {
+                tracing::error!(error = %undo, "a failed reaction's claim could not be withdrawn");
+            }
+            Err(e)
+        }
     }
 }
 
