@@ -340,17 +340,14 @@ fn read_attachment(
         .filter(|id| m.original_key.starts_with("media/") && statuses::valid_id(id))
         .map_or(m.id, str::to_string);
     m.original.size = files.get(&m.original_key).map_or(0, |b| b.len() as u64);
-    match a.get("icon").and_then(|i| Some((i, str_prop(i, "url")?))) {
-        Some((icon, small_url)) => {
-            m.small_key = file_key(file, small_url)?;
-            m.small = Dimensions {
-                width: dim(icon, "width").unwrap_or(0),
-                height: dim(icon, "height").unwrap_or(0),
-                size: files.get(&m.small_key).map_or(0, |b| b.len() as u64),
-            };
-        }
-        // No preview: audio and video uploaded without a thumbnail.
-        None => {}
+    // No icon: audio and video uploaded without a thumbnail have no preview.
+    if let Some((icon, small_url)) = a.get("icon").and_then(|i| Some((i, str_prop(i, "url")?))) {
+        m.small_key = file_key(file, small_url)?;
+        m.small = Dimensions {
+            width: dim(icon, "width").unwrap_or(0),
+            height: dim(icon, "height").unwrap_or(0),
+            size: files.get(&m.small_key).map_or(0, |b| b.len() as u64),
+        };
     }
     Ok(m)
 }
