@@ -219,6 +219,8 @@ async fn populate(src: &Side, peer: &str) -> Vec<String> {
     ids.push(reply["id"].as_str().unwrap().to_string());
     let boost = src.form(&token, &format!("/api/v1/statuses/{}/reblog", ids[1]), "").await;
     ids.push(boost["id"].as_str().unwrap().to_string());
+    src.form(&token, &format!("/api/v1/statuses/{}/favourite", ids[2]), "").await;
+    src.form(&token, &format!("/api/v1/statuses/{}/bookmark", ids[3]), "").await;
 
     // Two remote followers (bo is also the one mentioned), and one account alice follows.
     let alice = accounts::by_username(src.table(), "alice").await.unwrap().unwrap();
@@ -321,6 +323,7 @@ async fn round_trip(src_vars: Vec<(String, String)>, dst_vars: Vec<(String, Stri
     assert!(report.account_created && report.profile_updated, "{report:?}");
     assert_eq!((report.posts_restored, report.boosts_restored, report.followers_added), (5, 1, 2), "{report:?}");
     assert_eq!((report.following_added, report.mentions_unresolved, report.files_stored), (1, 0, 3), "{report:?}");
+    assert_eq!((report.likes_restored, report.bookmarks_restored), (1, 1), "{report:?}");
     if embedded {
         let waiting =
             dst.ctx.stores.queues.outbox.receive(10, std::time::Duration::from_secs(1), std::time::Duration::ZERO);
@@ -350,6 +353,8 @@ async fn round_trip(src_vars: Vec<(String, String)>, dst_vars: Vec<(String, Stri
     assert!(dst_statuses[2]["content"].as_str().unwrap().contains("class=\"u-url mention\""));
     assert_eq!(dst_statuses[4]["in_reply_to_id"], json!(ids[0]));
     assert_eq!(dst_statuses[5]["reblog"]["id"], json!(ids[1]));
+    assert_eq!((&dst_statuses[2]["favourited"], &dst_statuses[2]["favourites_count"]), (&json!(true), &json!(1)));
+    assert_eq!(dst_statuses[3]["bookmarked"], true);
     assert_eq!(dst_profile["display_name"], "Alice Archive");
     // The files are the same bytes, under the same URLs.
     for url in [&picture["url"], &picture["preview_url"], &dst_profile["avatar"]] {

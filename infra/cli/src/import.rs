@@ -31,7 +31,7 @@ pub async fn run(backend: &BackendArgs, args: ImportArgs) -> Result<(), CliError
     bar.0.finish_and_clear();
     println!(
         "restored @{}@{}: {} posts ({} already there), {} boosts ({} of posts not held here skipped), \
-         {} followers, {} follows, {} files",
+         {} followers, {} follows, {} favourites, {} bookmarks, {} files",
         plan.username,
         config.handle_domain,
         report.posts_restored,
@@ -40,6 +40,8 @@ pub async fn run(backend: &BackendArgs, args: ImportArgs) -> Result<(), CliError
         report.boosts_skipped,
         report.followers_added,
         report.following_added,
+        report.likes_restored,
+        report.bookmarks_restored,
         report.files_stored
     );
     if report.mentions_unresolved > 0 {

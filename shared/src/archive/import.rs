@@ -63,6 +63,9 @@ pub struct Plan {
     followers: Vec<Account>,
     following: Vec<Account>,
     mentioned: Vec<Account>,
+    /// Ids of the posts favourited and bookmarked.
+    likes: Vec<String>,
+    bookmarks: Vec<String>,
     /// Media files by blob key.
     files: BTreeMap<String, Bytes>,
 }
@@ -92,6 +95,9 @@ pub struct Report {
     pub followers_added: usize,
     pub following_added: usize,
     pub files_stored: usize,
+    /// Favourites and bookmarks of posts this server holds (others are skipped, not fetched).
+    pub likes_restored: usize,
+    pub bookmarks_restored: usize,
     /// Mentions whose account neither the archive nor the table knows; the post keeps its link.
     pub mentions_unresolved: usize,
 }
@@ -198,8 +204,15 @@ pub fn plan(archive: &Archive, username: &str) -> Result<Plan, ArchiveError> {
         followers: actors_in(super::FOLLOWERS)?,
         following: actors_in(super::FOLLOWING)?,
         mentioned: actors_in(super::MENTIONED)?,
+        likes: ids_in(archive, super::LIKES),
+        bookmarks: ids_in(archive, super::BOOKMARKS),
         files,
     })
+}
+
+fn ids_in(archive: &Archive, name: &str) -> Vec<String> {
+    let Some(doc) = archive.document(name) else { return Vec::new() };
+    vocab::ids(doc.get("orderedItems")).into_iter().map(str::to_string).collect()
 }
 
 fn snowflake_order(a: &str, b: &str) -> std::cmp::Ordering {
@@ -506,11 +519,7 @@ pub async fn import(
             render_again(&s.text, cfg, &s.mentions)
         };
         if let Some(parent_uri) = &s.in_reply_to_uri {
-            let parent = match local_id(parent_uri) {
-                Some(id) if parent_uri.starts_with(&local_actor_prefix) => statuses::get(table, id).await?,
-                _ => statuses::by_uri(table, parent_uri).await?,
-            };
-            if let Some(p) = parent {
+            if let Some(p) = held(cfg, table, parent_uri).await? {
                 s.in_reply_to_id = Some(p.id);
                 s.in_reply_to_account_id = Some(p.account_id);
             }
@@ -537,11 +546,7 @@ pub async fn import(
         if stored.contains_key(&b.id) {
             continue;
         }
-        let original = match local_id(&b.object) {
-            Some(id) if b.object.starts_with(&local_actor_prefix) => statuses::get(table, id).await?,
-            _ => statuses::by_uri(table, &b.object).await?,
-        };
-        let Some(original) = original else {
+        let Some(original) = held(cfg, table, &b.object).await? else {
             report.boosts_skipped += 1;
             continue;
         };
@@ -550,7 +555,46 @@ pub async fn import(
             report.boosts_restored += 1;
         }
     }
+    restore_marks(cfg, table, plan, &account, &mut report).await?;
     Ok(report)
+}
+
+/// A post this server holds, by its ActivityPub id.
+async fn held(cfg: &Config, table: &dyn Table, uri: &str) -> Result<Option<Status>, ArchiveError> {
+    let local_actor_prefix = format!("{}/users/", cfg.base_url());
+    Ok(match local_id(uri) {
+        Some(id) if uri.starts_with(&local_actor_prefix) => statuses::get(table, id).await?,
+        _ => statuses::by_uri(table, uri).await?,
+    })
+}
+
+/// Favourites and bookmarks, each written only when missing so a second import writes nothing.
+async fn restore_marks(
+    cfg: &Config,
+    table: &dyn Table,
+    plan: &Plan,
+    account: &Account,
+    report: &mut Report,
+) -> Result<(), ArchiveError> {
+    for (uris, bookmark) in [(&plan.likes, false), (&plan.bookmarks, true)] {
+        let mut ids = Vec::new();
+        for uri in uris {
+            if let Some(s) = held(cfg, table, uri).await? {
+                ids.push(s.id);
+            }
+        }
+        let marked = statuses::get_many_for(table, Some(&account.id), &ids).await?;
+        for (s, marks) in marked {
+            if bookmark && !marks.bookmarked {
+                statuses::set_mark(table, statuses::Mark::Bookmark, &account.id, &s.id, true).await?;
+                report.bookmarks_restored += 1;
+            } else if !bookmark && !marks.favourited {
+                statuses::favourite(table, &account.id, &s.id).await?;
+                report.likes_restored += 1;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The profile, with its images stored first; untouched when it already is the archive's.
