@@ -70,18 +70,6 @@ pub struct Plan {
     files: BTreeMap<String, Bytes>,
 }
 
-impl Plan {
-    pub fn posts(&self) -> usize {
-        self.posts.len()
-    }
-    pub fn boosts(&self) -> usize {
-        self.boosts.len()
-    }
-    pub fn followers(&self) -> usize {
-        self.followers.len()
-    }
-}
-
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Report {
@@ -679,4 +667,59 @@ fn render_again(text: &str, cfg: &Config, mentions: &[MentionRef]) -> String {
         })
         .collect();
     crate::text::render(text, &cfg.base_url(), &resolved).html
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn archive(attachment_url: &str, attributed_to: &str) -> Archive {
+        let actor = "https://p.example/users/ann";
+        let mut a = Archive::default();
+        a.documents.insert(
+            super::super::ACTOR.into(),
+            json!({ "id": actor, "type": "Person", "preferredUsername": "ann", "followers": format!("{actor}/followers") }),
+        );
+        let note = json!({
+            "id": format!("{actor}/statuses/123456"), "type": "Note", "attributedTo": attributed_to,
+            "content": "<p>hi</p>", "published": "2026-01-02T03:04:05.678Z", "to": [format!("{actor}/followers")],
+            "cc": [], "source": { "content": "hi", "mediaType": "text/plain" },
+            "attachment": [{ "type": "Document", "mediaType": "image/png", "url": attachment_url, "width": 3, "height": 2 }],
+        });
+        a.documents.insert(
+            super::super::OUTBOX.into(),
+            json!({ "type": "OrderedCollection", "orderedItems": [{ "type": "Create", "object": note }] }),
+        );
+        a.files.insert("media_attachments/files/media/99/original.png".into(), Bytes::from_static(b"png"));
+        a
+    }
+
+    #[test]
+    fn a_note_reads_back_as_the_status_it_was() {
+        let plan =
+            plan(&archive("media_attachments/files/media/99/original.png", "https://p.example/users/ann"), "ANN")
+                .unwrap();
+        assert_eq!(plan.username, "ann");
+        let s = &plan.posts[0].status;
+        assert_eq!((s.id.as_str(), s.text.as_str(), s.visibility), ("123456", "hi", Visibility::Private));
+        assert_eq!(s.created_at, 1_767_323_045_678);
+        let m = &s.media[0];
+        assert_eq!((m.id.as_str(), m.original_key.as_str(), m.original.size), ("99", "media/99/original.png", 3));
+    }
+
+    #[test]
+    fn missing_files_foreign_notes_and_other_accounts_are_refused() {
+        let missing =
+            plan(&archive("media_attachments/files/media/98/original.png", "https://p.example/users/ann"), "ann");
+        assert!(matches!(missing, Err(ArchiveError::Missing(_))), "{missing:?}");
+        let foreign =
+            plan(&archive("media_attachments/files/media/99/original.png", "https://q.example/users/x"), "ann");
+        assert!(matches!(foreign, Err(ArchiveError::Invalid { .. })), "{foreign:?}");
+        let escape = plan(&archive("media_attachments/files/../../etc/passwd", "https://p.example/users/ann"), "ann");
+        assert!(matches!(escape, Err(ArchiveError::Invalid { .. })), "{escape:?}");
+        let other =
+            plan(&archive("media_attachments/files/media/99/original.png", "https://p.example/users/ann"), "bob");
+        assert!(matches!(other, Err(ArchiveError::WrongAccount { .. })), "{other:?}");
+    }
 }
