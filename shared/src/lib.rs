@@ -4,6 +4,7 @@
 
 pub mod activitypub;
 pub mod api;
+pub mod archive;
 pub mod clock;
 pub mod config;
 pub mod consumer;

@@ -36,7 +36,7 @@ fn read_password() -> Result<String, CliError> {
 /// Records the domain this data is served under (the functions of a stack deployed without a
 /// custom domain read it from there), and refuses another one: every ActivityPub id is built
 /// from the domain, so serving the same data under a second name would break federation.
-async fn claim_site(table: &dyn petrel::store::Table, config: &petrel::Config) -> Result<(), CliError> {
+pub(crate) async fn claim_site(table: &dyn petrel::store::Table, config: &petrel::Config) -> Result<(), CliError> {
     let wanted = site::Site { domain: config.domain.clone(), handle_domain: config.handle_domain.clone() };
     let recorded = site::claim(table, &wanted).await?;
     if recorded != wanted {

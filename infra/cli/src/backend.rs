@@ -53,4 +53,6 @@ pub enum CliError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Usage(String),
+    #[error("{0}")]
+    Archive(#[from] petrel::archive::ArchiveError),
 }

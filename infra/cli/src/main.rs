@@ -3,6 +3,8 @@
 mod account;
 mod backend;
 mod deliveries;
+mod export;
+mod import;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -26,6 +28,10 @@ enum Command {
     Account(account::AccountCommand),
     /// Show a status's delivery report: inboxes targeted, delivered, pending and failed.
     Deliveries { status_id: String },
+    /// Write an account's Mastodon-format archive (.tar.gz): actor, posts, media, followers.
+    Export(export::ExportArgs),
+    /// Restore an account from an archive, quietly: nothing is published or delivered.
+    Import(import::ImportArgs),
 }
 
 #[tokio::main]
@@ -36,6 +42,8 @@ async fn main() -> std::process::ExitCode {
         Command::Serve(args) => serve::run(&cli.backend, args).await,
         Command::Account(cmd) => account::run(&cli.backend, cmd).await,
         Command::Deliveries { status_id } => deliveries::run(&cli.backend, &status_id).await,
+        Command::Export(args) => export::run(&cli.backend, args).await,
+        Command::Import(args) => import::run(&cli.backend, args).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

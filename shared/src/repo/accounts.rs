@@ -15,6 +15,27 @@ pub async fn create(table: &dyn Table, username: &str, password: &str) -> Result
     }
     check_password(password)?;
     let password_hash = crypto::hash_password(password).map_err(|e| RepoError::Invalid(e.to_string()))?;
+    insert(table, username, password_hash, crate::store::table::now_secs() * 1000).await
+}
+
+/// Creates an account restored from an archive: no password (none can log in until `petrel
+/// account password` sets one; an empty hash never verifies) and a fresh key pair, since archives
+/// never hold private keys.
+pub async fn create_without_password(table: &dyn Table, username: &str, created_at: i64) -> Result<Account, RepoError> {
+    if !valid_username(username) {
+        return Err(RepoError::Invalid(format!(
+            "`{username}` is not a valid username: use 1 to 30 letters, digits or underscores"
+        )));
+    }
+    insert(table, username, String::new(), created_at).await
+}
+
+async fn insert(
+    table: &dyn Table,
+    username: &str,
+    password_hash: String,
+    created_at: i64,
+) -> Result<Account, RepoError> {
     let keys = crypto::generate_rsa_2048().map_err(|e| RepoError::Invalid(e.to_string()))?;
     let id = crate::ids::snowflake();
     let account = Account {
@@ -22,7 +43,7 @@ pub async fn create(table: &dyn Table, username: &str, password: &str) -> Result
         username: username.to_string(),
         display_name: String::new(),
         note: String::new(),
-        created_at: crate::store::table::now_secs() * 1000,
+        created_at,
         locked: false,
         bot: false,
         discoverable: true,

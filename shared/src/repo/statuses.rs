@@ -498,6 +498,62 @@ pub async fn versions(table: &dyn Table, status_id: &str) -> Result<Vec<Version>
     table.query(q).await?.items.into_iter().map(from_item).collect()
 }
 
+/// Every status id in an account's `POSTS#` index (its own posts and boosts), oldest first: one
+/// query per page. For the export and the import's check of what is already there.
+pub async fn all_ids_of(table: &dyn Table, account_id: &str) -> Result<Vec<String>, RepoError> {
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page =
+            table.query(crate::store::Query::new(keys::account_statuses(account_id)).limit(500).cursor(cursor)).await?;
+        out.extend(page.items.iter().filter_map(|i| str_attr_of(i, crate::store::SK)).map(str::to_string));
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// Writes a status restored from an archive exactly as given (id, times, counters), with its
+/// index entries, its media records (attached, not expiring) and the author's counters, in one
+/// transaction, and without the queue message a new post sends. Returns false when a status with
+/// this id is already stored (the caller has checked it is the same one).
+pub async fn restore(table: &dyn Table, status: &Status) -> Result<bool, RepoError> {
+    let mut ops =
+        vec![TxOp::Put { item: to_item(&keys::status(&status.id), status)?, cond: Some(Cond::ItemNotExists) }];
+    for key in index_keys(status) {
+        ops.push(TxOp::Put { item: index_item(key, &status.id), cond: None });
+    }
+    for m in &status.media {
+        let mut m = m.clone();
+        m.status_id = Some(status.id.clone());
+        m.ttl = None;
+        ops.push(TxOp::Put { item: to_item(&keys::media(&m.id), &m)?, cond: None });
+    }
+    ops.push(TxOp::Update {
+        key: keys::account(&status.account_id),
+        update: Update::default()
+            .add("statuses_count", 1)
+            .set("last_status_at", Value::N(status.created_at.to_string())),
+        cond: Some(Cond::ItemExists),
+    });
+    if let Some(parent) = &status.in_reply_to_id {
+        ops.push(TxOp::Update {
+            key: keys::status(parent),
+            update: Update::default().add("replies_count", 1),
+            cond: Some(Cond::ItemExists),
+        });
+    }
+    match table.transact(ops).await {
+        Ok(()) => Ok(true),
+        Err(StoreError::ConditionFailed { index: Some(0) }) => Ok(false),
+        Err(StoreError::ConditionFailed { .. }) => {
+            Err(RepoError::NotFound(format!("the account or the parent of status {}", status.id)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Partition of public remote statuses (`/api/v1/timelines/public?remote=true`).
 pub const PUBLIC_REMOTE: &str = "PUBLIC#remote";
 
