@@ -684,7 +684,19 @@ def _measure(args, workload, mix, fed, petrel, log):
         items = []
         for i in range(K):
             actor = pick(followed, i)
-            n = note(actor, next(counter), f"a note from a followed account, number {i}, with some text to be realistic " * 3)
+            # Shaped like a Mastodon post of ordinary length (~400 characters of text, a link and
+            # a hashtag in Mastodon's markup): the stored item's size decides the write units.
+            text = (f"Note {i} from a followed account. Spent the morning reading about how small servers "
+                    "federate, and the numbers are better than I expected: most of the traffic is "
+                    "deletes of accounts nobody here ever saw. Notes to self below, and the write-up "
+                    "is worth a read if you run your own instance. ")
+            link = ('<a href="https://blog.example/posts/federation-costs" target="_blank" rel="nofollow noopener '
+                    'noreferrer"><span class="invisible">https://</span><span class="ellipsis">blog.example/posts/'
+                    'federat</span><span class="invisible">ion-costs</span></a>')
+            tag = (f'<a href="{actor.instance.base}/tags/fediverse" class="mention hashtag" rel="tag">'
+                   '#<span>fediverse</span></a>')
+            n = note(actor, next(counter), f"{text}{link} {tag}",
+                     tag=[{"type": "Hashtag", "href": f"{actor.instance.base}/tags/fediverse", "name": "#fediverse"}])
             created.append((actor, n))
             items.append((actor, petrel.inbox, activity(actor, "Create", n, to=n["to"], cc=n["cc"])))
         return items

@@ -113,7 +113,7 @@ async fn marks_are_found_by_range_query_and_by_the_fallback() {
     // A mark outside the asked range is not reported.
     table.put(keys::bookmark("viewer", "299999999999999999").to_item(), None).await.unwrap();
 
-    let got = statuses::get_many_for(&table, Some("viewer"), &ids).await.unwrap();
+    let got = statuses::get_many_for(&table, Some("viewer"), &ids, petrel::repo::Freshness::Strong).await.unwrap();
     assert_eq!(got.len(), 120);
     for (i, (s, m)) in got.iter().enumerate() {
         assert_eq!(s.id, ids[i], "order kept");
@@ -121,6 +121,8 @@ async fn marks_are_found_by_range_query_and_by_the_fallback() {
         assert_eq!(m.bookmarked, i == 3 || i == 117, "{i}");
         assert_eq!(m.pinned, i == 50, "{i}");
     }
-    let nobody = statuses::get_many_for(&table, Some("someone-else"), &ids[..5]).await.unwrap();
+    let nobody = statuses::get_many_for(&table, Some("someone-else"), &ids[..5], petrel::repo::Freshness::Eventual)
+        .await
+        .unwrap();
     assert!(nobody.iter().all(|(_, m)| !m.favourited && !m.bookmarked && !m.pinned));
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use petrel::activitypub::resolve;
 use petrel::events::{Delivery, OutboxEvent};
-use petrel::repo::{accounts, deliveries, domains};
+use petrel::repo::{deliveries, domains};
 use petrel::store::OutMessage;
 use petrel::Ctx;
 
@@ -43,10 +43,9 @@ pub async fn deliver(ctx: &Ctx, tally: &deliveries::Tally, mut d: Delivery) -> R
     if d.due_at > now + 1000 {
         return requeue(ctx, d).await;
     }
-    let Some(account) = accounts::by_id(ctx.stores.table.as_ref(), &d.account_id).await? else {
+    let Some(signer) = resolve::signer_by_account_id(ctx, &d.account_id).await? else {
         return Ok(()); // The sender is gone.
     };
-    let signer = resolve::signer_for(ctx, &account)?;
     let Some(inbox) = url::Url::parse(&d.inbox).ok().filter(|u| u.host_str().is_some()) else {
         return finish(tally, &d, deliveries::Outcome::Failed);
     };

@@ -73,6 +73,22 @@ pub fn signer_for(ctx: &Ctx, account: &Account) -> Result<Arc<Signer>, ResolveEr
     Ok(signer)
 }
 
+/// The signer of a local account by its id, cached per process: each of a post's deliveries
+/// would otherwise read the account (its largest item, the key included) again. `None` when
+/// the account is gone.
+pub async fn signer_by_account_id(ctx: &Ctx, account_id: &str) -> Result<Option<Arc<Signer>>, ResolveError> {
+    let key = format!("account:{account_id}");
+    if let Some(s) = cached(&key) {
+        return Ok(Some(s));
+    }
+    let Some(account) = accounts::by_id(ctx.stores.table.as_ref(), account_id).await? else {
+        return Ok(None);
+    };
+    let signer = signer_for(ctx, &account)?;
+    remember(key, &signer);
+    Ok(Some(signer))
+}
+
 /// The instance's fetches are signed by the oldest local account (the owner), so servers that
 /// require signed fetches answer. Looked up once per process: an owner stays the owner.
 pub async fn instance_signer(ctx: &Ctx) -> Result<Arc<Signer>, ResolveError> {

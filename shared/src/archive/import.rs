@@ -571,7 +571,7 @@ async fn restore_marks(
                 ids.push(s.id);
             }
         }
-        let marked = statuses::get_many_for(table, Some(&account.id), &ids).await?;
+        let marked = statuses::get_many_for(table, Some(&account.id), &ids, crate::repo::Freshness::Strong).await?;
         for (s, marks) in marked {
             if bookmark && !marks.bookmarked {
                 statuses::set_mark(table, statuses::Mark::Bookmark, &account.id, &s.id, true).await?;

@@ -134,13 +134,22 @@ pub async fn list_local(table: &dyn Table) -> Result<Vec<Account>, RepoError> {
 
 /// Accounts by id (missing ones skipped, repeated ones once): one batch get per 100.
 pub async fn by_ids(table: &dyn Table, ids: &[String]) -> Result<Vec<Account>, RepoError> {
+    by_ids_with(table, ids, crate::repo::Freshness::Strong).await
+}
+
+/// As `by_ids`, as fresh as asked.
+pub async fn by_ids_with(
+    table: &dyn Table,
+    ids: &[String],
+    freshness: crate::repo::Freshness,
+) -> Result<Vec<Account>, RepoError> {
     // BatchGetItem refuses a key named twice (notifications from one sender, interleaved).
     let mut seen = std::collections::HashSet::new();
     let ids: Vec<&String> = ids.iter().filter(|id| seen.insert(*id)).collect();
     let mut out = Vec::new();
     for chunk in ids.chunks(crate::store::table::MAX_BATCH_GET_KEYS) {
         let keys: Vec<crate::store::Key> = chunk.iter().map(|id| keys::account(id)).collect();
-        for item in table.batch_get(&keys).await?.into_iter().flatten() {
+        for item in crate::repo::batch_get(table, &keys, freshness).await?.into_iter().flatten() {
             out.push(from_item(item)?);
         }
     }

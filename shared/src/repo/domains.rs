@@ -1,8 +1,11 @@
 //! Remote domains that keep failing: after deliveries failed on seven distinct days a domain is
 //! marked unavailable and fan-out skips it, until a delivery to it succeeds or an activity from it
-//! arrives (Mastodon's rule). Only failures write; a success costs one query.
+//! arrives (Mastodon's rule). Only failures write; a success costs one query, and none while
+//! this process saw the domain without failures in the last ten minutes (every inbound activity
+//! and every delivery reports a success, so the query would otherwise be paid for each).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, OnceLock};
 
 use crate::repo::{keys, RepoError};
 use crate::store::{str_attr_of, Query, Table, TxOp, Value, SK, TTL};
@@ -10,6 +13,30 @@ use crate::store::{str_attr_of, Query, Table, TxOp, Value, SK, TTL};
 /// Failure days are kept this long (they only matter while they add up to seven).
 const KEEP_SECS: i64 = 30 * 24 * 3600;
 pub const FAILURE_DAYS: usize = 7;
+
+/// How long a domain seen without failures is taken to still have none, in this process.
+const CLEAR_FOR_MS: i64 = 10 * 60 * 1000;
+
+/// Domains this process found without failure records, and until when that is trusted.
+fn clear() -> &'static Mutex<HashMap<String, i64>> {
+    static CLEAR: OnceLock<Mutex<HashMap<String, i64>>> = OnceLock::new();
+    CLEAR.get_or_init(Default::default)
+}
+
+fn known_clear(host: &str) -> bool {
+    let now = crate::clock::now_ms();
+    clear().lock().map(|c| c.get(host).is_some_and(|until| *until > now)).unwrap_or(false)
+}
+
+fn set_clear(host: &str, is_clear: bool) {
+    if let Ok(mut c) = clear().lock() {
+        if is_clear {
+            c.insert(host.to_string(), crate::clock::now_ms() + CLEAR_FOR_MS);
+        } else {
+            c.remove(host);
+        }
+    }
+}
 
 /// `YYYY-MM-DD` of a time in milliseconds.
 pub fn day_of(ms: i64) -> String {
@@ -19,6 +46,7 @@ pub fn day_of(ms: i64) -> String {
 /// Records a failed delivery on `day`; true when the domain has just become (or already was)
 /// unavailable.
 pub async fn record_failure(table: &dyn Table, host: &str, day: &str) -> Result<bool, RepoError> {
+    set_clear(host, false);
     let mut item = keys::domain_failure(host, day).to_item();
     item.insert(TTL.into(), Value::N((crate::store::table::now_secs() + KEEP_SECS).to_string()));
     table.put(item, None).await?;
@@ -32,8 +60,12 @@ pub async fn record_failure(table: &dyn Table, host: &str, day: &str) -> Result<
 
 /// A delivery succeeded (or the domain spoke to us): forget its failures and the mark.
 pub async fn record_success(table: &dyn Table, host: &str) -> Result<(), RepoError> {
+    if known_clear(host) {
+        return Ok(());
+    }
     let days = table.query(Query::new(keys::domain_failures(host)).limit(99)).await?;
     if days.items.is_empty() {
+        set_clear(host, true);
         return Ok(());
     }
     let mut ops: Vec<TxOp> = days
@@ -44,6 +76,7 @@ pub async fn record_success(table: &dyn Table, host: &str) -> Result<(), RepoErr
         .collect();
     ops.push(TxOp::Delete { key: keys::domain_unavailable(host), cond: None });
     table.transact(ops).await?;
+    set_clear(host, true);
     Ok(())
 }
 

@@ -18,6 +18,26 @@ use thiserror::Error;
 
 use crate::store::{Item, Key, StoreError, PK_SK_ATTRS};
 
+/// How fresh a read for rendering must be. `Eventual` costs half the read units and may miss a
+/// write of the last second: for pages of what an index already lists (timelines). `Strong`
+/// where a write just made must be read back (a status opened right after posting it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    Strong,
+    Eventual,
+}
+
+pub(crate) async fn batch_get(
+    table: &dyn crate::store::Table,
+    keys: &[Key],
+    freshness: Freshness,
+) -> Result<Vec<Option<Item>>, StoreError> {
+    match freshness {
+        Freshness::Strong => table.batch_get(keys).await,
+        Freshness::Eventual => table.batch_get_eventually(keys).await,
+    }
+}
+
 #[derive(Debug, Error)]
 pub enum RepoError {
     #[error("{0} not found")]

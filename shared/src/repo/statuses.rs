@@ -308,6 +308,7 @@ pub async fn get_many_for(
     table: &dyn Table,
     viewer: Option<&str>,
     ids: &[String],
+    freshness: crate::repo::Freshness,
 ) -> Result<Vec<(Status, Marks)>, RepoError> {
     let mut seen = HashSet::new();
     let unique: Vec<&String> = ids.iter().filter(|id| valid_id(id) && seen.insert(*id)).collect();
@@ -325,7 +326,7 @@ pub async fn get_many_for(
         let mut items = Vec::with_capacity(unique.len());
         for chunk in unique.chunks(crate::store::table::MAX_BATCH_GET_KEYS) {
             let keys: Vec<Key> = chunk.iter().map(|id| keys::status(id)).collect();
-            items.extend(table.batch_get(&keys).await?.into_iter().flatten());
+            items.extend(crate::repo::batch_get(table, &keys, freshness).await?.into_iter().flatten());
         }
         Ok::<_, RepoError>(items)
     };

@@ -107,6 +107,10 @@ impl Capacity {
     fn read_by_key(found: Option<&Item>) -> u64 {
         2 * Self::units(found.map_or(0, item_size), 4096)
     }
+    /// Half-RRUs of an eventually consistent read by key: half a unit per 4 KB, at least half.
+    fn read_by_key_eventually(found: Option<&Item>) -> u64 {
+        Self::units(found.map_or(0, item_size), 4096)
+    }
     /// Half-RRUs of an eventually consistent query page.
     fn query_page(page: &Page) -> u64 {
         Self::units(page.items.iter().map(item_size).sum(), 4096)
@@ -179,6 +183,12 @@ impl<T: Table + ?Sized> Table for Counted<T> {
         bump(&self.counter.table_batch_get);
         let got = self.inner.batch_get(keys).await?;
         add(&self.counter.rru_half, got.iter().map(|i| Capacity::read_by_key(i.as_ref())).sum());
+        Ok(got)
+    }
+    async fn batch_get_eventually(&self, keys: &[Key]) -> StoreResult<Vec<Option<Item>>> {
+        bump(&self.counter.table_batch_get);
+        let got = self.inner.batch_get_eventually(keys).await?;
+        add(&self.counter.rru_half, got.iter().map(|i| Capacity::read_by_key_eventually(i.as_ref())).sum());
         Ok(got)
     }
     async fn transact(&self, ops: Vec<TxOp>) -> StoreResult<()> {

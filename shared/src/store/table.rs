@@ -232,6 +232,12 @@ pub trait Table: Send + Sync {
     async fn query(&self, query: Query) -> StoreResult<Page>;
     /// Items in the order of `keys`; `None` where an item is missing or expired.
     async fn batch_get(&self, keys: &[Key]) -> StoreResult<Vec<Option<Item>>>;
+    /// The same, eventually consistent: half the read units, and a write of the last second may
+    /// not show yet. For rendering pages of what is already listed (timelines), never for a
+    /// read that decides a write. Adapters that are always consistent need not override it.
+    async fn batch_get_eventually(&self, keys: &[Key]) -> StoreResult<Vec<Option<Item>>> {
+        self.batch_get(keys).await
+    }
     /// All or nothing. A failed condition is `ConditionFailed { index: Some(i) }`.
     async fn transact(&self, ops: Vec<TxOp>) -> StoreResult<()>;
 }

@@ -268,38 +268,11 @@ impl Table for DynamoTable {
     }
 
     async fn batch_get(&self, keys: &[Key]) -> StoreResult<Vec<Option<Item>>> {
-        validate_batch_keys(keys)?;
-        if keys.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut found: HashMap<Key, Item> = HashMap::new();
-        let mut pending: Vec<HashMap<String, Av>> = keys.iter().map(key_map).collect();
-        // DynamoDB may leave keys unprocessed under load: retry those with a short backoff.
-        for attempt in 0..8u32 {
-            let request = KeysAndAttributes::builder()
-                .set_keys(Some(pending.clone()))
-                .consistent_read(true)
-                .build()
-                .map_err(|e| StoreError::InvalidInput(e.to_string()))?;
-            let out = self
-                .client
-                .batch_get_item()
-                .request_items(&self.table, request)
-                .send()
-                .await
-                .map_err(|e| map_sdk_error(e, &format!("BatchGetItem on {}", self.table)))?;
-            for item in out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
-                let item = from_sdk(item);
-                found.insert(Key::of(&item)?, item);
-            }
-            pending = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).map(|k| k.keys).unwrap_or_default();
-            if pending.is_empty() {
-                let now = now_secs();
-                return Ok(keys.iter().map(|k| found.remove(k).filter(|i| !is_expired(i, now))).collect());
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(25 << attempt)).await;
-        }
-        Err(StoreError::Transient(format!("BatchGetItem on {}: keys still unprocessed after retries", self.table)))
+        self.batch_get_with(keys, true).await
+    }
+
+    async fn batch_get_eventually(&self, keys: &[Key]) -> StoreResult<Vec<Option<Item>>> {
+        self.batch_get_with(keys, false).await
     }
 
     async fn transact(&self, ops: Vec<TxOp>) -> StoreResult<()> {
@@ -384,5 +357,43 @@ impl Table for DynamoTable {
                 Err(map_sdk_error(err, &format!("TransactWriteItems on {}", self.table)))
             }
         }
+    }
+}
+
+impl DynamoTable {
+    /// BatchGetItem, strongly or eventually consistent.
+    async fn batch_get_with(&self, keys: &[Key], consistent: bool) -> StoreResult<Vec<Option<Item>>> {
+        validate_batch_keys(keys)?;
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut found: HashMap<Key, Item> = HashMap::new();
+        let mut pending: Vec<HashMap<String, Av>> = keys.iter().map(key_map).collect();
+        // DynamoDB may leave keys unprocessed under load: retry those with a short backoff.
+        for attempt in 0..8u32 {
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(pending.clone()))
+                .consistent_read(consistent)
+                .build()
+                .map_err(|e| StoreError::InvalidInput(e.to_string()))?;
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .send()
+                .await
+                .map_err(|e| map_sdk_error(e, &format!("BatchGetItem on {}", self.table)))?;
+            for item in out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
+                let item = from_sdk(item);
+                found.insert(Key::of(&item)?, item);
+            }
+            pending = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).map(|k| k.keys).unwrap_or_default();
+            if pending.is_empty() {
+                let now = now_secs();
+                return Ok(keys.iter().map(|k| found.remove(k).filter(|i| !is_expired(i, now))).collect());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25 << attempt)).await;
+        }
+        Err(StoreError::Transient(format!("BatchGetItem on {}: keys still unprocessed after retries", self.table)))
     }
 }

@@ -248,6 +248,12 @@ pub async fn batch_get(t: &dyn Table, ns: &str) {
     assert_eq!(t.batch_get(&hundred).await.unwrap().iter().filter(|o| o.is_some()).count(), 3);
     let dup = vec![Key::new(&pk, "0"), Key::new(&pk, "0")];
     assert!(matches!(t.batch_get(&dup).await, Err(StoreError::InvalidInput(_))));
+    // The eventually consistent variant keeps the same contract (moto, like SQLite, is always
+    // consistent, so this checks the request, not the staleness).
+    let got = t.batch_get_eventually(&keys).await.unwrap();
+    let order: Vec<Option<i64>> = got.iter().map(|o| o.as_ref().and_then(|i| num_attr(i, "i"))).collect();
+    assert_eq!(order, vec![Some(2), None, Some(0), Some(1)], "eventual batch get keeps the order too");
+    assert!(matches!(t.batch_get_eventually(&many).await, Err(StoreError::LimitExceeded(_))));
 }
 
 pub async fn transactions(t: &dyn Table, ns: &str) {

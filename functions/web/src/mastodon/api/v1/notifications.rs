@@ -11,7 +11,7 @@ use petrel::api::params::{lenient, QueryParams};
 use petrel::clock::iso8601_ms;
 use petrel::mastodon::convert;
 use petrel::model::{Account, Notification};
-use petrel::repo::{accounts, notifications};
+use petrel::repo::{accounts, notifications, Freshness};
 use petrel::Ctx;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -33,8 +33,11 @@ async fn render(ctx: &Ctx, me: &Account, list: Vec<Notification>) -> ApiResult<V
     let table = ctx.stores.table.as_ref();
     let mut account_ids: Vec<String> = list.iter().map(|n| n.from_account_id.clone()).collect();
     account_ids.dedup();
-    let senders: HashMap<String, Account> =
-        accounts::by_ids(table, &account_ids).await?.into_iter().map(|a| (a.id.clone(), a)).collect();
+    let senders: HashMap<String, Account> = accounts::by_ids_with(table, &account_ids, Freshness::Eventual)
+        .await?
+        .into_iter()
+        .map(|a| (a.id.clone(), a))
+        .collect();
     let status_ids: Vec<String> = list.iter().filter_map(|n| n.status_id.clone()).collect();
     let statuses: HashMap<String, Value> = super::statuses::render_many(ctx, Some(me), &status_ids)
         .await?

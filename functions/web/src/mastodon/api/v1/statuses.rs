@@ -8,7 +8,7 @@ use axum::Json;
 use petrel::mastodon::convert::{self, Viewer};
 use petrel::mastodon::entities as e;
 use petrel::model::{self, MentionRef, Visibility};
-use petrel::repo::{accounts, statuses};
+use petrel::repo::{accounts, statuses, Freshness};
 use petrel::text::{self, ResolvedMention};
 use petrel::Ctx;
 
@@ -40,13 +40,15 @@ async fn render(
     timeline: bool,
 ) -> ApiResult<Vec<e::Status>> {
     let table = ctx.stores.table.as_ref();
-    let found = statuses::get_many_for(table, viewer.map(|v| v.id.as_str()), ids).await?;
+    // A timeline page renders what its index lists: eventually consistent reads, half the cost.
+    let freshness = if timeline { Freshness::Eventual } else { Freshness::Strong };
+    let found = statuses::get_many_for(table, viewer.map(|v| v.id.as_str()), ids, freshness).await?;
     // Boosts show the boosted status inside: one more batch get, only when the page has boosts.
     let boosted_ids: Vec<String> = found.iter().filter_map(|(s, _)| s.reblog_of.clone()).collect();
     let boosted: HashMap<String, (model::Status, statuses::Marks)> = if boosted_ids.is_empty() {
         HashMap::new()
     } else {
-        statuses::get_many_for(table, viewer.map(|v| v.id.as_str()), &boosted_ids)
+        statuses::get_many_for(table, viewer.map(|v| v.id.as_str()), &boosted_ids, freshness)
             .await?
             .into_iter()
             .map(|(s, m)| (s.id.clone(), (s, m)))
@@ -66,7 +68,7 @@ async fn render(
         .into_iter()
         .collect();
     let mut hidden = HashSet::new();
-    for a in accounts::by_ids(table, &missing).await? {
+    for a in accounts::by_ids_with(table, &missing, freshness).await? {
         if timeline && viewer.is_some_and(|v| a.hidden_from(&v.id)) {
             hidden.insert(a.id.clone());
         }
