@@ -1,7 +1,7 @@
 //! Remote actors: cached as accounts with `remote` set, found by actor id or key id.
 
 use crate::model::Account;
-use crate::repo::{accounts, keys, to_item, RepoError};
+use crate::repo::{keys, to_item, Freshness, RepoError};
 use crate::store::{str_attr_of, Cond, Item, StoreError, Table, TxOp, Value};
 
 /// A cached actor older than this is fetched again before it is trusted for a new key.
@@ -13,22 +13,34 @@ fn pointer(key: crate::store::Key, account_id: &str) -> Item {
     item
 }
 
-async fn by_pointer(table: &dyn Table, key: &crate::store::Key) -> Result<Option<Account>, RepoError> {
-    let Some(item) = table.get(key).await? else {
+async fn by_pointer(
+    table: &dyn Table,
+    key: &crate::store::Key,
+    freshness: Freshness,
+) -> Result<Option<Account>, RepoError> {
+    let get = |key: crate::store::Key| async move {
+        match freshness {
+            Freshness::Strong => table.get(&key).await,
+            Freshness::Eventual => table.get_eventually(&key).await,
+        }
+    };
+    let Some(item) = get(key.clone()).await? else {
         return Ok(None);
     };
     let id =
         str_attr_of(&item, "account_id").ok_or_else(|| StoreError::Corrupt(format!("{} has no account id", key.pk)))?;
-    accounts::by_id(table, id).await
+    get(keys::account(id)).await?.map(crate::repo::from_item).transpose()
 }
 
 /// Two reads: the pointer, then the account.
 pub async fn by_uri(table: &dyn Table, uri: &str) -> Result<Option<Account>, RepoError> {
-    by_pointer(table, &keys::actor_uri(uri)).await
+    by_pointer(table, &keys::actor_uri(uri), Freshness::Strong).await
 }
 
+/// The actor that owns a key, as cached: two eventually consistent reads (half the units), as
+/// every inbound activity makes them to check its signature. A cache miss only means a fetch.
 pub async fn by_key_id(table: &dyn Table, key_id: &str) -> Result<Option<Account>, RepoError> {
-    by_pointer(table, &keys::key_owner(key_id)).await
+    by_pointer(table, &keys::key_owner(key_id), Freshness::Eventual).await
 }
 
 /// Stores a freshly fetched actor. An actor seen before keeps its id and counters; a new one gets

@@ -85,7 +85,8 @@ pub async fn unavailable(table: &dyn Table, hosts: &[String]) -> Result<HashSet<
     let mut out = HashSet::new();
     for chunk in hosts.chunks(crate::store::table::MAX_BATCH_GET_KEYS) {
         let keys: Vec<_> = chunk.iter().map(|h| keys::domain_unavailable(h)).collect();
-        for (host, item) in chunk.iter().zip(table.batch_get(&keys).await?) {
+        // Eventually consistent: a mark set a second ago costs at most one more try.
+        for (host, item) in chunk.iter().zip(table.batch_get_eventually(&keys).await?) {
             if item.is_some() {
                 out.insert(host.clone());
             }

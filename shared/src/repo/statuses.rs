@@ -149,10 +149,6 @@ pub async fn delete(table: &dyn Table, status: &Status) -> Result<(), RepoError>
         return delete_remote(table, status).await;
     }
     let mut ops = vec![TxOp::Delete { key: keys::status(&status.id), cond: Some(Cond::ItemExists) }];
-    if let Some(uri) = &status.remote_uri {
-        ops.push(TxOp::Delete { key: keys::status_uri(uri), cond: None });
-        ops.push(TxOp::Delete { key: Key::new(PUBLIC_REMOTE, &status.id), cond: None });
-    }
     for key in index_keys(status) {
         ops.push(TxOp::Delete { key, cond: None });
     }
@@ -193,7 +189,7 @@ async fn delete_remote(table: &dyn Table, status: &Status) -> Result<(), RepoErr
         Err(StoreError::ConditionFailed { .. }) => return Err(RepoError::NotFound("status".into())),
         Err(e) => return Err(e.into()),
     }
-    let mut rest = vec![keys::account_status(&status.account_id, &status.id), Key::new(PUBLIC_REMOTE, &status.id)];
+    let mut rest = vec![keys::account_status(&status.account_id, &status.id)];
     if let Some(uri) = &status.remote_uri {
         rest.push(keys::status_uri(uri));
     }
@@ -555,9 +551,6 @@ pub async fn restore(table: &dyn Table, status: &Status) -> Result<bool, RepoErr
     }
 }
 
-/// Partition of public remote statuses (`/api/v1/timelines/public?remote=true`).
-pub const PUBLIC_REMOTE: &str = "PUBLIC#remote";
-
 /// Where a received status goes: home timelines of the local accounts that follow its author or
 /// are addressed, and notifications.
 #[derive(Debug, Default)]
@@ -600,9 +593,9 @@ pub async fn store_remote(table: &dyn Table, status: &Status, to: &Delivery) -> 
     }
 
     let mut entries = vec![index_item(keys::account_status(&status.account_id, &status.id), &status.id)];
-    // Boosts stay out of the public and hashtag timelines, as in Mastodon.
+    // Boosts stay out of the hashtag timelines, as in Mastodon. (The public timeline of remote
+    // posts reads the home timelines: no entry of its own.)
     if status.visibility == Visibility::Public && status.reblog_of.is_none() {
-        entries.push(index_item(Key::new(PUBLIC_REMOTE, &status.id), &status.id));
         entries.extend(status.tags.iter().take(10).map(|t| index_item(keys::tag_entry(t, &status.id), &status.id)));
     }
     if let Some(parent) = &status.in_reply_to_id {

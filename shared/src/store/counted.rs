@@ -185,6 +185,12 @@ impl<T: Table + ?Sized> Table for Counted<T> {
         add(&self.counter.rru_half, got.iter().map(|i| Capacity::read_by_key(i.as_ref())).sum());
         Ok(got)
     }
+    async fn get_eventually(&self, key: &Key) -> StoreResult<Option<Item>> {
+        bump(&self.counter.table_get);
+        let got = self.inner.get_eventually(key).await?;
+        add(&self.counter.rru_half, Capacity::read_by_key_eventually(got.as_ref()));
+        Ok(got)
+    }
     async fn batch_get_eventually(&self, keys: &[Key]) -> StoreResult<Vec<Option<Item>>> {
         bump(&self.counter.table_batch_get);
         let got = self.inner.batch_get_eventually(keys).await?;

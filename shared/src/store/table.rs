@@ -232,6 +232,10 @@ pub trait Table: Send + Sync {
     async fn query(&self, query: Query) -> StoreResult<Page>;
     /// Items in the order of `keys`; `None` where an item is missing or expired.
     async fn batch_get(&self, keys: &[Key]) -> StoreResult<Vec<Option<Item>>>;
+    /// `get`, eventually consistent (see `batch_get_eventually`).
+    async fn get_eventually(&self, key: &Key) -> StoreResult<Option<Item>> {
+        self.get(key).await
+    }
     /// The same, eventually consistent: half the read units, and a write of the last second may
     /// not show yet. For rendering pages of what is already listed (timelines), never for a
     /// read that decides a write. Adapters that are always consistent need not override it.

@@ -171,17 +171,11 @@ fn cancelled_index(
 #[async_trait]
 impl Table for DynamoTable {
     async fn get(&self, key: &Key) -> StoreResult<Option<Item>> {
-        key.validate()?;
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key_map(key)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| map_sdk_error(e, &format!("GetItem on {}", self.table)))?;
-        Ok(live(out.item, now_secs()))
+        self.get_with(key, true).await
+    }
+
+    async fn get_eventually(&self, key: &Key) -> StoreResult<Option<Item>> {
+        self.get_with(key, false).await
     }
 
     async fn put(&self, item: Item, cond: Option<Cond>) -> StoreResult<()> {
@@ -361,6 +355,21 @@ impl Table for DynamoTable {
 }
 
 impl DynamoTable {
+    /// GetItem, strongly or eventually consistent.
+    async fn get_with(&self, key: &Key, consistent: bool) -> StoreResult<Option<Item>> {
+        key.validate()?;
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key_map(key)))
+            .consistent_read(consistent)
+            .send()
+            .await
+            .map_err(|e| map_sdk_error(e, &format!("GetItem on {}", self.table)))?;
+        Ok(live(out.item, now_secs()))
+    }
+
     /// BatchGetItem, strongly or eventually consistent.
     async fn batch_get_with(&self, keys: &[Key], consistent: bool) -> StoreResult<Vec<Option<Item>>> {
         validate_batch_keys(keys)?;

@@ -250,6 +250,8 @@ pub async fn batch_get(t: &dyn Table, ns: &str) {
     assert!(matches!(t.batch_get(&dup).await, Err(StoreError::InvalidInput(_))));
     // The eventually consistent variant keeps the same contract (moto, like SQLite, is always
     // consistent, so this checks the request, not the staleness).
+    assert_eq!(num_attr(&t.get_eventually(&Key::new(&pk, "1")).await.unwrap().unwrap(), "i"), Some(1));
+    assert_eq!(t.get_eventually(&Key::new(&pk, "missing")).await.unwrap(), None);
     let got = t.batch_get_eventually(&keys).await.unwrap();
     let order: Vec<Option<i64>> = got.iter().map(|o| o.as_ref().and_then(|i| num_attr(i, "i"))).collect();
     assert_eq!(order, vec![Some(2), None, Some(0), Some(1)], "eventual batch get keeps the order too");
