@@ -7,7 +7,9 @@
 #      test of the workspace, with the AWS adapters' suites running against moto;
 #   4. the client tests: toot, Mastodon.py and feedparser (from the same venv), headless
 #      Chromium (apt, installed here when missing) and the Fedify peer (npm ci) against
-#      `petrel serve`.
+#      `petrel serve`;
+#   5. `sam build`: the five functions cross-compiled for arm64 by cargo-lambda, as a deploy
+#      builds them (about 15 minutes cold on 2 cores; PETREL_SKIP_SAM_BUILD=1 skips it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,3 +50,15 @@ echo "== npm ci: the Fedify 2.3.6 federation peer (tests/federation/peer)"
 echo "== client tests (toot, Mastodon.py, OAuth over HTTP, federation with Fedify, feeds, pages in Chromium)"
 cargo build --quiet -p petrel-cli
 .venv/bin/python -m pytest tests/clients -q -p no:cacheprovider
+if [ "${PETREL_SKIP_SAM_BUILD:-0}" = 1 ]; then
+  echo "== sam build: SKIPPED (PETREL_SKIP_SAM_BUILD=1)"
+else
+  echo "== sam build (cargo-lambda, arm64): the deploy artefacts"
+  rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
+  PATH="$PWD/.venv/bin:$PATH" SAM_CLI_TELEMETRY=0 sam build </dev/null
+  for f in WebFunction InboxFunction OutboxFanoutFunction MediaFunction FeedFunction; do
+    # ELF e_machine 183 is AArch64.
+    python3 -c 'import sys; b=open(sys.argv[1],"rb").read(20); sys.exit(b[:4]!=b"\x7fELF" or int.from_bytes(b[18:20],"little")!=183)' \
+      ".aws-sam/build/$f/bootstrap" || { echo "!! $f: no arm64 bootstrap" >&2; exit 1; }
+  done
+fi
