@@ -249,15 +249,17 @@ def test_cached_and_uncached_behaviours(resources):
 
 
 def test_open_function_urls_answer_only_the_distribution(resources):
-    """Web, inbox and media URLs take unsigned requests (AuthType NONE): CloudFront adds a secret
-    header that the functions require, so calling a URL directly is refused."""
+    """Every HTTP function requires the secret header CloudFront adds (PETREL_ORIGIN_SECRET, checked
+    by petrel::lambda::run_http), so calling a function URL directly is refused; web, inbox and
+    media take unsigned requests (AuthType NONE) and rely on it."""
     cfg = resources["Distribution"]["Properties"]["DistributionConfig"]
     origins = {o["Id"]: o for o in cfg["Origins"]}
     urls = of_type(resources, "AWS::Lambda::Url")
     functions = of_type(resources, "AWS::Lambda::Function")
-    for name in ("web", "inbox", "media"):
+    for name in ("web", "inbox", "media", "feed"):
         url = urls[f"{name.capitalize()}FunctionUrl"]["Properties"]
-        assert url["AuthType"] == "NONE"
+        # Feed's URL takes only this distribution's signed requests (OAC) besides.
+        assert url["AuthType"] == ("AWS_IAM" if name == "feed" else "NONE")
         headers = {h["HeaderName"]: h["HeaderValue"] for h in origins[name].get("OriginCustomHeaders", [])}
         env = functions[url["TargetFunctionArn"]["Ref"]]["Properties"]["Environment"]["Variables"]
         assert headers.get("x-petrel-origin") is not None, name
