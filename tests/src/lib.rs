@@ -61,6 +61,23 @@ pub fn petrel(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// A context on a fresh embedded backend whose outbound client may reach loopback servers (the
+/// fake remote servers of the federation tests), with one account, `alice`.
+pub async fn local_with_alice() -> (petrel::Ctx, petrel::model::Account, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap().to_string();
+    let config = petrel::Config::from_vars(|k| match k {
+        "PETREL_DATA" => Some(data.clone()),
+        "PETREL_ALLOW_PRIVATE_NETWORK" => Some("true".into()),
+        _ => None,
+    })
+    .unwrap();
+    let ctx = petrel::Ctx::connect(config).await.unwrap();
+    let alice =
+        petrel::repo::accounts::create(ctx.stores.table.as_ref(), "alice", "correct horse battery").await.unwrap();
+    (ctx, alice, dir)
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }

@@ -11,23 +11,13 @@ use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use petrel::activitypub::convert::remote_account;
 use petrel::events::{Delivery, OutboxEvent, Publish};
-use petrel::repo::{accounts, actors, deliveries, domains, follows};
+use petrel::repo::{actors, deliveries, domains, follows};
 use petrel::store::Received;
 use petrel::Ctx;
 use serde_json::{json, Value};
 
 async fn local() -> (Ctx, petrel::model::Account, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().to_str().unwrap().to_string();
-    let config = petrel::Config::from_vars(|k| match k {
-        "PETREL_DATA" => Some(data.clone()),
-        "PETREL_ALLOW_PRIVATE_NETWORK" => Some("true".into()),
-        _ => None,
-    })
-    .unwrap();
-    let ctx = Ctx::connect(config).await.unwrap();
-    let alice = accounts::create(ctx.stores.table.as_ref(), "alice", "correct horse battery").await.unwrap();
-    (ctx, alice, dir)
+    petrel_e2e::local_with_alice().await
 }
 
 async fn remote_follower(ctx: &Ctx, alice: &petrel::model::Account, uri: &str, shared: Option<&str>) {
@@ -137,7 +127,7 @@ async fn answers_decide_done_dropped_or_retried_and_the_report_counts_them() {
     let (ctx, alice, _dir) = local().await;
     let table = ctx.stores.table.as_ref();
     let status = "100000000000000002";
-    deliveries::record(table, status, deliveries::Outcome::Targeted(3)).await.unwrap();
+    deliveries::record_targeted(table, status, 3).await.unwrap();
     let activity = json!({ "id": "http://localhost:8080/users/alice/statuses/2/activity", "type": "Create" });
     // Outcomes are tallied over a consumer's batch and written once at its end.
     let tally = deliveries::Tally::default();

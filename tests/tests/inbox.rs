@@ -69,16 +69,7 @@ struct Local {
 }
 
 async fn local() -> Local {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().to_str().unwrap().to_string();
-    let config = petrel::Config::from_vars(|k| match k {
-        "PETREL_DATA" => Some(data.clone()),
-        "PETREL_ALLOW_PRIVATE_NETWORK" => Some("true".into()),
-        _ => None,
-    })
-    .unwrap();
-    let ctx = Ctx::connect(config).await.unwrap();
-    accounts::create(ctx.stores.table.as_ref(), "alice", "correct horse battery").await.unwrap();
+    let (ctx, _alice, dir) = petrel_e2e::local_with_alice().await;
     Local { ctx, _dir: dir }
 }
 

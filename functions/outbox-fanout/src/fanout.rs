@@ -73,7 +73,7 @@ pub async fn publish(ctx: &Ctx, p: Publish) -> Result<(), FanoutError> {
         return Err(FanoutError::PartialSend(failed, total));
     }
     if let (Some(status_id), true) = (&p.status_id, total > 0) {
-        deliveries::record(table, status_id, deliveries::Outcome::Targeted(total as i64)).await?;
+        deliveries::record_targeted(table, status_id, total as i64).await?;
     }
     deliveries::mark_page_queued(table, &activity_id, &page).await?;
     Ok(())

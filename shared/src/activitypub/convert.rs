@@ -295,7 +295,25 @@ pub fn undo(cfg: &Config, local: &Account, inner: Value) -> Value {
     }))
 }
 
-fn parse_time(v: Option<&str>) -> Option<i64> {
+/// A Note's visibility from its audience, Mastodon's way: the public collection in `to` is
+/// public, in `cc` unlisted; the author's followers collection is followers-only; else direct.
+pub(crate) fn visibility_of(note: &Value, followers: Option<&str>) -> Visibility {
+    let to = vocab::ids(note.get("to"));
+    let cc = vocab::ids(note.get("cc"));
+    let is_public = |l: &[&str]| l.iter().any(|a| *a == PUBLIC || *a == "as:Public" || *a == "Public");
+    if is_public(&to) {
+        Visibility::Public
+    } else if is_public(&cc) {
+        Visibility::Unlisted
+    } else if followers.is_some_and(|f| to.contains(&f) || cc.contains(&f)) {
+        Visibility::Private
+    } else {
+        Visibility::Direct
+    }
+}
+
+/// An RFC 3339 time as milliseconds since the epoch.
+pub(crate) fn parse_time(v: Option<&str>) -> Option<i64> {
     let t = time::OffsetDateTime::parse(v?, &Rfc3339).ok()?;
     Some((t.unix_timestamp_nanos() / 1_000_000) as i64)
 }
@@ -405,19 +423,7 @@ pub fn remote_status(note: &Value, author: &Account, id: String) -> Result<Remot
     if note.get("attributedTo").and_then(|a| vocab::ids(Some(a)).first().copied()) != Some(author_uri) {
         return Err(invalid("Note", "attributedTo is not the actor"));
     }
-    let to = vocab::ids(note.get("to"));
-    let cc = vocab::ids(note.get("cc"));
-    let is_public = |l: &[&str]| l.iter().any(|a| *a == PUBLIC || *a == "as:Public" || *a == "Public");
-    let followers = author.remote.as_ref().and_then(|r| r.followers.as_deref());
-    let visibility = if is_public(&to) {
-        Visibility::Public
-    } else if is_public(&cc) {
-        Visibility::Unlisted
-    } else if followers.is_some_and(|f| to.contains(&f) || cc.contains(&f)) {
-        Visibility::Private
-    } else {
-        Visibility::Direct
-    };
+    let visibility = visibility_of(note, author.remote.as_ref().and_then(|r| r.followers.as_deref()));
     let mut tags = Vec::new();
     let mut mentioned_uris = Vec::new();
     for t in vocab::list(note.get("tag")) {

@@ -12,12 +12,12 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use super::{invalid, key_of_path, Archive, ArchiveError, Progress};
-use crate::activitypub::convert::remote_account;
+use crate::activitypub::convert::{parse_time, remote_account, visibility_of};
 use crate::activitypub::sanitize;
-use crate::activitypub::vocab::{self, id_of, str_prop, PUBLIC};
+use crate::activitypub::vocab::{self, id_of, str_prop};
 use crate::config::Config;
 use crate::mastodon::convert::{account_url, actor_uri};
-use crate::model::{valid_username, Account, Dimensions, Media, MentionRef, Status, Visibility};
+use crate::model::{valid_username, Account, Dimensions, Media, MentionRef, Status};
 use crate::repo::{accounts, actors, follows, statuses};
 use crate::store::{Blobs, Table};
 
@@ -88,11 +88,6 @@ pub struct Report {
     pub bookmarks_restored: usize,
     /// Mentions whose account neither the archive nor the table knows; the post keeps its link.
     pub mentions_unresolved: usize,
-}
-
-fn parse_time(v: Option<&str>) -> Option<i64> {
-    let t = time::OffsetDateTime::parse(v?, &time::format_description::well_known::Rfc3339).ok()?;
-    Some((t.unix_timestamp_nanos() / 1_000_000) as i64)
 }
 
 /// Reads and checks everything in the archive for `username`, without touching any store.
@@ -227,17 +222,7 @@ fn read_note(
     if note.get("attributedTo").and_then(id_of) != Some(actor_id) {
         return Err(invalid(file, format!("{uri} is not attributed to {actor_id}")));
     }
-    let to = vocab::ids(note.get("to"));
-    let cc = vocab::ids(note.get("cc"));
-    let visibility = if to.contains(&PUBLIC) {
-        Visibility::Public
-    } else if cc.contains(&PUBLIC) {
-        Visibility::Unlisted
-    } else if !followers_uri.is_empty() && to.contains(&followers_uri) {
-        Visibility::Private
-    } else {
-        Visibility::Direct
-    };
+    let visibility = visibility_of(note, Some(followers_uri).filter(|f| !f.is_empty()));
     let mut tags = Vec::new();
     let mut mention_uris = Vec::new();
     for t in vocab::list(note.get("tag")) {
@@ -672,6 +657,7 @@ fn render_again(text: &str, cfg: &Config, mentions: &[MentionRef]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Visibility;
     use serde_json::json;
 
     fn archive(attachment_url: &str, attributed_to: &str) -> Archive {

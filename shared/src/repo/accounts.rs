@@ -123,13 +123,17 @@ pub async fn set_password(table: &dyn Table, username: &str, password: &str) -> 
 
 /// Every local account (an instance has one or a few): one query and one batch get.
 pub async fn list_local(table: &dyn Table) -> Result<Vec<Account>, RepoError> {
-    let page = table.query(crate::store::Query::new(keys::LOCAL_ACCOUNTS).limit(100)).await?;
-    let ids: Vec<crate::store::Key> =
-        page.items.iter().filter_map(|i| str_attr_of(i, "account_id")).map(keys::account).collect();
+    let ids: Vec<crate::store::Key> = local_ids(table).await?.iter().map(|id| keys::account(id)).collect();
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     table.batch_get(&ids).await?.into_iter().flatten().map(from_item).collect()
+}
+
+/// The ids of the local accounts: one query of the index, without reading the accounts.
+pub async fn local_ids(table: &dyn Table) -> Result<Vec<String>, RepoError> {
+    let page = table.query(crate::store::Query::new(keys::LOCAL_ACCOUNTS).limit(100)).await?;
+    Ok(page.items.iter().filter_map(|i| str_attr_of(i, "account_id")).map(str::to_string).collect())
 }
 
 /// Accounts by id (missing ones skipped, repeated ones once): one batch get per 100.

@@ -27,18 +27,13 @@ pub async fn mark_page_queued(table: &dyn Table, activity_id: &str, page: &str) 
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
-    Targeted(i64),
     Delivered,
     Failed,
 }
 
-pub async fn record(table: &dyn Table, status_id: &str, outcome: Outcome) -> Result<(), RepoError> {
-    let update = match outcome {
-        Outcome::Targeted(n) => Update::default().add("targeted", n),
-        Outcome::Delivered => Update::default().add("delivered", 1),
-        Outcome::Failed => Update::default().add("failed", 1),
-    };
-    table.update(&keys::delivery_report(status_id), update, None).await?;
+/// Counts `n` more inboxes a status's activity was queued for (once per fan-out page).
+pub async fn record_targeted(table: &dyn Table, status_id: &str, n: i64) -> Result<(), RepoError> {
+    table.update(&keys::delivery_report(status_id), Update::default().add("targeted", n), None).await?;
     Ok(())
 }
 
@@ -56,7 +51,6 @@ impl Tally {
         match outcome {
             Outcome::Delivered => entry.0 += 1,
             Outcome::Failed => entry.1 += 1,
-            Outcome::Targeted(_) => {}
         }
     }
 

@@ -3,7 +3,7 @@
 use crate::model::Notification;
 use crate::repo::timelines::{page_items, PageParams};
 use crate::repo::{from_item, keys, to_item, RepoError};
-use crate::store::{Query, Table, TxOp, SK};
+use crate::store::{Item, Query, Table, TxOp, SK};
 
 pub fn new(kind: &str, from_account_id: &str, status_id: Option<&str>) -> Notification {
     Notification {
@@ -15,13 +15,18 @@ pub fn new(kind: &str, from_account_id: &str, status_id: Option<&str>) -> Notifi
     }
 }
 
+/// A local account's notification as stored.
+pub fn item(local_id: &str, n: &Notification) -> Result<Item, RepoError> {
+    to_item(&keys::notification(local_id, &n.id), n)
+}
+
 /// The write of a notification, to go into the transaction of what caused it.
 pub fn put_op(local_id: &str, n: &Notification) -> Result<TxOp, RepoError> {
-    Ok(TxOp::Put { item: to_item(&keys::notification(local_id, &n.id), n)?, cond: None })
+    Ok(TxOp::Put { item: item(local_id, n)?, cond: None })
 }
 
 pub async fn create(table: &dyn Table, local_id: &str, n: &Notification) -> Result<(), RepoError> {
-    table.put(to_item(&keys::notification(local_id, &n.id), n)?, None).await?;
+    table.put(item(local_id, n)?, None).await?;
     Ok(())
 }
 

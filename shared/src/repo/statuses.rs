@@ -74,24 +74,7 @@ async fn try_create(table: &dyn Table, status: &Status, idempotency_key: Option<
         ops.push(TxOp::Put { item, cond: Some(Cond::ItemNotExists) });
     }
     let status_index = ops.len();
-    ops.push(TxOp::Put { item: to_item(&keys::status(&status.id), &status)?, cond: Some(Cond::ItemNotExists) });
-    for key in index_keys(status) {
-        ops.push(TxOp::Put { item: index_item(key, &status.id), cond: None });
-    }
-    ops.push(TxOp::Update {
-        key: keys::account(&status.account_id),
-        update: Update::default()
-            .add("statuses_count", 1)
-            .set("last_status_at", Value::N(status.created_at.to_string())),
-        cond: Some(Cond::ItemExists),
-    });
-    if let Some(parent) = &status.in_reply_to_id {
-        ops.push(TxOp::Update {
-            key: keys::status(parent),
-            update: Update::default().add("replies_count", 1),
-            cond: Some(Cond::ItemExists),
-        });
-    }
+    ops.extend(status_ops(status)?);
     let parent_index = ops.len() - 1;
     let media_start = ops.len();
     ops.extend(status.media.iter().map(|m| super::media::attach_op(m, &status.id)));
@@ -119,6 +102,31 @@ async fn try_create(table: &dyn Table, status: &Status, idempotency_key: Option<
         Err(StoreError::ConditionFailed { .. }) => Err(RepoError::NotFound("account".into())),
         Err(e) => Err(e.into()),
     }
+}
+
+/// The writes of a local status: the status (not to exist yet, the first op), its index entries,
+/// the author's counters and, last, the parent's reply count (both items must exist).
+fn status_ops(status: &Status) -> Result<Vec<TxOp>, RepoError> {
+    let mut ops =
+        vec![TxOp::Put { item: to_item(&keys::status(&status.id), status)?, cond: Some(Cond::ItemNotExists) }];
+    for key in index_keys(status) {
+        ops.push(TxOp::Put { item: index_item(key, &status.id), cond: None });
+    }
+    ops.push(TxOp::Update {
+        key: keys::account(&status.account_id),
+        update: Update::default()
+            .add("statuses_count", 1)
+            .set("last_status_at", Value::N(status.created_at.to_string())),
+        cond: Some(Cond::ItemExists),
+    });
+    if let Some(parent) = &status.in_reply_to_id {
+        ops.push(TxOp::Update {
+            key: keys::status(parent),
+            update: Update::default().add("replies_count", 1),
+            cond: Some(Cond::ItemExists),
+        });
+    }
+    Ok(ops)
 }
 
 pub async fn get(table: &dyn Table, id: &str) -> Result<Option<Status>, RepoError> {
@@ -516,30 +524,12 @@ pub async fn all_ids_of(table: &dyn Table, account_id: &str) -> Result<Vec<Strin
 /// transaction, and without the queue message a new post sends. Returns false when a status with
 /// this id is already stored (the caller has checked it is the same one).
 pub async fn restore(table: &dyn Table, status: &Status) -> Result<bool, RepoError> {
-    let mut ops =
-        vec![TxOp::Put { item: to_item(&keys::status(&status.id), status)?, cond: Some(Cond::ItemNotExists) }];
-    for key in index_keys(status) {
-        ops.push(TxOp::Put { item: index_item(key, &status.id), cond: None });
-    }
+    let mut ops = status_ops(status)?;
     for m in &status.media {
         let mut m = m.clone();
         m.status_id = Some(status.id.clone());
         m.ttl = None;
         ops.push(TxOp::Put { item: to_item(&keys::media(&m.id), &m)?, cond: None });
-    }
-    ops.push(TxOp::Update {
-        key: keys::account(&status.account_id),
-        update: Update::default()
-            .add("statuses_count", 1)
-            .set("last_status_at", Value::N(status.created_at.to_string())),
-        cond: Some(Cond::ItemExists),
-    });
-    if let Some(parent) = &status.in_reply_to_id {
-        ops.push(TxOp::Update {
-            key: keys::status(parent),
-            update: Update::default().add("replies_count", 1),
-            cond: Some(Cond::ItemExists),
-        });
     }
     match table.transact(ops).await {
         Ok(()) => Ok(true),
@@ -605,7 +595,7 @@ pub async fn store_remote(table: &dyn Table, status: &Status, to: &Delivery) -> 
     for (local, n) in &to.notify {
         // Keyed by the status, so completing an interrupted store does not notify twice.
         let n = crate::model::Notification { id: status.id.clone(), status_id: Some(status.id.clone()), ..n.clone() };
-        entries.push(to_item(&keys::notification(local, &n.id), &n)?);
+        entries.push(crate::repo::notifications::item(local, &n)?);
     }
     futures::future::try_join_all(entries.into_iter().map(|item| table.put(item, None))).await?;
     table.put(to_item(&keys::status(&status.id), &status)?, None).await?;

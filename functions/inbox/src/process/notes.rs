@@ -137,9 +137,9 @@ pub async fn delete(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), In
     let table = ctx.stores.table.as_ref();
     if id == actor_uri(actor) {
         // The account is gone: its follows with local accounts end, and its profile is forgotten.
-        for local in petrel::repo::accounts::list_local(table).await? {
-            follows::remove_follower(table, &local.id, &actor.id).await?;
-            follows::remove_following(table, &local.id, &actor.id).await?;
+        for local in petrel::repo::accounts::local_ids(table).await? {
+            follows::remove_follower(table, &local, &actor.id).await?;
+            follows::remove_following(table, &local, &actor.id).await?;
         }
         actors::forget(table, actor).await?;
         return Ok(());

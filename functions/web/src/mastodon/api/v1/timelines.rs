@@ -57,8 +57,8 @@ pub async fn public(
         ids.extend(timelines::page_ids(table, keys::PUBLIC_LOCAL, &params).await?);
     }
     if want_remote {
-        for local in petrel::repo::accounts::list_local(table).await? {
-            ids.extend(timelines::page_ids(table, &keys::home(&local.id), &params).await?);
+        for local in petrel::repo::accounts::local_ids(table).await? {
+            ids.extend(timelines::page_ids(table, &keys::home(&local), &params).await?);
         }
     }
     // Snowflakes of equal length sort by time: keep the page the parameters ask for.
