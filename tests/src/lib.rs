@@ -204,6 +204,50 @@ impl InProcess {
         InProcess { ctx, app, token, account, _dir: dir }
     }
 
+    /// Another local account on the same server, with a full-scope token of its own.
+    pub async fn user(&self, name: &str) -> (petrel::model::Account, String) {
+        let table = self.ctx.stores.table.as_ref();
+        let account = petrel::repo::accounts::create(table, name, "correct horse battery").await.unwrap();
+        let token = petrel::repo::oauth::issue_token(
+            table,
+            petrel::model::AccessToken {
+                client_id: "test".into(),
+                account_id: Some(account.id.clone()),
+                scopes: vec!["read".into(), "write".into(), "follow".into()],
+                created_at: 0,
+                app_name: Some("test".into()),
+                app_website: None,
+            },
+        )
+        .await
+        .unwrap();
+        (account, token)
+    }
+
+    /// Sends one request with `token` (or none); returns the status, the body and the `Link` header.
+    pub async fn call_as(
+        &self,
+        token: Option<&str>,
+        method: &str,
+        uri: &str,
+        form: Option<&str>,
+    ) -> (u16, serde_json::Value, Option<String>) {
+        use tower::ServiceExt;
+        let mut req = axum::http::Request::builder().method(method).uri(uri);
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        if form.is_some() {
+            req = req.header("content-type", "application/x-www-form-urlencoded");
+        }
+        let req = req.body(axum::body::Body::from(form.unwrap_or_default().to_string())).unwrap();
+        let response = self.app.clone().oneshot(req).await.unwrap();
+        let status = response.status().as_u16();
+        let link = response.headers().get("link").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null), link)
+    }
+
     /// Sends one request; returns the status, the body and the store operations it made.
     pub async fn call(
         &self,
@@ -227,4 +271,39 @@ impl InProcess {
         let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
         (status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null), ops)
     }
+}
+
+/// A fresh table, bucket and queue on moto, and the variables that name them (with
+/// `PETREL_BACKEND=aws`), so a test's data meets no other test's. `None` when the AWS half is
+/// skipped (see [`moto_env`]).
+pub async fn fresh_aws(prefix: &str) -> Option<Vec<(String, String)>> {
+    use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+    moto_env()?;
+    let suffix = petrel::ids::random_token(4).to_lowercase();
+    let (table, bucket) = (format!("{prefix}-{suffix}"), format!("{prefix}-{suffix}"));
+    let sdk = petrel::store::aws::load_sdk_config().await;
+    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+    let attr =
+        |n: &str| AttributeDefinition::builder().attribute_name(n).attribute_type(ScalarAttributeType::S).build();
+    let key = |n: &str, t| KeySchemaElement::builder().attribute_name(n).key_type(t).build();
+    ddb.create_table()
+        .table_name(&table)
+        .attribute_definitions(attr("pk").unwrap())
+        .attribute_definitions(attr("sk").unwrap())
+        .key_schema(key("pk", KeyType::Hash).unwrap())
+        .key_schema(key("sk", KeyType::Range).unwrap())
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap();
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let mut vars: Vec<(String, String)> =
+        vec![("PETREL_BACKEND".into(), "aws".into()), ("PETREL_TABLE".into(), table), ("PETREL_BUCKET".into(), bucket)];
+    // A queue of its own too, so what the test posts queues nothing for other tests' consumers.
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let name = format!("{prefix}-{suffix}-outbox");
+    sqs.create_queue().queue_name(&name).send().await.unwrap();
+    vars.push(("PETREL_OUTBOX_QUEUE".into(), name));
+    Some(vars)
 }

@@ -429,44 +429,10 @@ async fn export_wipe_import_round_trips_on_the_embedded_backend() {
     assert!(accounts::by_username(&table, "alice").await.unwrap().is_none());
 }
 
-/// A fresh table and bucket on moto (the "wipe"), and the variables that name them.
-async fn fresh_aws() -> Vec<(String, String)> {
-    use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
-    let suffix = petrel::ids::random_token(4);
-    let (table, bucket) = (format!("petrel-archive-{suffix}"), format!("petrel-archive-{suffix}"));
-    let sdk = petrel::store::aws::load_sdk_config().await;
-    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
-    let attr =
-        |n: &str| AttributeDefinition::builder().attribute_name(n).attribute_type(ScalarAttributeType::S).build();
-    let key = |n: &str, t| KeySchemaElement::builder().attribute_name(n).key_type(t).build();
-    ddb.create_table()
-        .table_name(&table)
-        .attribute_definitions(attr("pk").unwrap())
-        .attribute_definitions(attr("sk").unwrap())
-        .key_schema(key("pk", KeyType::Hash).unwrap())
-        .key_schema(key("sk", KeyType::Range).unwrap())
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .unwrap();
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
-    s3.create_bucket().bucket(&bucket).send().await.unwrap();
-    let mut vars: Vec<(String, String)> =
-        vec![("PETREL_BACKEND".into(), "aws".into()), ("PETREL_TABLE".into(), table), ("PETREL_BUCKET".into(), bucket)];
-    // Queues of its own too, so the posts made here queue nothing for other tests' consumers.
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let name = format!("petrel-archive-{suffix}-outbox");
-    sqs.create_queue().queue_name(&name).send().await.unwrap();
-    vars.push(("PETREL_OUTBOX_QUEUE".into(), name));
-    vars
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn export_wipe_import_round_trips_on_moto() {
-    if petrel_e2e::moto_env().is_none() {
-        return;
-    }
-    let src = fresh_aws().await;
-    let dst = fresh_aws().await;
+    // A fresh table and bucket for each side (the "wipe").
+    let Some(src) = petrel_e2e::fresh_aws("petrel-archive").await else { return };
+    let Some(dst) = petrel_e2e::fresh_aws("petrel-archive").await else { return };
     round_trip(src, dst, false).await;
 }

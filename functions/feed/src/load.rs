@@ -116,7 +116,9 @@ pub async fn account_feeds(
     })
 }
 
-/// The public posts under a hashtag, newest first (or older than `max_id`).
+/// This server's public posts under a hashtag, newest first (or older than `max_id`). As in
+/// Mastodon, a tag feed holds local posts only: the tag's index also lists public posts received
+/// from other servers, which are not this server's to publish (and would be shown as its own).
 pub async fn tag_feed(
     ctx: &Ctx,
     tag: &str,
@@ -124,7 +126,9 @@ pub async fn tag_feed(
     n: usize,
     known: &[String],
 ) -> Result<Page, RepoError> {
-    let keep = |s: &Status| s.visibility == Visibility::Public && s.tags.iter().any(|t| t == tag);
+    let keep = |s: &Status| {
+        s.visibility == Visibility::Public && s.remote_uri.is_none() && is_listed(s) && s.tags.iter().any(|t| t == tag)
+    };
     let batch = (n + 5).min(300) as u32;
     let (found, ended) = scan(ctx, &keys::tag_timeline(tag), max_id, known, keep, |f| f.len() >= n, batch).await?;
     let mut author_ids: Vec<String> = found.iter().map(|s| s.account_id.clone()).collect();
@@ -133,6 +137,7 @@ pub async fn tag_feed(
     let authors: HashMap<String, Author> = accounts::by_ids(ctx.stores.table.as_ref(), &author_ids)
         .await?
         .iter()
+        .filter(|a| a.is_local())
         .map(|a| (a.id.clone(), Author::of(&ctx.config, a)))
         .collect();
     let items: Vec<Item> =

@@ -4,7 +4,7 @@
 use petrel::clock::iso8601_ms;
 use petrel::config::Config;
 use petrel::mastodon::convert;
-use petrel::model::{Account, Status, Visibility};
+use petrel::model::{Account, Status};
 
 /// One attachment: the stored original and its thumbnail, with the author's alt text.
 #[derive(Debug, Clone)]
@@ -234,10 +234,10 @@ impl Page {
     }
 }
 
-/// Posts that may appear in feeds and on pages: public and unlisted ones.
-/// Public and unlisted posts appear in feeds and pages; boosts never do.
+/// Posts that may appear in feeds and on pages: those anyone may see signed out (public and
+/// unlisted, by the one visibility rule); boosts never do.
 pub fn is_listed(s: &Status) -> bool {
-    matches!(s.visibility, Visibility::Public | Visibility::Unlisted) && s.reblog_of.is_none()
+    petrel::repo::visibility::decide(s, None) == petrel::repo::visibility::Decision::Yes && s.reblog_of.is_none()
 }
 
 pub fn tag_url(cfg: &Config, tag: &str) -> String {

@@ -82,7 +82,7 @@ async fn read_multipart(
             _ => pairs.push((name, String::from_utf8_lossy(&data).into_owned())),
         }
     }
-    Ok((from_value(form_to_json(pairs))?, avatar, header))
+    Ok((from_value(form_to_json(pairs)?)?, avatar, header))
 }
 
 /// Processes and stores one profile image; returns its blob key.

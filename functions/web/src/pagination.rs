@@ -4,13 +4,15 @@
 use axum::http::header::LINK;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use petrel::mastodon::entities::Status;
 use petrel::repo::timelines::PageParams;
 use petrel::Ctx;
 use serde::{Deserialize, Serialize};
 
+use petrel::api::error::ApiResult;
 use petrel::api::params::lenient;
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 pub struct Params {
     #[serde(default, deserialize_with = "lenient::opt_string")]
     max_id: Option<String>,
@@ -41,8 +43,9 @@ impl<T> Paged<T> {
         Paged { items: Vec::new(), link: None }
     }
 
-    /// `ids` are the page's ids, newest first, as read from the index (before any filtering), so
-    /// the links continue where the index stopped; `path` is the endpoint's path.
+    /// `ids` are the ids of the returned items, newest first (never of what was read and left
+    /// out: a link must not reveal that a hidden item exists, nor when it was made); `path` is
+    /// the endpoint's path.
     pub fn new(ctx: &Ctx, items: Vec<T>, ids: &[String], path: &str) -> Self {
         let link = match (ids.first(), ids.last()) {
             (Some(newest), Some(oldest)) => {
@@ -53,6 +56,58 @@ impl<T> Paged<T> {
         };
         Paged { items, link }
     }
+}
+
+impl Paged<petrel::mastodon::entities::Status> {
+    /// A page of statuses, linked by the statuses returned.
+    pub fn statuses(ctx: &Ctx, items: Vec<petrel::mastodon::entities::Status>, path: &str) -> Self {
+        let ids: Vec<String> = items.iter().map(|s| s.id.clone()).collect();
+        Paged::new(ctx, items, &ids, path)
+    }
+}
+
+/// A page is read again further on at most this many times when what was read is left out
+/// (statuses the viewer may not see, muted authors, filters): enough to fill ordinary pages,
+/// bounded so one request costs at most this many queries and batch gets.
+pub const MAX_ROUNDS: usize = 3;
+
+/// Fills a page of statuses from an index read in rounds. `read` reads one page of the index for
+/// the parameters and returns the ids it read (newest first) and what it keeps of them; while the
+/// page is short and the index goes on, the next round starts past the last id read. The result
+/// is newest first, at most `limit` long, and holds the `limit` nearest to the bound the
+/// parameters give (the newest below `max_id`, or the oldest above `min_id`).
+pub async fn fill<F, Fut>(params: PageParams, mut read: F) -> ApiResult<Vec<Status>>
+where
+    F: FnMut(PageParams) -> Fut,
+    Fut: std::future::Future<Output = ApiResult<(Vec<String>, Vec<Status>)>>,
+{
+    let limit = params.limit() as usize;
+    let ascending = params.min_id.is_some();
+    let mut next = params;
+    let mut kept: Vec<Status> = Vec::new();
+    for _ in 0..MAX_ROUNDS {
+        let (ids, found) = read(next.clone()).await?;
+        kept.extend(found);
+        if kept.len() >= limit || ids.len() < limit {
+            break;
+        }
+        // Newest first: the oldest read bounds a descending page, the newest an ascending one.
+        if ascending {
+            next.min_id = ids.first().cloned();
+        } else {
+            next.max_id = ids.last().cloned();
+        }
+    }
+    // Snowflakes sort by time when of equal length.
+    kept.sort_by(|a, b| b.id.len().cmp(&a.id.len()).then_with(|| b.id.cmp(&a.id)));
+    kept.dedup_by(|a, b| a.id == b.id);
+    if ascending {
+        let skip = kept.len().saturating_sub(limit);
+        kept.drain(..skip);
+    } else {
+        kept.truncate(limit);
+    }
+    Ok(kept)
 }
 
 impl<T: Serialize> IntoResponse for Paged<T> {

@@ -14,9 +14,19 @@ const MAX_BODY: usize = 1024 * 1024;
 
 pub struct Params<T>(pub T);
 
+/// Keys nest at most this deep (`a[b][c]` is 3), as in Rack, which Mastodon runs on: the nesting
+/// becomes recursion here and in every later walk of the value, so it is refused, not followed.
+pub const MAX_DEPTH: usize = 32;
+/// At most this many parameters in one form or query string (Rack's limit too).
+pub const MAX_PARAMS: usize = 65_536;
+
 /// Form pairs → JSON, as Rails reads them: `a[]=1&a[]=2` and `a=1&a=2` make arrays,
 /// `a[b]=1` an object, `a[0][name]=x` an object of objects (Mastodon's `fields_attributes`).
-pub fn form_to_json(pairs: Vec<(String, String)>) -> Value {
+/// Deeper keys than [`MAX_DEPTH`] or more pairs than [`MAX_PARAMS`] are a 400.
+pub fn form_to_json(pairs: Vec<(String, String)>) -> Result<Value, ApiError> {
+    if pairs.len() > MAX_PARAMS {
+        return Err(ApiError::BadRequest(format!("more than {MAX_PARAMS} parameters")));
+    }
     let mut root = Value::Object(Map::new());
     for (key, value) in pairs {
         let (base, rest) = match key.find('[') {
@@ -26,9 +36,12 @@ pub fn form_to_json(pairs: Vec<(String, String)>) -> Value {
         // `[x][y][]` → ["x", "y", ""]
         let mut path: Vec<&str> = vec![base];
         path.extend(rest.trim_start_matches('[').trim_end_matches(']').split("][").filter(|_| !rest.is_empty()));
+        if path.len() > MAX_DEPTH {
+            return Err(ApiError::BadRequest(format!("parameter keys nest deeper than {MAX_DEPTH} levels")));
+        }
         insert(&mut root, &path, value);
     }
-    root
+    Ok(root)
 }
 
 fn insert(node: &mut Value, path: &[&str], value: String) {
@@ -59,7 +72,7 @@ fn insert(node: &mut Value, path: &[&str], value: String) {
 pub fn parse_query(query: Option<&str>) -> Result<Value, ApiError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or_default())
         .map_err(|e| ApiError::BadRequest(format!("malformed query string: {e}")))?;
-    Ok(form_to_json(pairs))
+    form_to_json(pairs)
 }
 
 pub fn from_value<T: DeserializeOwned>(v: Value) -> Result<T, ApiError> {
@@ -83,7 +96,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Params<T> {
         } else if content_type.starts_with("application/x-www-form-urlencoded") || content_type.is_empty() {
             let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
                 .map_err(|e| ApiError::BadRequest(format!("malformed form: {e}")))?;
-            form_to_json(pairs)
+            form_to_json(pairs)?
         } else {
             return Err(ApiError::BadRequest(format!("unsupported content type `{content_type}`")));
         };

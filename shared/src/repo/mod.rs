@@ -13,6 +13,7 @@ pub mod relations;
 pub mod site;
 pub mod statuses;
 pub mod timelines;
+pub mod visibility;
 
 use thiserror::Error;
 

@@ -6,7 +6,8 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use petrel::activitypub::convert;
 use petrel::mastodon::convert::{account_url, status_url};
-use petrel::model::{Account, Status, Visibility};
+use petrel::model::{Account, Status};
+use petrel::repo::visibility::{self, Decision};
 use petrel::repo::{accounts, statuses};
 use petrel::Ctx;
 
@@ -49,7 +50,7 @@ async fn published_status(ctx: &Ctx, name: &str, id: &str) -> Result<(Account, S
         .await
         .map_err(|e| petrel::api::error::ApiError::from(e).into_response())?
         .filter(|s| s.account_id == account.id && s.reblog_of.is_none())
-        .filter(|s| matches!(s.visibility, Visibility::Public | Visibility::Unlisted))
+        .filter(|s| visibility::decide(s, None) == Decision::Yes)
         .ok_or_else(not_found)?;
     Ok((account, status))
 }

@@ -5,8 +5,9 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use petrel::activitypub::{convert, vocab};
 use petrel::mastodon::convert::actor_uri;
-use petrel::model::{Account, Visibility};
+use petrel::model::Account;
 use petrel::repo::timelines::{page_ids, PageParams};
+use petrel::repo::visibility::{self, Decision};
 use petrel::repo::{accounts, keys, statuses};
 use petrel::Ctx;
 use serde::Deserialize;
@@ -72,7 +73,7 @@ pub async fn outbox(State(ctx): State<Ctx>, Path(name): Path<String>, Query(q): 
     let items: Vec<Value> = list
         .iter()
         // Boosts are left out of the outbox page (their Announce names a status Petrel may not hold).
-        .filter(|s| matches!(s.visibility, Visibility::Public | Visibility::Unlisted) && s.reblog_of.is_none())
+        .filter(|s| visibility::decide(s, None) == Decision::Yes && s.reblog_of.is_none())
         .map(|s| {
             let mut c = convert::create(&ctx.config, &account, s);
             if let Value::Object(o) = &mut c {
@@ -145,7 +146,7 @@ pub async fn featured(State(ctx): State<Ctx>, Path(name): Path<String>) -> Respo
     };
     let items: Vec<Value> = list
         .iter()
-        .filter(|s| matches!(s.visibility, Visibility::Public | Visibility::Unlisted))
+        .filter(|s| visibility::decide(s, None) == Decision::Yes)
         .map(|s| convert::note(&ctx.config, &account, s))
         .collect();
     let id = format!("{}/collections/featured", actor_uri(&ctx.config, &account.username));

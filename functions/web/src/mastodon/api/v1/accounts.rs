@@ -114,7 +114,7 @@ pub async fn statuses(
         return Err(ApiError::NotFound);
     }
     let table = ctx.stores.table.as_ref();
-    let account = accounts::by_id(table, &id).await?.ok_or(ApiError::NotFound)?;
+    accounts::by_id(table, &id).await?.ok_or(ApiError::NotFound)?;
     if q.pinned == Some(true) {
         let page = petrel::repo::timelines::PageParams {
             limit: Some(petrel::repo::statuses::MAX_PINS as u32),
@@ -124,20 +124,22 @@ pub async fn statuses(
         let list = crate::mastodon::api::v1::statuses::render_many(&ctx, auth.account(), &ids).await?;
         return Ok(Paged::new(&ctx, list, &[], ""));
     }
-    let params = q.page.into_page_params();
-    let ids = timelines::page_ids(table, &keys::account_statuses(&id), &params).await?;
-    let viewer = auth.account().map(|a| a.id.clone());
-    let is_owner = viewer.as_deref() == Some(account.id.as_str());
-    let list = crate::mastodon::api::v1::statuses::render_many(&ctx, auth.account(), &ids).await?;
-    let list = list
-        .into_iter()
-        .filter(|s| q.exclude_replies != Some(true) || s.in_reply_to_id.is_none())
-        // Filtered within the page: a page may hold fewer than `limit`; its links still continue.
-        .filter(|s| q.only_media != Some(true) || !s.media_attachments.is_empty())
-        // Others see public and unlisted posts; followers-only and direct need the relationship.
-        .filter(|s| is_owner || s.visibility == "public" || s.visibility == "unlisted")
-        .collect();
-    Ok(Paged::new(&ctx, list, &ids, &format!("/api/v1/accounts/{id}/statuses")))
+    // What the viewer may not see is left out by rendering (the one visibility rule); the page is
+    // filled from further on, and its links name only what it returns.
+    let pk = keys::account_statuses(&id);
+    let (viewer, ctx_ref, pk, q_ref) = (auth.account(), &ctx, pk.as_str(), &q);
+    let list = pagination::fill(q.page.clone().into_page_params(), |params| async move {
+        let ids = timelines::page_ids(table, pk, &params).await?;
+        let list = crate::mastodon::api::v1::statuses::render_many(ctx_ref, viewer, &ids).await?;
+        let kept = list
+            .into_iter()
+            .filter(|s| q_ref.exclude_replies != Some(true) || s.in_reply_to_id.is_none())
+            .filter(|s| q_ref.only_media != Some(true) || !s.media_attachments.is_empty())
+            .collect();
+        Ok((ids, kept))
+    })
+    .await?;
+    Ok(Paged::statuses(&ctx, list, &format!("/api/v1/accounts/{id}/statuses")))
 }
 
 /// Followers or following of an account, newest first, with Link paging.

@@ -8,7 +8,7 @@ use axum::Json;
 use petrel::mastodon::convert::{self, Viewer};
 use petrel::mastodon::entities as e;
 use petrel::model::{self, MentionRef, Visibility};
-use petrel::repo::{accounts, statuses, Freshness};
+use petrel::repo::{accounts, statuses, visibility, Freshness};
 use petrel::text::{self, ResolvedMention};
 use petrel::Ctx;
 
@@ -54,14 +54,21 @@ async fn render(
             .map(|(s, m)| (s.id.clone(), (s, m)))
             .collect()
     };
+    // The one rule decides what the viewer sees, boosts and boosted statuses alike, before
+    // anything of a status is rendered.
+    let seen =
+        visibility::filter_visible(table, found.iter().map(|(s, _)| s).chain(boosted.values().map(|(s, _)| s)), viewer)
+            .await?;
     let mut authors: HashMap<String, e::Account> = HashMap::new();
     if let Some(v) = viewer {
         authors.insert(v.id.clone(), convert::account(&ctx.config, v, false));
     }
     let missing: Vec<String> = found
         .iter()
-        .map(|(s, _)| &s.account_id)
-        .chain(boosted.values().map(|(s, _)| &s.account_id))
+        .map(|(s, _)| s)
+        .chain(boosted.values().map(|(s, _)| s))
+        .filter(|s| seen.contains(&s.id))
+        .map(|s| &s.account_id)
         .filter(|id| !authors.contains_key(*id))
         .cloned()
         .collect::<HashSet<_>>()
@@ -75,7 +82,7 @@ async fn render(
         authors.insert(a.id.clone(), convert::account(&ctx.config, &a, false));
     }
     let one = |s: &model::Status, marks: statuses::Marks| -> Option<e::Status> {
-        if hidden.contains(&s.account_id) {
+        if hidden.contains(&s.account_id) || !seen.contains(&s.id) {
             return None;
         }
         Some(convert::status(&ctx.config, s, authors.get(&s.account_id)?, marks))
@@ -100,34 +107,21 @@ async fn render_one(ctx: &Ctx, viewer: Option<&model::Account>, id: &str) -> Api
     render_many(ctx, viewer, &[id.to_string()]).await?.into_iter().next().ok_or(ApiError::NotFound)
 }
 
-/// Whether `viewer` may see the status: public and unlisted to all; the rest to the author and the
-/// accounts it mentions; followers-only statuses also to the author's accepted followers (one read,
-/// only for such a status).
-async fn visible(ctx: &Ctx, status: &model::Status, viewer: Option<&str>) -> ApiResult<bool> {
-    if matches!(status.visibility, Visibility::Public | Visibility::Unlisted) {
-        return Ok(true);
+/// The status if `viewer` may see it (`repo::visibility`, the one rule); a boost also needs its
+/// boosted status to be visible. Not found otherwise, as Mastodon answers.
+pub async fn get_visible(ctx: &Ctx, id: &str, viewer: Option<&model::Account>) -> ApiResult<model::Status> {
+    let table = ctx.stores.table.as_ref();
+    let status = statuses::get(table, id).await?.ok_or(ApiError::NotFound)?;
+    if !visibility::may_see(table, &status, viewer).await? {
+        return Err(ApiError::NotFound);
     }
-    let Some(viewer) = viewer else {
-        return Ok(false);
-    };
-    if viewer == status.account_id || status.mentions.iter().any(|m| m.account_id == viewer) {
-        return Ok(true);
+    if let Some(of) = &status.reblog_of {
+        let original = statuses::get(table, of).await?.ok_or(ApiError::NotFound)?;
+        if !visibility::may_see(table, &original, viewer).await? {
+            return Err(ApiError::NotFound);
+        }
     }
-    if status.visibility == Visibility::Private {
-        let follow = petrel::repo::follows::following(ctx.stores.table.as_ref(), viewer, &status.account_id).await?;
-        return Ok(follow.is_some_and(|f| f.accepted));
-    }
-    Ok(false)
-}
-
-/// The status if `viewer` may see it.
-async fn get_visible(ctx: &Ctx, id: &str, viewer: Option<&str>) -> ApiResult<model::Status> {
-    let status = statuses::get(ctx.stores.table.as_ref(), id).await?.ok_or(ApiError::NotFound)?;
-    if visible(ctx, &status, viewer).await? {
-        Ok(status)
-    } else {
-        Err(ApiError::NotFound)
-    }
+    Ok(status)
 }
 
 #[derive(Deserialize)]
@@ -265,7 +259,7 @@ pub async fn create(
     let table = ctx.stores.table.as_ref();
     let (in_reply_to_id, in_reply_to_account_id, in_reply_to_uri) = match p.in_reply_to_id {
         Some(id) => {
-            let parent = get_visible(&ctx, &id, Some(&account.id)).await?;
+            let parent = get_visible(&ctx, &id, Some(account)).await?;
             let uri = match &parent.remote_uri {
                 Some(uri) => uri.clone(),
                 None if parent.account_id == account.id => {
@@ -351,21 +345,15 @@ async fn readable(ctx: &Ctx, auth: &MaybeAuth, id: &str) -> ApiResult<model::Sta
     if let Some(a) = &auth.0 {
         a.require("read:statuses")?;
     }
-    get_visible(ctx, id, auth.account().map(|a| a.id.as_str())).await
+    get_visible(ctx, id, auth.account()).await
 }
 
 pub async fn get(State(ctx): State<Ctx>, auth: MaybeAuth, Path(id): Path<String>) -> ApiResult<Json<e::Status>> {
     if let Some(a) = &auth.0 {
         a.require("read:statuses")?;
     }
-    // One batch read renders it; visibility is checked on what was read, not by reading twice.
-    let viewer = auth.account();
-    let status = render_one(&ctx, viewer, &id).await?;
-    let public = status.visibility == "public" || status.visibility == "unlisted";
-    if !public && viewer.is_none_or(|v| v.id != status.account.id) {
-        return Err(ApiError::NotFound);
-    }
-    Ok(Json(status))
+    // One batch read renders it; rendering applies the visibility rule to what it read.
+    Ok(Json(render_one(&ctx, auth.account(), &id).await?))
 }
 
 pub async fn delete(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<e::Status>> {
@@ -404,7 +392,6 @@ pub async fn delete(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) 
 
 pub async fn context(State(ctx): State<Ctx>, auth: MaybeAuth, Path(id): Path<String>) -> ApiResult<Json<e::Context>> {
     let status = readable(&ctx, &auth, &id).await?;
-    let viewer = auth.account().map(|a| a.id.clone());
     let table = ctx.stores.table.as_ref();
     // Ancestors: follow in_reply_to upwards, at most 40 hops.
     let mut ancestors = Vec::new();
@@ -414,7 +401,7 @@ pub async fn context(State(ctx): State<Ctx>, auth: MaybeAuth, Path(id): Path<Str
             break;
         }
         match statuses::get(table, &pid).await? {
-            Some(p) if visible(&ctx, &p, viewer.as_deref()).await? => {
+            Some(p) if visibility::may_see(table, &p, auth.account()).await? => {
                 next = p.in_reply_to_id.clone();
                 ancestors.push(p.id);
             }
@@ -425,19 +412,13 @@ pub async fn context(State(ctx): State<Ctx>, auth: MaybeAuth, Path(id): Path<Str
     let descendants = statuses::descendants(table, &status.id, 60).await?;
     Ok(Json(e::Context {
         ancestors: render_many(&ctx, auth.account(), &ancestors).await?,
-        descendants: render_many(&ctx, auth.account(), &descendants)
-            .await?
-            .into_iter()
-            .filter(|s| {
-                s.visibility == "public" || s.visibility == "unlisted" || Some(&s.account.id) == viewer.as_ref()
-            })
-            .collect(),
+        descendants: render_many(&ctx, auth.account(), &descendants).await?,
     }))
 }
 
 pub async fn favourite(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<e::Status>> {
     let account = auth.user("write:favourites")?;
-    let status = get_visible(&ctx, &id, Some(&account.id)).await?;
+    let status = get_visible(&ctx, &id, Some(account)).await?;
     statuses::favourite(ctx.stores.table.as_ref(), &account.id, &status.id).await?;
     send_like(&ctx, account, &status, false).await?;
     Ok(Json(render_one(&ctx, Some(account), &status.id).await?))
@@ -445,11 +426,10 @@ pub async fn favourite(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String
 
 pub async fn unfavourite(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<e::Status>> {
     let account = auth.user("write:favourites")?;
-    statuses::unfavourite(ctx.stores.table.as_ref(), &account.id, &id).await?;
-    if let Some(status) = statuses::get(ctx.stores.table.as_ref(), &id).await? {
-        send_like(&ctx, account, &status, true).await?;
-    }
-    Ok(Json(render_one(&ctx, Some(account), &id).await?))
+    let status = get_visible(&ctx, &id, Some(account)).await?;
+    statuses::unfavourite(ctx.stores.table.as_ref(), &account.id, &status.id).await?;
+    send_like(&ctx, account, &status, true).await?;
+    Ok(Json(render_one(&ctx, Some(account), &status.id).await?))
 }
 
 /// A favourite of a remote status reaches its author as a Like (or Undo Like); local statuses
@@ -494,9 +474,9 @@ async fn announce_target(
 /// the original); boosting twice is one boost. Followers and the author's server get Announce.
 pub async fn reblog(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<e::Status>> {
     let me = auth.user("write:statuses")?;
-    let mut original = get_visible(&ctx, &id, Some(&me.id)).await?;
+    let mut original = get_visible(&ctx, &id, Some(me)).await?;
     if let Some(of) = original.reblog_of.clone() {
-        original = get_visible(&ctx, &of, Some(&me.id)).await?;
+        original = get_visible(&ctx, &of, Some(me)).await?;
     }
     if !matches!(original.visibility, Visibility::Public | Visibility::Unlisted) {
         return Err(ApiError::Unprocessable("only public and unlisted statuses can be boosted".into()));
@@ -523,7 +503,7 @@ pub async fn reblog(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) 
 /// `POST /api/v1/statuses/:id/unreblog`: removes the boost and sends Undo(Announce).
 pub async fn unreblog(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<e::Status>> {
     let me = auth.user("write:statuses")?;
-    let original = get_visible(&ctx, &id, Some(&me.id)).await?;
+    let original = get_visible(&ctx, &id, Some(me)).await?;
     undo_boost(&ctx, me, &original).await?;
     Ok(Json(render_one(&ctx, Some(me), &original.id).await?))
 }
@@ -685,7 +665,7 @@ async fn mark(
 ) -> ApiResult<Json<e::Status>> {
     let account = auth.user(scope)?;
     let table = ctx.stores.table.as_ref();
-    let status = get_visible(ctx, id, Some(&account.id)).await?;
+    let status = get_visible(ctx, id, Some(account)).await?;
     if mark == statuses::Mark::Pin
         && (status.account_id != account.id || !matches!(status.visibility, Visibility::Public | Visibility::Unlisted))
     {

@@ -19,9 +19,27 @@ pub async fn home(
     QueryParams(p): QueryParams<pagination::Params>,
 ) -> ApiResult<Paged<Status>> {
     let account = auth.user("read:statuses")?;
-    let ids = timelines::page_ids(ctx.stores.table.as_ref(), &keys::home(&account.id), &p.into_page_params()).await?;
-    let list = render_timeline(&ctx, Some(account), &ids).await?;
-    Ok(Paged::new(&ctx, list, &ids, "/api/v1/timelines/home"))
+    let list = indexed(&ctx, Some(account), &keys::home(&account.id), p.into_page_params(), true).await?;
+    Ok(Paged::statuses(&ctx, list, "/api/v1/timelines/home"))
+}
+
+/// A page of the index partition `pk` as the viewer may see it, filled from further on when
+/// statuses are left out (`pagination::fill`). Timelines leave out muted and blocked authors.
+async fn indexed(
+    ctx: &Ctx,
+    viewer: Option<&petrel::model::Account>,
+    pk: &str,
+    params: timelines::PageParams,
+    timeline: bool,
+) -> ApiResult<Vec<Status>> {
+    let table = ctx.stores.table.as_ref();
+    pagination::fill(params, |params| async move {
+        let ids = timelines::page_ids(table, pk, &params).await?;
+        let list =
+            if timeline { render_timeline(ctx, viewer, &ids).await? } else { render_many(ctx, viewer, &ids).await? };
+        Ok((ids, list))
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -50,37 +68,41 @@ pub async fn public(
     QueryParams(p): QueryParams<PublicParams>,
 ) -> ApiResult<Paged<Status>> {
     let table = ctx.stores.table.as_ref();
-    let params = p.page.into_page_params();
     let (want_local, want_remote) = (p.remote != Some(true), p.local != Some(true));
-    let mut ids = Vec::new();
-    if want_local {
-        ids.extend(timelines::page_ids(table, keys::PUBLIC_LOCAL, &params).await?);
-    }
-    if want_remote {
-        for local in petrel::repo::accounts::local_ids(table).await? {
-            ids.extend(timelines::page_ids(table, &keys::home(&local), &params).await?);
-        }
-    }
-    // Snowflakes of equal length sort by time: keep the page the parameters ask for.
-    ids.sort_by(|a, b| b.len().cmp(&a.len()).then(b.cmp(a)));
-    ids.dedup();
-    let limit = params.limit() as usize;
-    if params.min_id.is_some() {
-        let skip = ids.len().saturating_sub(limit);
-        ids.drain(..skip);
-    } else {
-        ids.truncate(limit);
-    }
+    let local_ids = if want_remote { petrel::repo::accounts::local_ids(table).await? } else { Vec::new() };
     let local_prefix = format!("{}/", ctx.config.base_url());
-    let mut list = render_timeline(&ctx, auth.account(), &ids).await?;
-    list.retain(|s| {
-        let local = s.uri.starts_with(&local_prefix);
-        s.visibility == "public" && s.reblog.is_none() && if local { want_local } else { want_remote }
-    });
-    if p.only_media == Some(true) {
-        list.retain(|s| !s.media_attachments.is_empty());
-    }
-    Ok(Paged::new(&ctx, list, &ids, "/api/v1/timelines/public"))
+    let (local_prefix, local_ids, viewer, ctx) = (&local_prefix, &local_ids, auth.account(), &ctx);
+    let only_media = p.only_media == Some(true);
+    let list = pagination::fill(p.page.into_page_params(), |params| async move {
+        let mut ids = Vec::new();
+        if want_local {
+            ids.extend(timelines::page_ids(table, keys::PUBLIC_LOCAL, &params).await?);
+        }
+        for local in local_ids {
+            ids.extend(timelines::page_ids(table, &keys::home(local), &params).await?);
+        }
+        // Snowflakes of equal length sort by time: keep the page the parameters ask for.
+        ids.sort_by(|a, b| b.len().cmp(&a.len()).then(b.cmp(a)));
+        ids.dedup();
+        let limit = params.limit() as usize;
+        if params.min_id.is_some() {
+            let skip = ids.len().saturating_sub(limit);
+            ids.drain(..skip);
+        } else {
+            ids.truncate(limit);
+        }
+        let mut list = render_timeline(ctx, viewer, &ids).await?;
+        list.retain(|s| {
+            let local = s.uri.starts_with(local_prefix.as_str());
+            s.visibility == "public" && s.reblog.is_none() && if local { want_local } else { want_remote }
+        });
+        if only_media {
+            list.retain(|s| !s.media_attachments.is_empty());
+        }
+        Ok((ids, list))
+    })
+    .await?;
+    Ok(Paged::statuses(ctx, list, "/api/v1/timelines/public"))
 }
 
 pub async fn tag(
@@ -93,13 +115,11 @@ pub async fn tag(
     if tag.is_empty() || !tag.chars().all(|c| c.is_alphanumeric() || c == '_') || p.remote == Some(true) {
         return Ok(Paged::empty());
     }
-    let ids =
-        timelines::page_ids(ctx.stores.table.as_ref(), &keys::tag_timeline(&tag), &p.page.into_page_params()).await?;
-    let mut list = render_timeline(&ctx, auth.account(), &ids).await?;
+    let mut list = indexed(&ctx, auth.account(), &keys::tag_timeline(&tag), p.page.into_page_params(), true).await?;
     if p.only_media == Some(true) {
         list.retain(|s| !s.media_attachments.is_empty());
     }
-    Ok(Paged::new(&ctx, list, &ids, &format!("/api/v1/timelines/tag/{tag}")))
+    Ok(Paged::statuses(&ctx, list, &format!("/api/v1/timelines/tag/{tag}")))
 }
 
 pub async fn favourites(
@@ -108,10 +128,8 @@ pub async fn favourites(
     QueryParams(p): QueryParams<pagination::Params>,
 ) -> ApiResult<Paged<Status>> {
     let account = auth.user("read:favourites")?;
-    let ids =
-        timelines::page_ids(ctx.stores.table.as_ref(), &keys::favourites(&account.id), &p.into_page_params()).await?;
-    let list = render_many(&ctx, Some(account), &ids).await?;
-    Ok(Paged::new(&ctx, list, &ids, "/api/v1/favourites"))
+    let list = indexed(&ctx, Some(account), &keys::favourites(&account.id), p.into_page_params(), false).await?;
+    Ok(Paged::statuses(&ctx, list, "/api/v1/favourites"))
 }
 
 pub async fn bookmarks(
@@ -120,8 +138,6 @@ pub async fn bookmarks(
     QueryParams(p): QueryParams<pagination::Params>,
 ) -> ApiResult<Paged<Status>> {
     let account = auth.user("read:bookmarks")?;
-    let ids =
-        timelines::page_ids(ctx.stores.table.as_ref(), &keys::bookmarks(&account.id), &p.into_page_params()).await?;
-    let list = render_many(&ctx, Some(account), &ids).await?;
-    Ok(Paged::new(&ctx, list, &ids, "/api/v1/bookmarks"))
+    let list = indexed(&ctx, Some(account), &keys::bookmarks(&account.id), p.into_page_params(), false).await?;
+    Ok(Paged::statuses(&ctx, list, "/api/v1/bookmarks"))
 }
