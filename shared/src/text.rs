@@ -75,7 +75,9 @@ fn render_words(text: &str, base: &str, mentions: &[ResolvedMention], out: &mut 
                 end += 1;
             }
             let typed: String = chars[i..end].iter().collect();
-            if let Some(m) = mentions.iter().find(|m| m.typed.eq_ignore_ascii_case(&typed)) {
+            // A mention links only to an http(s) profile: the URL comes from another server.
+            let found = mentions.iter().find(|m| m.typed.eq_ignore_ascii_case(&typed));
+            if let Some(m) = found.filter(|m| crate::activitypub::vocab::http_url(&m.url).is_some()) {
                 out.push_str(&format!(
                     "<span class=\"h-card\"><a href=\"{}\" class=\"u-url mention\">@<span>{}</span></a></span>",
                     escape(&m.url),

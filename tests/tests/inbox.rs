@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,7 +22,11 @@ use tower::ServiceExt;
 
 type Docs = Arc<Mutex<HashMap<String, (Value, &'static str)>>>;
 
-async fn serve_doc(State(docs): State<Docs>, Path(name): Path<String>) -> axum::response::Response {
+async fn serve_doc(
+    State((docs, hits)): State<(Docs, Arc<AtomicUsize>)>,
+    Path(name): Path<String>,
+) -> axum::response::Response {
+    hits.fetch_add(1, Ordering::SeqCst);
     match docs.lock().unwrap().get(&name).cloned() {
         Some((doc, content_type)) => ([(header::CONTENT_TYPE, content_type)], doc.to_string()).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
@@ -31,16 +36,21 @@ async fn serve_doc(State(docs): State<Docs>, Path(name): Path<String>) -> axum::
 struct Remote {
     base: String,
     docs: Docs,
+    /// Requests this server has answered.
+    hits: Arc<AtomicUsize>,
 }
 
 impl Remote {
     async fn start() -> Remote {
         let docs: Docs = Arc::default();
-        let app = axum::Router::new().route("/users/{name}", axum::routing::get(serve_doc)).with_state(docs.clone());
+        let hits = Arc::new(AtomicUsize::new(0));
+        let app = axum::Router::new()
+            .route("/users/{name}", axum::routing::get(serve_doc))
+            .with_state((docs.clone(), hits.clone()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Remote { base, docs }
+        Remote { base, docs, hits }
     }
 
     fn uri(&self, name: &str) -> String {
@@ -213,4 +223,143 @@ async fn a_move_is_followed_only_when_the_target_confirms_it() {
     assert_eq!(msg["activity"]["type"], "Follow");
     assert_eq!(msg["activity"]["object"], new_uri.as_str());
     assert_eq!(msg["inbox"], format!("{new_uri}/inbox"));
+}
+
+/// An actor on host A naming a key on host B as its own must not cut B's real owner off: the key's
+/// owner is established from B only, a request whose key is not on its actor's host is refused
+/// before anything is fetched, and a key pointer a third party planted heals on the next request.
+#[tokio::test]
+async fn a_key_cannot_be_taken_over_from_another_host() {
+    let (a, b) = (Remote::start().await, Remote::start().await);
+    let l = local().await;
+    let table = l.ctx.stores.table.as_ref();
+    let now = time::OffsetDateTime::now_utc();
+    let (mallory_keys, bob_keys) = (generate_rsa_2048().unwrap(), generate_rsa_2048().unwrap());
+    let (mallory_uri, bob_uri) = (a.uri("mallory"), b.uri("bob"));
+    let bob_key = format!("{bob_uri}#main-key");
+    let bob = b.actor("bob", &bob_keys, &bob_key, AS_JSON, json!({}));
+    // Mallory's document on A says its key is bob's key id on B.
+    a.actor("mallory", &mallory_keys, &bob_key, AS_JSON, json!({}));
+
+    // Signed with mallory's own key id on A: her document is fetched and refused whole.
+    let as_mallory =
+        Signer::new(format!("{mallory_uri}#main-key"), PrivateKey::from_pkcs8_pem(&mallory_keys.private_pem).unwrap());
+    let body = follow(&mallory_uri, &format!("{mallory_uri}#follows/1")).to_string();
+    assert_eq!(post(&l.ctx, &as_mallory, body.as_bytes(), body.as_bytes(), now).await, StatusCode::UNAUTHORIZED);
+    assert!(petrel::repo::actors::by_key_id(table, &bob_key).await.unwrap().is_none(), "B's key was claimed");
+
+    // Signed "with" bob's key id for an actor on A: refused before any fetch, at either host.
+    let claims_bob = Signer::new(bob_key.clone(), PrivateKey::from_pkcs8_pem(&mallory_keys.private_pem).unwrap());
+    let (hits_a, hits_b) = (a.hits.load(Ordering::SeqCst), b.hits.load(Ordering::SeqCst));
+    let body = follow(&mallory_uri, &format!("{mallory_uri}#follows/2")).to_string();
+    assert_eq!(post(&l.ctx, &claims_bob, body.as_bytes(), body.as_bytes(), now).await, StatusCode::UNAUTHORIZED);
+    assert_eq!((a.hits.load(Ordering::SeqCst), b.hits.load(Ordering::SeqCst)), (hits_a, hits_b), "fetched");
+
+    // Bob, correctly signed, is heard.
+    let body = follow(&bob_uri, &format!("{bob_uri}#follows/1")).to_string();
+    assert_eq!(post(&l.ctx, &bob, body.as_bytes(), body.as_bytes(), now).await, StatusCode::ACCEPTED);
+    assert_eq!(follower_count(&l.ctx).await, 1);
+
+    // A pointer planted before this was fixed (bob's key → another account) heals: the key is
+    // refetched from its own id and bob's Undo is heard.
+    let other = petrel::repo::accounts::create(table, "planted", "correct horse battery").await.unwrap();
+    petrel::repo::actors::set_key_owner(table, &bob_key, &other.id).await.unwrap();
+    let undo = json!({ "@context": "https://www.w3.org/ns/activitystreams", "id": format!("{bob_uri}#undo/1"),
+        "type": "Undo", "actor": bob_uri, "object": follow(&bob_uri, &format!("{bob_uri}#follows/1")) });
+    let body = undo.to_string();
+    assert_eq!(post(&l.ctx, &bob, body.as_bytes(), body.as_bytes(), now).await, StatusCode::ACCEPTED);
+    assert_eq!(follower_count(&l.ctx).await, 0);
+    let owner = petrel::repo::actors::by_key_id(table, &bob_key).await.unwrap().unwrap();
+    assert_eq!(owner.remote.unwrap().uri, bob_uri);
+}
+
+/// One inbound request makes a bounded number of outbound fetches, however many its activity
+/// would need.
+#[tokio::test]
+async fn an_inbound_request_fetches_within_its_budget() {
+    let remote = Remote::start().await;
+    let l = local().await;
+    let now = time::OffsetDateTime::now_utc();
+    let keys = generate_rsa_2048().unwrap();
+    let uri = remote.uri("chatty");
+    let signer = remote.actor("chatty", &keys, &format!("{uri}#main-key"), AS_JSON, json!({}));
+    // A Create whose object is a bare id on a host with nothing there: each fetch of it fails
+    // (404), and nothing may make the inbox fetch without end. The budget is counted in hits.
+    let create = json!({ "@context": "https://www.w3.org/ns/activitystreams", "id": format!("{uri}#create/1"),
+        "type": "Create", "actor": uri, "object": format!("{}/users/missing-note", remote.base) });
+    let body = create.to_string();
+    let before = remote.hits.load(Ordering::SeqCst);
+    let status = post(&l.ctx, &signer, body.as_bytes(), body.as_bytes(), now).await;
+    assert!(status == StatusCode::ACCEPTED || status.is_server_error(), "{status}");
+    let made = remote.hits.load(Ordering::SeqCst) - before;
+    assert!(made as u32 <= inbox::receive::MAX_FETCHES, "{made} fetches");
+    // The budget itself: the call past it is refused without a request.
+    let url = url::Url::parse(&uri).unwrap();
+    let before = remote.hits.load(Ordering::SeqCst);
+    let result = petrel::activitypub::fetch::with_budget(2, Duration::from_secs(5), async {
+        let mut outcomes = Vec::new();
+        for _ in 0..3 {
+            outcomes.push(l.ctx.http.get_activity(&url, None).await.map(|_| ()));
+        }
+        outcomes
+    })
+    .await;
+    assert!(result[0].is_ok() && result[1].is_ok(), "{result:?}");
+    assert!(matches!(result[2], Err(petrel::activitypub::fetch::FetchError::BudgetSpent)), "{result:?}");
+    assert_eq!(remote.hits.load(Ordering::SeqCst) - before, 2);
+}
+
+/// Likes and boosts count only from those who may see the status: a followers-only post's
+/// Like from a stranger, a direct post's Like from someone it does not mention, and any boost of
+/// either are ignored (no count, no notification).
+#[tokio::test]
+async fn reactions_from_outside_the_audience_are_ignored() {
+    let remote = Remote::start().await;
+    let l = local().await;
+    let table = l.ctx.stores.table.as_ref();
+    let now = time::OffsetDateTime::now_utc();
+    let alice = accounts::by_username(table, "alice").await.unwrap().unwrap();
+    let (fan_keys, stranger_keys) = (generate_rsa_2048().unwrap(), generate_rsa_2048().unwrap());
+    let (fan_uri, stranger_uri) = (remote.uri("fan"), remote.uri("stranger"));
+    let fan = remote.actor("fan", &fan_keys, &format!("{fan_uri}#main-key"), AS_JSON, json!({}));
+    let stranger = remote.actor("stranger", &stranger_keys, &format!("{stranger_uri}#main-key"), AS_JSON, json!({}));
+    // The fan follows alice.
+    let body = follow(&fan_uri, &format!("{fan_uri}#follows/1")).to_string();
+    assert_eq!(post(&l.ctx, &fan, body.as_bytes(), body.as_bytes(), now).await, StatusCode::ACCEPTED);
+    let mut posts = Vec::new();
+    for vis in [petrel::model::Visibility::Private, petrel::model::Visibility::Direct] {
+        let mut s = petrel::model::Status::boost(petrel::ids::snowflake(), alice.id.clone(), String::new(), 1);
+        (s.reblog_of, s.visibility, s.text, s.content) = (None, vis, "hi".into(), "<p>hi</p>".into());
+        petrel::repo::statuses::create(table, s.clone(), None).await.unwrap();
+        posts.push(s.id);
+    }
+    let react = |kind: &str, actor: &str, id: &str, n: u32| {
+        json!({ "@context": "https://www.w3.org/ns/activitystreams", "id": format!("{actor}#{kind}/{n}"),
+            "type": kind, "actor": actor, "object": format!("http://localhost:8080/users/alice/statuses/{id}") })
+        .to_string()
+    };
+    let (private, direct) = (&posts[0], &posts[1]);
+    let mut n = 0;
+    for (signer, actor, id, kind) in [
+        (&stranger, &stranger_uri, private, "Like"),
+        (&stranger, &stranger_uri, direct, "Like"),
+        (&fan, &fan_uri, direct, "Like"),
+        (&fan, &fan_uri, private, "Announce"),
+    ] {
+        n += 1;
+        let body = react(kind, actor, id, n);
+        assert_eq!(post(&l.ctx, signer, body.as_bytes(), body.as_bytes(), now).await, StatusCode::ACCEPTED);
+    }
+    let count = |id: &String| {
+        let id = id.clone();
+        async move { petrel::repo::statuses::get(table, &id).await.unwrap().unwrap() }
+    };
+    let (p, d) = (count(private).await, count(direct).await);
+    assert_eq!((p.favourites_count, p.reblogs_count, d.favourites_count), (0, 0, 0));
+    let notes = petrel::repo::notifications::page(table, &alice.id, &Default::default()).await.unwrap();
+    assert!(notes.iter().all(|n| n.kind == "follow"), "{notes:?}");
+    // The control: the follower's Like of the followers-only post counts and notifies.
+    let body = react("Like", &fan_uri, private, 99);
+    assert_eq!(post(&l.ctx, &fan, body.as_bytes(), body.as_bytes(), now).await, StatusCode::ACCEPTED);
+    assert_eq!(count(private).await.favourites_count, 1);
 }

@@ -100,7 +100,7 @@ fn date_label(ms: i64) -> String {
 /// One post as an h-entry; `permalink` marks the post page's own entry.
 fn entry(i: &Item) -> Markup {
     let body = html! {
-        div class="e-content" lang=[i.language.as_deref()] { (PreEscaped(ammonia::clean(&i.content))) }
+        div class="e-content" lang=[i.language.as_deref()] { (PreEscaped(petrel::activitypub::sanitize::clean(&i.content))) }
         @if !i.attachments.is_empty() {
             div class="media" {
                 @for a in &i.attachments {
@@ -181,7 +181,7 @@ pub fn profile(cfg: &Config, account: &Account, posts: &Page) -> Vec<u8> {
                         img class="u-photo avatar" src=(author.avatar) alt=(format!("Avatar of {}", author.name));
                         h1 class="p-name" { (author.name) }
                         p class="handle" { a class="u-url u-uid" href=(author.profile_url) { span class="p-nickname" { (handle) } } }
-                        div class="p-note" { (PreEscaped(ammonia::clean(&account.note))) }
+                        div class="p-note" { (PreEscaped(petrel::activitypub::sanitize::clean(&account.note))) }
                         @if !account.fields.is_empty() {
                             dl {
                                 @for (name, value) in &account.fields {

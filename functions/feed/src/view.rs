@@ -126,7 +126,7 @@ impl Item {
             @if !self.spoiler.is_empty() {
                 p { strong { "Content warning: " (self.spoiler) } }
             }
-            (maud::PreEscaped(ammonia::clean(&self.content)))
+            (maud::PreEscaped(petrel::activitypub::sanitize::clean(&self.content)))
             @for a in &self.attachments {
                 p { a href=(a.url) {
                     @if let Some(thumb) = &a.thumbnail_url {

@@ -26,6 +26,12 @@ use serde_json::Value;
 /// Larger activities are refused: Mastodon's own limit is about 1 MB too.
 pub const MAX_BODY: usize = 1024 * 1024;
 
+/// Outbound fetches one inbound request may cause (the signer's key and actor, an object, its
+/// author, a boosted post…), and the time they may take together. With the function's 25 s
+/// timeout this bounds what one unauthenticated request can cost (infra/deploy.md).
+pub const MAX_FETCHES: u32 = 6;
+pub const MAX_FETCH_TIME: std::time::Duration = std::time::Duration::from_secs(15);
+
 pub fn router(ctx: Ctx) -> Router {
     Router::new()
         .route("/inbox", post(shared_inbox))
@@ -104,12 +110,28 @@ async fn receive(
     };
     let parsed = signatures::parse(&incoming, time::OffsetDateTime::now_utc())
         .map_err(|e| reject(StatusCode::UNAUTHORIZED, e.to_string()))?;
-    let signer = match verified_signer(ctx, &parsed).await {
+    // Before anything is fetched: a key can only speak for an actor on its own host.
+    if !vocab::same_host(parsed.key_id(), actor) {
+        return Err(reject(StatusCode::UNAUTHORIZED, "the signing key is not on the actor's host"));
+    }
+    let work = verify_and_process(ctx, &parsed, &activity, id, actor);
+    petrel::activitypub::fetch::with_budget(MAX_FETCHES, MAX_FETCH_TIME, work).await
+}
+
+/// Verifies the signer (fetching its key when needed) and applies the activity, within the
+/// request's fetch budget.
+async fn verify_and_process(
+    ctx: &Ctx,
+    parsed: &signatures::Parsed,
+    activity: &Value,
+    id: &str,
+    actor: &str,
+) -> Result<Response, Response> {
+    let signer = match verified_signer(ctx, parsed).await {
         Ok(s) => s,
         // A deleted actor's key is gone (410): its Delete cannot be verified and has nothing to do.
         Err(_)
-            if vocab::type_of(&activity) == "Delete"
-                && activity.get("object").and_then(vocab::id_of) == Some(actor) =>
+            if vocab::type_of(activity) == "Delete" && activity.get("object").and_then(vocab::id_of) == Some(actor) =>
         {
             return Ok(StatusCode::ACCEPTED.into_response());
         }
@@ -124,7 +146,7 @@ async fn receive(
     // (a status by its URI, a reaction by its author, a follower by its account), so a repeat
     // changes nothing, and not writing a marker for each of the many activities a server
     // receives is a large part of its bill (infra/deploy.md, "What it costs").
-    match process::activity(ctx, &activity, &signer).await {
+    match process::activity(ctx, activity, &signer).await {
         Ok(()) => Ok(StatusCode::ACCEPTED.into_response()),
         // What will never work (a bad document, a gone object) is accepted and dropped: a retry
         // would fail the same way.

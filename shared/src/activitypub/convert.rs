@@ -322,6 +322,43 @@ const ACTOR_TYPES: [&str; 5] = ["Person", "Service", "Application", "Group", "Or
 
 /// A fetched actor document as a remote account. `id` is the id Petrel already gave this actor,
 /// or a new one. Checks the key belongs to the actor (`publicKey.owner` is the actor).
+/// Caps on what one received post or actor may hold, so each costs a bounded number of reads,
+/// writes and bytes (SECURITY.md lists them). Mastodon's own limits are in the same range: 500
+/// characters of text by default, 4 attachments, and in practice tens of tags and mentions.
+pub const MAX_CONTENT_BYTES: usize = 100_000;
+/// Content is stored as received up to this many characters (the byte cap above refuses more).
+pub const MAX_CONTENT_CHARS: usize = 50_000;
+pub const MAX_ATTACHMENTS: usize = 8;
+pub const MAX_MENTIONS: usize = 50;
+pub const MAX_TAGS: usize = 30;
+pub const MAX_TAG_CHARS: usize = 100;
+/// `tag` and `attachment` entries read at all (the rest are ignored).
+pub const MAX_TAG_OBJECTS: usize = 200;
+pub const MAX_NAME_CHARS: usize = 200;
+pub const MAX_FIELDS: usize = 16;
+pub const MAX_FIELD_CHARS: usize = 1_000;
+pub const MAX_DESCRIPTION_CHARS: usize = 1_500;
+pub const MAX_ALIASES: usize = 10;
+
+/// At most `max` characters of `s`.
+fn capped(s: String, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((cut, _)) => s[..cut].to_string(),
+        None => s,
+    }
+}
+
+/// Mastodon's rule for remote usernames: letters, digits and `_`, with `.` and `-` inside.
+pub fn valid_remote_username(name: &str) -> bool {
+    let b = name.as_bytes();
+    let edge = |c: &u8| c.is_ascii_alphanumeric() || *c == b'_';
+    !b.is_empty()
+        && b.len() <= 100
+        && b.first().is_some_and(edge)
+        && b.last().is_some_and(edge)
+        && b.iter().all(|c| edge(c) || *c == b'.' || *c == b'-')
+}
+
 pub fn remote_account(doc: &Value, id: String, now_ms: i64) -> Result<Account, ApError> {
     let uri = str_prop(doc, "id").ok_or_else(|| invalid("actor", "no id"))?;
     let kind = vocab::type_of(doc);
@@ -329,11 +366,11 @@ pub fn remote_account(doc: &Value, id: String, now_ms: i64) -> Result<Account, A
         return Err(invalid("actor", format!("`{kind}` is not an actor type")));
     }
     let domain = vocab::host_of(uri).ok_or_else(|| invalid("actor", "id is not an http(s) URL"))?;
-    let username = str_prop(doc, "preferredUsername")
-        .filter(|u| !u.is_empty() && u.len() <= 255)
-        .ok_or_else(|| invalid("actor", "no preferredUsername"))?;
-    let inbox =
-        str_prop(doc, "inbox").filter(|i| vocab::host_of(i).is_some()).ok_or_else(|| invalid("actor", "no inbox"))?;
+    let username = str_prop(doc, "preferredUsername").ok_or_else(|| invalid("actor", "no preferredUsername"))?;
+    if !valid_remote_username(username) {
+        return Err(invalid("actor", "preferredUsername is not a valid username"));
+    }
+    let inbox = str_prop(doc, "inbox").and_then(vocab::http_url).ok_or_else(|| invalid("actor", "no inbox"))?;
     let key = doc.get("publicKey").and_then(|k| match k {
         Value::Array(a) => a.first(),
         other => Some(other),
@@ -344,30 +381,40 @@ pub fn remote_account(doc: &Value, id: String, now_ms: i64) -> Result<Account, A
     if key.get("owner").and_then(id_of).is_some_and(|owner| owner != uri) {
         return Err(invalid("actor", "publicKey.owner is another actor"));
     }
+    // A key is established by its own host only: an actor naming a key elsewhere would make the
+    // key's id point at this actor, and cut the key's real owner off.
+    if !vocab::same_host(key_id, uri) {
+        return Err(invalid("actor", "publicKey.id is on another host than the actor"));
+    }
+    // Links are kept only as absolute http(s) URLs: they reach HTML (profiles, mentions).
     let url_of = |name: &str| {
         doc.get(name).and_then(|v| {
             vocab::list(Some(v)).into_iter().find_map(|i| match i {
-                Value::String(s) => Some(s.clone()),
-                Value::Object(o) => o.get("href").or_else(|| o.get("url")).and_then(|u| match u {
-                    Value::String(s) => Some(s.clone()),
-                    other => id_of(other).map(str::to_string),
+                Value::String(s) => vocab::http_url(s),
+                Value::Object(o) => o.get("href").or_else(|| o.get("url")).and_then(|u| {
+                    vocab::list(Some(u)).into_iter().find_map(|u| match u {
+                        Value::String(s) => vocab::http_url(s),
+                        other => id_of(other).and_then(vocab::http_url),
+                    })
                 }),
                 _ => None,
             })
         })
     };
+    let http_prop = |v: &Value, name: &str| str_prop(v, name).and_then(vocab::http_url);
     let fields = vocab::list(doc.get("attachment"))
         .into_iter()
         .filter(|a| vocab::type_of(a) == "PropertyValue")
+        .take(MAX_FIELDS)
         .filter_map(|a| Some((sanitize::text(str_prop(a, "name")?), sanitize::clean(str_prop(a, "value")?))))
-        .take(16)
+        .map(|(n, v)| (capped(n, MAX_FIELD_CHARS), capped(v, MAX_FIELD_CHARS)))
         .collect();
     let published = parse_time(str_prop(doc, "published")).unwrap_or(now_ms);
     Ok(Account {
         id,
         username: username.to_string(),
-        display_name: sanitize::text(str_prop(doc, "name").unwrap_or_default()),
-        note: sanitize::clean(str_prop(doc, "summary").unwrap_or_default()),
+        display_name: capped(sanitize::text(str_prop(doc, "name").unwrap_or_default()), MAX_NAME_CHARS),
+        note: sanitize::clean(&capped(str_prop(doc, "summary").unwrap_or_default().to_string(), MAX_CONTENT_CHARS)),
         created_at: published,
         locked: doc.get("manuallyApprovesFollowers").and_then(Value::as_bool).unwrap_or(false),
         bot: kind == "Service" || kind == "Application",
@@ -386,15 +433,19 @@ pub fn remote_account(doc: &Value, id: String, now_ms: i64) -> Result<Account, A
             uri: uri.to_string(),
             domain,
             url: url_of("url").unwrap_or_else(|| uri.to_string()),
-            inbox: inbox.to_string(),
-            shared_inbox: doc.get("endpoints").and_then(|e| str_prop(e, "sharedInbox")).map(str::to_string),
-            followers: str_prop(doc, "followers").map(str::to_string),
-            outbox: str_prop(doc, "outbox").map(str::to_string),
+            inbox,
+            shared_inbox: doc.get("endpoints").and_then(|e| http_prop(e, "sharedInbox")),
+            followers: http_prop(doc, "followers"),
+            outbox: http_prop(doc, "outbox"),
             key_id: key_id.to_string(),
             avatar_url: url_of("icon"),
             header_url: url_of("image"),
-            also_known_as: vocab::ids(doc.get("alsoKnownAs")).into_iter().map(str::to_string).collect(),
-            moved_to: doc.get("movedTo").and_then(id_of).map(str::to_string),
+            also_known_as: vocab::ids(doc.get("alsoKnownAs"))
+                .into_iter()
+                .filter_map(vocab::http_url)
+                .take(MAX_ALIASES)
+                .collect(),
+            moved_to: doc.get("movedTo").and_then(id_of).and_then(vocab::http_url),
             actor_type: kind.to_string(),
             fetched_at: now_ms,
         }),
@@ -426,22 +477,27 @@ pub fn remote_status(note: &Value, author: &Account, id: String) -> Result<Remot
     let visibility = visibility_of(note, author.remote.as_ref().and_then(|r| r.followers.as_deref()));
     let mut tags = Vec::new();
     let mut mentioned_uris = Vec::new();
-    for t in vocab::list(note.get("tag")) {
+    // Only the first MAX_TAG_OBJECTS tags are read: what one post costs stays bounded.
+    for t in vocab::list(note.get("tag")).into_iter().take(MAX_TAG_OBJECTS) {
         match vocab::type_of(t) {
             "Hashtag" => {
                 if let Some(name) = str_prop(t, "name") {
                     let name = name.trim_start_matches('#').to_lowercase();
                     if !name.is_empty()
+                        && name.chars().count() <= MAX_TAG_CHARS
                         && name.chars().all(|c| c.is_alphanumeric() || c == '_')
                         && !tags.contains(&name)
+                        && tags.len() < MAX_TAGS
                     {
                         tags.push(name);
                     }
                 }
             }
             "Mention" => {
-                if let Some(href) = str_prop(t, "href") {
-                    mentioned_uris.push(href.to_string());
+                if let Some(href) = str_prop(t, "href").and_then(vocab::http_url) {
+                    if mentioned_uris.len() < MAX_MENTIONS && !mentioned_uris.contains(&href) {
+                        mentioned_uris.push(href);
+                    }
                 }
             }
             _ => {}
@@ -449,13 +505,18 @@ pub fn remote_status(note: &Value, author: &Account, id: String) -> Result<Remot
     }
     let media = vocab::list(note.get("attachment"))
         .into_iter()
+        .take(MAX_TAG_OBJECTS)
         .filter_map(|a| {
             let url = match a.get("url")? {
-                Value::String(s) => s.clone(),
-                other => vocab::list(Some(other)).into_iter().find_map(|u| str_prop(u, "href").map(str::to_string))?,
+                Value::String(s) => vocab::http_url(s)?,
+                other => {
+                    vocab::list(Some(other)).into_iter().find_map(|u| str_prop(u, "href").and_then(vocab::http_url))?
+                }
             };
-            vocab::host_of(&url)?;
-            let media_type = str_prop(a, "mediaType").unwrap_or("application/octet-stream").to_string();
+            let media_type = str_prop(a, "mediaType")
+                .filter(|t| t.len() <= 100 && t.bytes().all(|b| b.is_ascii_graphic()))
+                .unwrap_or("application/octet-stream")
+                .to_string();
             let kind = match media_type.split('/').next() {
                 Some("image") => "image",
                 Some("video") => "video",
@@ -478,7 +539,9 @@ pub fn remote_status(note: &Value, author: &Account, id: String) -> Result<Remot
                 original: dims,
                 small: dims,
                 blurhash: str_prop(a, "blurhash").unwrap_or_default().chars().take(100).collect(),
-                description: str_prop(a, "name").map(sanitize::text).filter(|n| !n.is_empty()),
+                description: str_prop(a, "name")
+                    .map(|n| capped(sanitize::text(n), MAX_DESCRIPTION_CHARS))
+                    .filter(|n| !n.is_empty()),
                 focus,
                 created_at: 0,
                 status_id: Some(id.clone()),
@@ -486,14 +549,18 @@ pub fn remote_status(note: &Value, author: &Account, id: String) -> Result<Remot
                 remote_url: Some(url),
             })
         })
-        .take(8)
+        .take(MAX_ATTACHMENTS)
         .collect();
     let content = str_prop(note, "content")
         .or_else(|| note.get("contentMap").and_then(|m| m.as_object()?.values().next()?.as_str()))
         .unwrap_or_default();
     let language = note.get("contentMap").and_then(|m| m.as_object()?.keys().next().cloned()).filter(|l| l.len() <= 8);
     let created_at = parse_time(str_prop(note, "published")).unwrap_or_else(crate::clock::now_ms);
-    let spoiler = sanitize::text(str_prop(note, "summary").unwrap_or_default());
+    let spoiler = capped(sanitize::text(str_prop(note, "summary").unwrap_or_default()), MAX_NAME_CHARS * 4);
+    // Over-long content is refused rather than cut: a cut could break the HTML or the meaning.
+    if content.len() > MAX_CONTENT_BYTES {
+        return Err(invalid("Note", format!("content over {MAX_CONTENT_BYTES} bytes")));
+    }
     Ok(RemoteNote {
         status: Status {
             id,
@@ -520,8 +587,8 @@ pub fn remote_status(note: &Value, author: &Account, id: String) -> Result<Remot
             remote_uri: Some(uri.to_string()),
             remote_url: note.get("url").and_then(|u| {
                 vocab::list(Some(u)).into_iter().find_map(|v| match v {
-                    Value::String(s) => Some(s.clone()),
-                    other => str_prop(other, "href").map(str::to_string),
+                    Value::String(s) => vocab::http_url(s),
+                    other => str_prop(other, "href").and_then(vocab::http_url),
                 })
             }),
             reblog_of: None,

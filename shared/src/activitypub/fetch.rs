@@ -85,6 +85,45 @@ pub enum FetchError {
     Json(String),
     #[error("cannot sign the request: {0}")]
     Sign(#[from] SignatureError),
+    #[error("this request's budget of outbound fetches is spent")]
+    BudgetSpent,
+}
+
+tokio::task_local! {
+    static BUDGET: Arc<Budget>;
+}
+
+/// What the work of one inbound request may spend on outbound fetches: a number of calls and a
+/// deadline for all of them together. An unauthenticated request can make Petrel fetch (the
+/// signer's key, the object's author, a reply's parent…); this bounds what one request costs
+/// (infra/deploy.md, "What one unauthenticated request can cost").
+#[derive(Debug)]
+pub struct Budget {
+    calls_left: std::sync::atomic::AtomicU32,
+    deadline: tokio::time::Instant,
+}
+
+impl Budget {
+    /// Takes one call; the time left until the deadline, or why none is left.
+    fn take(&self) -> Result<Duration, FetchError> {
+        use std::sync::atomic::Ordering;
+        self.calls_left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .map_err(|_| FetchError::BudgetSpent)?;
+        let left = self.deadline.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() {
+            return Err(FetchError::Timeout);
+        }
+        Ok(left)
+    }
+}
+
+/// Runs `work` with at most `calls` outbound calls of the safe client, all within `total`.
+/// Calls outside such a scope (deliveries, the CLI) have only the client's per-call limits.
+pub async fn with_budget<F: Future>(calls: u32, total: Duration, work: F) -> F::Output {
+    let budget =
+        Budget { calls_left: std::sync::atomic::AtomicU32::new(calls), deadline: tokio::time::Instant::now() + total };
+    BUDGET.scope(Arc::new(budget), work).await
 }
 
 impl FetchError {
@@ -323,7 +362,11 @@ impl SafeClient {
     }
 
     async fn bounded<T>(&self, work: impl Future<Output = Result<T, FetchError>>) -> Result<T, FetchError> {
-        tokio::time::timeout(self.policy.timeout, work).await.unwrap_or(Err(FetchError::Timeout))
+        let limit = match BUDGET.try_with(|b| b.take()) {
+            Ok(taken) => taken?.min(self.policy.timeout),
+            Err(_) => self.policy.timeout,
+        };
+        tokio::time::timeout(limit, work).await.unwrap_or(Err(FetchError::Timeout))
     }
 
     /// GETs `url`, following up to `max_redirects` redirects, each hop checked (and signed) anew.

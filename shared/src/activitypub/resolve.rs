@@ -126,45 +126,57 @@ pub async fn actor(ctx: &Ctx, uri: &str, refresh: bool) -> Result<Account, Resol
         return Err(ResolveError::Mismatch(format!("{uri} is a local URL, not a remote actor")));
     }
     let doc = fetch(ctx, uri).await?;
-    if vocab::str_prop(&doc, "id") != Some(uri) {
-        return Err(ResolveError::Mismatch(format!("the document at {uri} has another id")));
-    }
-    let id = cached.map(|a| a.id).unwrap_or_else(crate::ids::snowflake);
-    let account = convert::remote_account(&doc, id, crate::clock::now_ms())?;
-    Ok(actors::save(table, account).await?)
+    store_actor(ctx, uri, &doc, cached.map(|a| a.id)).await
 }
 
-/// The actor owning a key id, checked both ways: the actor's `publicKey.id` is the key id.
+/// Stores the actor document fetched from `uri` (its id must be `uri`).
+async fn store_actor(ctx: &Ctx, uri: &str, doc: &Value, known_id: Option<String>) -> Result<Account, ResolveError> {
+    if vocab::str_prop(doc, "id") != Some(uri) {
+        return Err(ResolveError::Mismatch(format!("the document at {uri} has another id")));
+    }
+    let id = known_id.unwrap_or_else(crate::ids::snowflake);
+    let account = convert::remote_account(doc, id, crate::clock::now_ms())?;
+    Ok(actors::save(ctx.stores.table.as_ref(), account).await?)
+}
+
+/// The actor owning a key id. From the cache when `refresh` is false and the cached owner still
+/// names this key. Otherwise the owner is established from the key's own host, never from what
+/// another actor claims: the document at the key id (a key naming its `owner`, or the actor
+/// itself) is fetched, the owner must be on the key's host and its document must name the key;
+/// then the key is recorded as that actor's, replacing whatever a third party put there.
 pub async fn key_owner(ctx: &Ctx, key_id: &str, refresh: bool) -> Result<Account, ResolveError> {
     let table = ctx.stores.table.as_ref();
     if !refresh {
         if let Some(a) = actors::by_key_id(table, key_id).await? {
-            return Ok(a);
+            if a.remote.as_ref().is_some_and(|r| r.key_id == key_id) {
+                return Ok(a);
+            }
         }
     }
     let without_fragment = key_id.split('#').next().unwrap_or(key_id);
-    // Usually the key id is the actor's id plus `#main-key`; otherwise the key is a document of
-    // its own naming its `owner`.
-    let owner_uri = match actors::by_key_id(table, key_id).await? {
-        Some(a) => a.remote.map(|r| r.uri).unwrap_or_default(),
-        None => {
-            let doc = fetch(ctx, without_fragment).await?;
-            if vocab::type_of(&doc) == "CryptographicKey" || doc.get("owner").is_some() {
-                vocab::str_prop(&doc, "owner")
-                    .map(str::to_string)
-                    .ok_or_else(|| ResolveError::Mismatch("key without owner".into()))?
-            } else {
-                without_fragment.to_string()
-            }
-        }
-    };
-    if !vocab::same_host(&owner_uri, key_id) {
-        return Err(ResolveError::Mismatch(format!("key {key_id} is on another host than its owner {owner_uri}")));
+    if vocab::host_of(without_fragment).is_none() || is_local_url(ctx, without_fragment) {
+        return Err(ResolveError::Mismatch(format!("{key_id} is not a remote key id")));
     }
-    let owner = actor(ctx, &owner_uri, true).await?;
+    let doc = fetch(ctx, without_fragment).await?;
+    let owner = if vocab::type_of(&doc) == "CryptographicKey" || doc.get("owner").is_some() {
+        // A key document of its own: its owner is fetched from its own id.
+        let owner_uri =
+            vocab::str_prop(&doc, "owner").ok_or_else(|| ResolveError::Mismatch("key without owner".into()))?;
+        if !vocab::same_host(owner_uri, key_id) {
+            return Err(ResolveError::Mismatch(format!("key {key_id} is on another host than its owner {owner_uri}")));
+        }
+        actor(ctx, owner_uri, true).await?
+    } else {
+        // The key id is the actor's id plus a fragment: what was fetched is the actor.
+        store_actor(ctx, without_fragment, &doc, None).await?
+    };
     match &owner.remote {
-        Some(r) if r.key_id == key_id => Ok(owner),
-        _ => Err(ResolveError::Mismatch(format!("{owner_uri} does not own key {key_id}"))),
+        Some(r) if r.key_id == key_id => {
+            actors::set_key_owner(table, key_id, &owner.id).await?;
+            Ok(owner)
+        }
+        Some(r) => Err(ResolveError::Mismatch(format!("{} does not own key {key_id}", r.uri))),
+        None => Err(ResolveError::Mismatch(format!("{key_id} names a local account"))),
     }
 }
 

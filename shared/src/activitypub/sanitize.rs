@@ -1,5 +1,6 @@
-//! Remote HTML, cleaned on the way in with Mastodon's strict set of tags and classes, so nothing a
-//! remote server writes can script a client or a page.
+//! HTML cleaned with Mastodon's strict set of tags and classes, so nothing a remote server (or a
+//! stored record from before a fix) writes can script a client or a page: remote HTML on the way
+//! in, and every post and bio again on the way out to clients, feeds and pages.
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -35,6 +36,9 @@ fn builder() -> &'static ammonia::Builder<'static> {
             "http", "https", "dat", "dweb", "ipfs", "ipns", "ssb", "gopher", "xmpp", "magnet", "gemini",
         ]))
         .link_rel(Some("nofollow noopener noreferrer"))
+        // Relative and protocol-relative links (`//host/x`) are dropped: a post's links must say
+        // where they go, wherever the HTML is shown.
+        .url_relative(ammonia::UrlRelative::Deny)
         .allowed_classes(std::collections::HashMap::from([
             ("a", HashSet::from(["h-card", "u-url", "mention", "hashtag", "status-link"])),
             ("span", HashSet::from(["h-card", "invisible", "ellipsis", "ellipsis-", "mention", "hashtag"])),
@@ -67,5 +71,13 @@ mod tests {
         assert!(c.contains(r#"href="https://ok.example/""#), "{c}");
         assert!(c.contains(r#"class="mention""#) && !c.contains("evil"), "{c}");
         assert!(c.contains("nofollow"), "{c}");
+    }
+
+    #[test]
+    fn only_absolute_http_links_survive() {
+        for bad in ["javascript:alert(1)", "JaVaScRiPt:alert(1)", "//evil.example/x", "/relative", "data:text/html,x"] {
+            let c = clean(&format!(r#"<a href="{bad}">x</a>"#));
+            assert!(!c.contains("href"), "{bad} → {c}");
+        }
     }
 }

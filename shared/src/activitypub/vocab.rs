@@ -98,6 +98,26 @@ pub fn host_of(url: &str) -> Option<String> {
     })
 }
 
+/// A link another server sent, as it may be stored and shown: an absolute http(s) URL with a
+/// host (a protocol-relative `//host/path` is taken as https), normalised by the URL parser;
+/// anything else (`javascript:`, `data:`, relative paths, over-long values) is `None`.
+pub fn http_url(raw: &str) -> Option<String> {
+    const MAX_URL: usize = 2048;
+    let raw = raw.trim();
+    if raw.len() > MAX_URL {
+        return None;
+    }
+    let absolute = match raw.strip_prefix("//") {
+        Some(rest) => format!("https://{rest}"),
+        None => raw.to_string(),
+    };
+    let u = url::Url::parse(&absolute).ok()?;
+    if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none_or(str::is_empty) {
+        return None;
+    }
+    Some(u.to_string())
+}
+
 /// Whether two URLs are on the same host (origin check for embedded objects).
 pub fn same_host(a: &str, b: &str) -> bool {
     matches!((host_of(a), host_of(b)), (Some(x), Some(y)) if x == y)
@@ -107,6 +127,23 @@ pub fn same_host(a: &str, b: &str) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn only_http_links_are_kept() {
+        assert_eq!(http_url("https://a.example/x").as_deref(), Some("https://a.example/x"));
+        assert_eq!(http_url("//a.example/x").as_deref(), Some("https://a.example/x"));
+        for bad in [
+            "javascript:alert(1)",
+            " JavaScript:alert(1)",
+            "data:text/html,x",
+            "/relative",
+            "ftp://a/x",
+            "https://",
+            "vbscript:x",
+        ] {
+            assert_eq!(http_url(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn negotiation_reads_both_activity_types() {

@@ -1,5 +1,7 @@
 //! Stored types → Mastodon entities, in one place.
 
+use crate::activitypub::sanitize::clean;
+use crate::activitypub::vocab::http_url;
 use crate::clock::{date_only, iso8601_ms};
 use crate::config::Config;
 use crate::mastodon::entities as e;
@@ -28,15 +30,18 @@ pub fn status_url(cfg: &Config, username: &str, id: &str) -> String {
 pub fn account(cfg: &Config, a: &model::Account, with_source: bool) -> e::Account {
     let remote = a.remote.as_ref();
     // Remote images are linked where their server keeps them, local ones from the media base.
+    // Remote links are checked again on the way out (http(s) only), as they were on the way in:
+    // records stored before that check existed must not reach a client either.
     let image = |key: &Option<String>, remote_url: Option<&String>, missing: &str| match (key, remote_url) {
-        (_, Some(url)) => url.clone(),
+        (_, Some(url)) if http_url(url).is_some() => url.clone(),
+        (_, Some(_)) => format!("{}{missing}", cfg.base_url()),
         (Some(k), None) => format!("{}/{k}", cfg.media_base),
         (None, None) => format!("{}{missing}", cfg.base_url()),
     };
     let fields: Vec<e::Field> = a
         .fields
         .iter()
-        .map(|(name, value)| e::Field { name: name.clone(), value: value.clone(), verified_at: None })
+        .map(|(name, value)| e::Field { name: name.clone(), value: clean(value), verified_at: None })
         .collect();
     let avatar = image(&a.avatar_key, remote.and_then(|r| r.avatar_url.as_ref()), MISSING_AVATAR);
     let header = image(&a.header_key, remote.and_then(|r| r.header_url.as_ref()), MISSING_HEADER);
@@ -44,10 +49,15 @@ pub fn account(cfg: &Config, a: &model::Account, with_source: bool) -> e::Accoun
         id: a.id.clone(),
         username: a.username.clone(),
         acct: a.acct(),
-        url: remote.map_or_else(|| account_url(cfg, &a.username), |r| r.url.clone()),
+        url: remote.map_or_else(
+            || account_url(cfg, &a.username),
+            |r| http_url(&r.url).or_else(|| http_url(&r.uri)).unwrap_or_default(),
+        ),
         uri: remote.map_or_else(|| actor_uri(cfg, &a.username), |r| r.uri.clone()),
         display_name: a.display_name.clone(),
-        note: a.note.clone(),
+        // HTML is sanitised on output as well as on input: local bios and posts are built by
+        // Petrel, but a stored record may predate a fix, and clients render this HTML.
+        note: clean(&a.note),
         avatar_static: avatar.clone(),
         avatar,
         header_static: header.clone(),
@@ -101,14 +111,15 @@ pub fn status(cfg: &Config, s: &model::Status, author: &e::Account, viewer: View
     e::Status {
         id: s.id.clone(),
         uri: s.remote_uri.clone().unwrap_or_else(|| status_uri(cfg, &author.username, &s.id)),
-        url: Some(match (&s.remote_url, &s.remote_uri) {
-            (Some(url), _) | (None, Some(url)) => url.clone(),
+        url: Some(match (s.remote_url.as_deref().and_then(http_url), &s.remote_uri) {
+            (Some(url), _) => url,
+            (None, Some(uri)) => http_url(uri).unwrap_or_default(),
             (None, None) => status_url(cfg, &author.username, &s.id),
         }),
         created_at: iso8601_ms(s.created_at),
         edited_at: s.edited_at.map(iso8601_ms),
         account: author.clone(),
-        content: s.content.clone(),
+        content: clean(&s.content),
         text: Some(s.text.clone()),
         visibility: s.visibility.as_str().into(),
         sensitive: s.sensitive,
@@ -124,7 +135,7 @@ pub fn status(cfg: &Config, s: &model::Status, author: &e::Account, viewer: View
             .map(|m| e::Mention {
                 id: m.account_id.clone(),
                 username: m.username.clone(),
-                url: m.url.clone(),
+                url: http_url(&m.url).unwrap_or_default(),
                 acct: m.acct.clone(),
             })
             .collect(),

@@ -2,7 +2,7 @@
 
 use crate::model::Account;
 use crate::repo::{keys, to_item, Freshness, RepoError};
-use crate::store::{str_attr_of, Cond, Item, StoreError, Table, TxOp, Value};
+use crate::store::{str_attr_of, Cond, Item, StoreError, Table, TxOp, Update, Value};
 
 /// A cached actor older than this is fetched again before it is trusted for a new key.
 pub const REFRESH_MS: i64 = 24 * 3600 * 1000;
@@ -43,9 +43,33 @@ pub async fn by_key_id(table: &dyn Table, key_id: &str) -> Result<Option<Account
     by_pointer(table, &keys::key_owner(key_id), Freshness::Eventual).await
 }
 
-/// Stores a freshly fetched actor. An actor seen before keeps its id and counters; a new one gets
-/// its pointers and profile in one transaction, so a race between two first sights leaves one
-/// account.
+/// Points `key_id` at `account_id` unless it already points at another account: an actor document
+/// is not enough to take a key over from whoever holds it (`set_key_owner` is, after checking
+/// the key's own document). True when the key is now this account's.
+pub async fn claim_key(table: &dyn Table, key_id: &str, account_id: &str) -> Result<bool, RepoError> {
+    let key = keys::key_owner(key_id);
+    let points_here = |item: Option<Item>| item.is_some_and(|i| str_attr_of(&i, "account_id") == Some(account_id));
+    if let Some(item) = table.get(&key).await? {
+        return Ok(points_here(Some(item)));
+    }
+    match table.put(pointer(key.clone(), account_id), Some(Cond::ItemNotExists)).await {
+        Ok(()) => Ok(true),
+        Err(StoreError::ConditionFailed { .. }) => Ok(points_here(table.get(&key).await?)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Points `key_id` at `account_id`, whatever it pointed at before. Only for an owner established
+/// from the key's own host: the key document (or the actor document the key id names) fetched
+/// from there, naming this actor, whose document names this key.
+pub async fn set_key_owner(table: &dyn Table, key_id: &str, account_id: &str) -> Result<(), RepoError> {
+    Ok(table.put(pointer(keys::key_owner(key_id), account_id), None).await?)
+}
+
+/// Stores a freshly fetched actor. An actor seen before keeps its id and counters (and the blocks
+/// and mutes local accounts hold on it, which an update leaves alone); a new one gets its
+/// pointer and profile in one transaction, so a race between two first sights leaves one
+/// account. Its key is claimed after (`claim_key`): never taken from another account.
 pub async fn save(table: &dyn Table, mut fresh: Account) -> Result<Account, RepoError> {
     let remote = fresh.remote.clone().ok_or_else(|| RepoError::Invalid("not a remote account".into()))?;
     for _ in 0..2 {
@@ -55,29 +79,45 @@ pub async fn save(table: &dyn Table, mut fresh: Account) -> Result<Account, Repo
             fresh.followers_count = existing.followers_count;
             fresh.following_count = existing.following_count;
             fresh.last_status_at = existing.last_status_at;
+            // Only the actor's own fields are written: counters move by atomic adds and blocks
+            // and mutes by conditional updates elsewhere, and a refetch racing with a block must
+            // not put back the list it read before the block (a whole-item put would).
+            table.update(&keys::account(&fresh.id), profile_update(&fresh)?, Some(Cond::ItemExists)).await?;
+            claim_key(table, &remote.key_id, &fresh.id).await?;
             fresh.blocked_by = existing.blocked_by;
             fresh.muted_by = existing.muted_by;
-            table
-                .transact(vec![
-                    TxOp::Put { item: to_item(&keys::account(&fresh.id), &fresh)?, cond: Some(Cond::ItemExists) },
-                    TxOp::Put { item: pointer(keys::key_owner(&remote.key_id), &fresh.id), cond: None },
-                ])
-                .await?;
             return Ok(fresh);
         }
         let ops = vec![
             TxOp::Put { item: pointer(keys::actor_uri(&remote.uri), &fresh.id), cond: Some(Cond::ItemNotExists) },
             TxOp::Put { item: to_item(&keys::account(&fresh.id), &fresh)?, cond: Some(Cond::ItemNotExists) },
-            TxOp::Put { item: pointer(keys::key_owner(&remote.key_id), &fresh.id), cond: None },
         ];
         match table.transact(ops).await {
-            Ok(()) => return Ok(fresh),
+            Ok(()) => {
+                claim_key(table, &remote.key_id, &fresh.id).await?;
+                return Ok(fresh);
+            }
             // Someone stored it first: take that one's id on the next pass.
             Err(StoreError::ConditionFailed { index: Some(0) }) => continue,
             Err(e) => return Err(e.into()),
         }
     }
     Err(RepoError::Conflict(format!("actor {} changed while being stored", remote.uri)))
+}
+
+/// What a refetch of an actor changes: every attribute of the fetched profile except the counters
+/// and the local accounts' blocks and mutes.
+fn profile_update(fresh: &Account) -> Result<Update, RepoError> {
+    const KEPT: [&str; 6] =
+        ["statuses_count", "followers_count", "following_count", "last_status_at", "blocked_by", "muted_by"];
+    let item = to_item(&keys::account(&fresh.id), fresh)?;
+    let mut update = Update::default();
+    for (name, value) in item.into_inner() {
+        if !KEPT.contains(&name.as_str()) && !crate::store::PK_SK_ATTRS.contains(&name.as_str()) {
+            update = update.set(&name, value);
+        }
+    }
+    Ok(update)
 }
 
 /// Forgets a deleted actor: its profile and pointers (its statuses expire from timelines as they

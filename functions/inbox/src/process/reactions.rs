@@ -3,7 +3,7 @@
 use petrel::activitypub::resolve;
 use petrel::activitypub::vocab::{self, id_of};
 use petrel::model::{Account, Status, Visibility};
-use petrel::repo::{follows, notifications, statuses};
+use petrel::repo::{follows, notifications, statuses, visibility};
 use petrel::Ctx;
 use serde_json::Value;
 
@@ -25,7 +25,12 @@ pub async fn react(ctx: &Ctx, actor: &Account, activity: &Value, kind: &str) -> 
     let Some(status) = statuses::get(table, &status_id).await? else {
         return Ok(());
     };
-    if actor.blocked_by.contains(&status.account_id) {
+    // Only a reactor who may see the status reacts to it (the one visibility rule: a blocked
+    // account, or someone outside a followers-only or direct audience, is ignored), and only
+    // public and unlisted statuses can be boosted at all.
+    if !visibility::may_see(table, &status, Some(actor)).await?
+        || (kind == "announce" && !matches!(status.visibility, Visibility::Public | Visibility::Unlisted))
+    {
         return Ok(());
     }
     let note_kind = if kind == "like" { "favourite" } else { "reblog" };
