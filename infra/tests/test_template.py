@@ -6,6 +6,7 @@ translator first (offline), so what is checked is what CloudFormation would depl
 """
 import copy
 import fnmatch
+import json
 import os
 import re
 from pathlib import Path
@@ -95,7 +96,8 @@ def test_the_wildcard_check_catches_a_wide_grant(source):
 
 def test_every_function_has_its_own_role_and_log_group(resources):
     functions = of_type(resources, "AWS::Lambda::Function")
-    assert len(functions) == 5
+    # Five functions and the origin secret's custom resource (infra/tests/test_origin_secret.py).
+    assert len(functions) == 6
     roles = set()
     for fid, f in functions.items():
         role = f["Properties"]["Role"]
@@ -105,7 +107,7 @@ def test_every_function_has_its_own_role_and_log_group(resources):
         roles.add(role["Fn::GetAtt"][0])
         group = f["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
         assert resources[group]["Properties"]["RetentionInDays"], fid
-    assert len(roles) == 5, "one role per function"
+    assert len(roles) == 6, "one role per function"
     assert not [p for r in of_type(resources, "AWS::IAM::Role").values() for p in r["Properties"].get("ManagedPolicyArns", [])]
 
 
@@ -263,4 +265,54 @@ def test_open_function_urls_answer_only_the_distribution(resources):
         headers = {h["HeaderName"]: h["HeaderValue"] for h in origins[name].get("OriginCustomHeaders", [])}
         env = functions[url["TargetFunctionArn"]["Ref"]]["Properties"]["Environment"]["Variables"]
         assert headers.get("x-petrel-origin") is not None, name
-        assert headers["x-petrel-origin"] == env["PETREL_ORIGIN_SECRET"], name
+        # CloudFront sends the current secret; the function accepts it (and, during a rotation,
+        # the previous one): both come from one resource (test_origin_secret.py).
+        assert headers["x-petrel-origin"] == {"Fn::GetAtt": ["OriginSecrets", "Current"]}, name
+        assert env["PETREL_ORIGIN_SECRET"] == {"Fn::GetAtt": ["OriginSecrets", "Accepted"]}, name
+
+
+def deployed(source, resources, overrides):
+    """Resolve parameters, conditions and Fn::If as CloudFormation would for `overrides`, enough
+    to read a property's deployed value (AWS::NoValue comes back as None)."""
+    params = {k: str(v.get("Default", "")) for k, v in source["Parameters"].items()}
+    params.update({k: str(v) for k, v in overrides.items()})
+    conditions = {}
+
+    def ev(node):
+        if isinstance(node, dict) and len(node) == 1:
+            (fn, arg), = node.items()
+            if fn == "Ref":
+                return None if arg == "AWS::NoValue" else params.get(arg, node)
+            if fn == "Condition":
+                return cond(arg)
+            if fn == "Fn::Equals":
+                return str(ev(arg[0])) == str(ev(arg[1]))
+            if fn == "Fn::Not":
+                return not ev(arg[0])
+            if fn == "Fn::If":
+                return ev(arg[1]) if cond(arg[0]) else ev(arg[2])
+        return node
+
+    def cond(name):
+        if name not in conditions:
+            conditions[name] = ev(source["Conditions"][name])
+        return conditions[name]
+
+    return ev
+
+
+@pytest.mark.parametrize("function,parameter", [("InboxFunction", "InboxReservedConcurrency"), ("WebFunction", "WebReservedConcurrency")])
+def test_reserved_concurrency_is_a_parameter_off_by_default(source, resources, function, parameter):
+    """New accounts may have a concurrency quota of 10 in all, and reserving any of it fails the
+    deploy there: unreserved unless the operator asks. Reserved, it caps what a flood of
+    unauthenticated requests can run at once (throttled requests are not billed)."""
+    p = source["Parameters"][parameter]
+    assert p["Type"] == "Number" and str(p["Default"]) == "0" and p["MinValue"] == 0
+    prop = resources[function]["Properties"].get("ReservedConcurrentExecutions")
+    assert prop is not None, "the function does not take the parameter"
+    assert deployed(source, resources, {})(prop) is None
+    assert deployed(source, resources, {parameter: 3})(prop) == "3"
+    # The other functions are not touched by it.
+    for other in of_type(resources, "AWS::Lambda::Function"):
+        if other != function:
+            assert parameter not in json.dumps(resources[other]["Properties"].get("ReservedConcurrentExecutions")), other

@@ -77,22 +77,82 @@ pub fn cors() -> tower_http::cors::CorsLayer {
 /// The header CloudFront adds to every request it forwards to a function URL (template.yaml).
 pub const ORIGIN_SECRET_HEADER: &str = "x-petrel-origin";
 
-/// Answers 403 to every request that does not carry `secret` in `x-petrel-origin`. Compared in
-/// constant time (an HMAC of each, checked by ring), as any secret is.
-pub fn require_origin_secret(router: axum::Router, secret: String) -> axum::Router {
+/// The secrets `PETREL_ORIGIN_SECRET` holds: comma-separated, the one CloudFront sends first and,
+/// while a rotation is under way, the previous one after it (template.yaml, `OriginSecrets`).
+/// Blanks around the commas and empty entries are ignored.
+pub fn origin_secrets(value: &str) -> Vec<String> {
+    value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+}
+
+/// Answers 403 to every request whose `x-petrel-origin` is none of `secrets`. Each secret is
+/// compared in constant time (an HMAC of each side, checked by ring), and every one is checked
+/// whatever the header holds, so the time taken does not tell which one matched, if any. With no
+/// secret at all, every request is refused.
+pub fn require_origin_secret<S: AsRef<[u8]>>(
+    router: axum::Router,
+    secrets: impl IntoIterator<Item = S>,
+) -> axum::Router {
     use ring::hmac;
     let key = hmac::Key::new(hmac::HMAC_SHA256, b"petrel origin secret");
-    let expected = std::sync::Arc::new((key.clone(), hmac::sign(&key, secret.as_bytes())));
+    let tags: Vec<hmac::Tag> = secrets.into_iter().map(|s| hmac::sign(&key, s.as_ref())).collect();
+    let expected = std::sync::Arc::new((key, tags));
     router.layer(axum::middleware::from_fn(move |req: Request, next: Next| {
         let expected = expected.clone();
         async move {
             let given = req.headers().get(ORIGIN_SECRET_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
-            let (key, tag) = expected.as_ref();
-            if hmac::verify(key, given, tag.as_ref()).is_ok() {
+            let (key, tags) = expected.as_ref();
+            // `|`, not `||`: no early exit.
+            let known = tags.iter().fold(false, |known, tag| hmac::verify(key, given, tag.as_ref()).is_ok() | known);
+            if known {
                 next.run(req).await
             } else {
                 error_response(StatusCode::FORBIDDEN, "this address only answers requests through the site's domain")
             }
         }
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use tower::ServiceExt;
+
+    #[test]
+    fn origin_secrets_are_a_comma_separated_list() {
+        assert_eq!(origin_secrets("one"), ["one"]);
+        assert_eq!(origin_secrets("new,old"), ["new", "old"]);
+        assert_eq!(origin_secrets(" new , old ,"), ["new", "old"]);
+        assert!(origin_secrets("").is_empty() && origin_secrets(" , ").is_empty());
+    }
+
+    async fn status(router: &axum::Router, header: Option<&str>) -> StatusCode {
+        let mut req = axum::http::Request::get("/health");
+        if let Some(h) = header {
+            req = req.header(ORIGIN_SECRET_HEADER, h);
+        }
+        #[allow(clippy::unwrap_used)]
+        router.clone().oneshot(req.body(Body::empty()).unwrap()).await.unwrap().status()
+    }
+
+    fn health_router() -> axum::Router {
+        axum::Router::new().route("/health", axum::routing::get(health))
+    }
+
+    #[tokio::test]
+    async fn each_accepted_secret_is_served_and_nothing_else() {
+        let guarded = require_origin_secret(health_router(), origin_secrets("new-secret,old-secret"));
+        assert_eq!(status(&guarded, Some("new-secret")).await, StatusCode::OK);
+        assert_eq!(status(&guarded, Some("old-secret")).await, StatusCode::OK);
+        for refused in [None, Some(""), Some("new-secret,old-secret"), Some("new-secre"), Some("older-secret")] {
+            assert_eq!(status(&guarded, refused).await, StatusCode::FORBIDDEN, "{refused:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn no_secret_refuses_everything() {
+        let guarded = require_origin_secret(health_router(), Vec::<String>::new());
+        assert_eq!(status(&guarded, None).await, StatusCode::FORBIDDEN);
+        assert_eq!(status(&guarded, Some("")).await, StatusCode::FORBIDDEN);
+    }
 }

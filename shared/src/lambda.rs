@@ -10,11 +10,19 @@ use lambda_runtime::{service_fn, LambdaEvent};
 pub type Error = lambda_runtime::Error;
 
 /// An HTTP function behind CloudFront and a function URL. With `PETREL_ORIGIN_SECRET` set, only
-/// requests carrying it in `x-petrel-origin` (which the distribution adds) are served: a function
-/// URL that accepts unsigned POSTs is public, and this keeps callers on the CDN's path.
+/// requests carrying one of its secrets (comma-separated: the current one, and the previous one
+/// during a rotation) in `x-petrel-origin`, which the distribution adds, are served: a function
+/// URL that accepts unsigned POSTs is public, and this keeps callers on the CDN's path. Set but
+/// holding no secret (say, only commas) is a configuration error: the function does not start.
 pub async fn run_http(router: Router) -> Result<(), Error> {
     let router = match std::env::var("PETREL_ORIGIN_SECRET").ok().filter(|s| !s.is_empty()) {
-        Some(secret) => crate::http::require_origin_secret(router, secret),
+        Some(value) => {
+            let secrets = crate::http::origin_secrets(&value);
+            if secrets.is_empty() {
+                return Err("PETREL_ORIGIN_SECRET is set but holds no secret".into());
+            }
+            crate::http::require_origin_secret(router, secrets)
+        }
         None => router,
     };
     lambda_http::run(crate::http::app(router)).await
