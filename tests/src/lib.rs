@@ -248,6 +248,26 @@ impl InProcess {
         (status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null), link)
     }
 
+    /// Sends a JSON body with `token` (or none); returns the status, the body and the `Link` header.
+    pub async fn call_json(
+        &self,
+        token: Option<&str>,
+        method: &str,
+        uri: &str,
+        json: &str,
+    ) -> (u16, serde_json::Value, Option<String>) {
+        use tower::ServiceExt;
+        let mut req = axum::http::Request::builder().method(method).uri(uri).header("content-type", "application/json");
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let response =
+            self.app.clone().oneshot(req.body(axum::body::Body::from(json.to_string())).unwrap()).await.unwrap();
+        let status = response.status().as_u16();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null), None)
+    }
+
     /// Sends one request; returns the status, the body and the store operations it made.
     pub async fn call(
         &self,
