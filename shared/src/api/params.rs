@@ -195,7 +195,8 @@ mod tests {
             ("poll[options][]", "a"),
             ("id", "1"),
             ("id", "2"),
-        ]));
+        ]))
+        .unwrap();
         assert_eq!(
             v,
             serde_json::json!({

@@ -39,7 +39,7 @@ pub fn decide(status: &Status, viewer: Option<&Account>) -> Decision {
         return Decision::Yes;
     }
     // `blocked_by` holds the local accounts that block this one; only a local author can block.
-    if viewer.blocked_by.iter().any(|b| *b == status.account_id) {
+    if viewer.blocked_by.contains(&status.account_id) {
         return Decision::No;
     }
     match status.visibility {
