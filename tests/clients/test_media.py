@@ -147,12 +147,51 @@ def test_only_media_filters(server, auth):
         assert with_media["id"] in ids and without["id"] not in ids, url
 
 
+def _box(kind, body):
+    return struct.pack(">I", len(body) + 8) + kind + body
+
+
+def _ebml(ident, body):
+    return ident + bytes([0x80 | len(body)]) + body
+
+
+def _ogg_crc(data):
+    crc = 0
+    for byte in data:
+        crc ^= byte << 24
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x04C11DB7) if crc & 0x80000000 else crc << 1
+            crc &= 0xFFFFFFFF
+    return crc
+
+
+def _ogg_page(flags, seq, packet, granule=0):
+    """One page holding one small packet of stream 1."""
+    head = b"OggS\x00" + bytes([flags]) + struct.pack("<QII", granule, 1, seq) + b"\x00" * 4 + bytes([1, len(packet)])
+    page = head + packet
+    return page[:22] + struct.pack("<I", _ogg_crc(page)) + page[26:]
+
+
+def _opus_tags(*comments):
+    listed = b"".join(struct.pack("<I", len(c)) + c for c in comments)
+    return b"OpusTags" + struct.pack("<I", 4) + b"test" + struct.pack("<I", len(comments)) + listed
+
+
+def _opus(*comments):
+    return (_ogg_page(0x02, 0, b"OpusHead\x01\x01\x38\x01\x80\xbb\x00\x00\x00\x00\x00") + _ogg_page(0, 1, _opus_tags(*comments))
+            + _ogg_page(0x04, 2, b"\xfc" + b"\x00" * 20, granule=960))
+
+
+FRAMES = b"\xff\xfb\x90\x00" * 16
 AS_IS = {
-    # A few bytes of each container: enough for the sniffer, which reads the bytes, not the name.
-    "clip.mp4": (b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + b"\x00" * 64, "video", "video/mp4"),
-    "clip.webm": (b"\x1a\x45\xdf\xa3" + b"\x00" * 64, "video", "video/webm"),
-    "song.mp3": (b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" * 16, "audio", "audio/mpeg"),
-    "song.ogg": (b"OggS\x00\x02" + b"\x00" * 64, "audio", "audio/ogg"),
+    # The smallest well-formed file of each container, without metadata: stored byte for byte.
+    "clip.mp4": (b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + _box(b"moov", _box(b"mvhd", b"\x00" * 100))
+                 + _box(b"mdat", b"\x00" * 64), "video", "video/mp4"),
+    "clip.webm": (_ebml(b"\x1a\x45\xdf\xa3", _ebml(b"\x42\x82", b"webm"))
+                  + _ebml(b"\x18\x53\x80\x67", _ebml(b"\x1f\x43\xb6\x75", _ebml(b"\xe7", b"\x00") + _ebml(b"\xa3", b"\x81\x00\x00\x80" + b"\x00" * 8))),
+                  "video", "video/webm"),
+    "song.mp3": (FRAMES, "audio", "audio/mpeg"),
+    "song.ogg": (_opus(), "audio", "audio/ogg"),
 }
 
 
@@ -165,10 +204,39 @@ def test_audio_and_video_are_stored_as_uploaded(server, auth, name):
     m = r.json()
     check(m, "MediaAttachment")
     assert m["type"] == kind and m["description"] == "a clip"
-    assert m["meta"]["petrel"] == {"processed": False, "size": len(data)}
+    assert m["meta"]["petrel"] == {"processed": False, "size": len(data), "metadata_removed": True}
     assert m["preview_url"] is None and m["blurhash"] is None
     served = server.fetch(m["url"])
     assert served.status_code == 200 and served.content == data and served.headers["content-type"] == ctype
+
+
+def test_audio_and_video_metadata_is_removed(server, auth):
+    """ID3 tags and Vorbis comments name and place the uploader: they are gone from the stored
+    file, while the audio stays byte for byte (the media crate's tests cover every container)."""
+    tpe1 = b"TPE1" + struct.pack(">I", 14) + b"\x00\x00\x00" + b"Alice Example"
+    id3 = b"ID3\x03\x00\x00" + bytes([0, 0, 0, len(tpe1)]) + tpe1
+    id3v1 = (b"TAG" + b"Paris +48.8577+002.2950").ljust(128, b"\x00")
+    r = upload(server, auth, id3 + FRAMES + id3v1, name="song.mp3", ctype="audio/mpeg")
+    assert r.status_code == 200, r.text
+    assert server.fetch(r.json()["url"]).content == FRAMES
+    r = upload(server, auth, _opus(b"ARTIST=Alice Example", b"LOCATION=Paris"), name="song.ogg", ctype="audio/ogg")
+    assert r.status_code == 200, r.text
+    assert server.fetch(r.json()["url"]).content == _opus(), "the comment header is empty, the pages as before"
+
+
+def test_malformed_audio_and_video_is_refused(server, auth):
+    before = server.stored_files()
+    broken = {
+        "clip.mp4": b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + b"\x00\x00\xff\xffmoov",
+        "clip.webm": b"\x1a\x45\xdf\xa3" + b"\x00" * 64,
+        "song.ogg": b"OggS\x00\x02" + b"\x00" * 64,
+        "song.mp3": b"ID3\x04\x00\x00\x00\x00\x7f\x7f" + FRAMES,
+    }
+    for name, data in broken.items():
+        r = upload(server, auth, data, name=name, ctype="application/octet-stream")
+        assert r.status_code == 422, (name, r.text)
+        assert "could not be read safely" in r.json()["error"], r.text
+    assert server.stored_files() == before, "a refused upload left files behind"
 
 
 def test_a_video_thumbnail_becomes_its_preview(server, auth):

@@ -1,9 +1,10 @@
 //! The media function: uploads from phone apps. Images are sniffed, bounded, decoded within a
 //! memory budget, turned upright, stripped of metadata by re-encoding, thumbnailed and given a
-//! blurhash (see `pipeline`).
+//! blurhash (see `pipeline`). Audio and video keep their coding; `strip` removes their metadata.
 
 pub mod pipeline;
 pub mod profile;
+pub mod strip;
 pub mod upload;
 
 use axum::extract::DefaultBodyLimit;

@@ -6,6 +6,8 @@ use std::io::Cursor;
 
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
+use crate::strip::Container;
+
 /// Mastodon's limit: 33 megapixels (e.g. 7680×4320).
 pub const MAX_PIXELS: u64 = 33_177_600;
 /// Decoding may allocate at most this much (a 33 MP RGBA image is 133 MB).
@@ -42,26 +44,30 @@ pub struct Processed {
     pub blurhash: String,
 }
 
-/// Audio and video are accepted as they are (no transcoding in a Lambda): the type is read from
-/// the bytes, never from the name or the declared type.
+/// Audio and video are accepted without re-encoding (no transcoding in a Lambda): the type is
+/// read from the bytes, never from the name or the declared type, and `strip` removes their
+/// metadata before they are stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AsIs {
     /// `video` or `audio`, as Mastodon's MediaAttachment types them.
     pub kind: &'static str,
     pub content_type: &'static str,
     pub extension: &'static str,
+    pub container: Container,
 }
 
 pub fn sniff_as_is(bytes: &[u8]) -> Option<AsIs> {
-    let as_is = |kind, content_type, extension| Some(AsIs { kind, content_type, extension });
+    let as_is = |kind, content_type, extension, container| Some(AsIs { kind, content_type, extension, container });
     match bytes {
-        [_, _, _, _, b'f', b't', b'y', b'p', b'M', b'4', b'A', ..] => as_is("audio", "audio/mp4", "m4a"),
-        [_, _, _, _, b'f', b't', b'y', b'p', ..] => as_is("video", "video/mp4", "mp4"),
-        [0x1a, 0x45, 0xdf, 0xa3, ..] => as_is("video", "video/webm", "webm"),
-        [b'O', b'g', b'g', b'S', ..] => as_is("audio", "audio/ogg", "ogg"),
-        [b'I', b'D', b'3', ..] => as_is("audio", "audio/mpeg", "mp3"),
+        [_, _, _, _, b'f', b't', b'y', b'p', b'M', b'4', b'A', ..] => {
+            as_is("audio", "audio/mp4", "m4a", Container::Mp4)
+        }
+        [_, _, _, _, b'f', b't', b'y', b'p', ..] => as_is("video", "video/mp4", "mp4", Container::Mp4),
+        [0x1a, 0x45, 0xdf, 0xa3, ..] => as_is("video", "video/webm", "webm", Container::Matroska),
+        [b'O', b'g', b'g', b'S', ..] => as_is("audio", "audio/ogg", "ogg", Container::Ogg),
+        [b'I', b'D', b'3', ..] => as_is("audio", "audio/mpeg", "mp3", Container::Mp3),
         // An MPEG audio frame header without ID3 tags: 11 sync bits, layer III.
-        [0xff, b, ..] if b & 0xe0 == 0xe0 && b & 0x06 == 0x02 => as_is("audio", "audio/mpeg", "mp3"),
+        [0xff, b, ..] if b & 0xe0 == 0xe0 && b & 0x06 == 0x02 => as_is("audio", "audio/mpeg", "mp3", Container::Mp3),
         _ => None,
     }
 }

@@ -14,6 +14,7 @@ use petrel::Ctx;
 use serde::Deserialize;
 
 use crate::pipeline::{self, PipelineError};
+use crate::strip;
 
 /// API Gateway and Lambda take at most 6 MB per request, and a binary body arrives base64
 /// encoded (4 bytes for every 3), so a file can be at most ≈4.4 MB; 4 MiB leaves room for the
@@ -92,6 +93,7 @@ pub async fn upload(State(ctx): State<Ctx>, auth: Auth, form: Multipart) -> ApiR
     check_description(&up.description)?;
     let focus = up.focus.as_deref().filter(|f| !f.is_empty()).map(parse_focus).transpose()?;
     if let Some(as_is) = pipeline::sniff_as_is(&file) {
+        let file = strip_metadata(as_is, file).await?;
         return store_as_is(&ctx, account, as_is, file, up.thumbnail, up.description, focus).await;
     }
     let processed = process_image(file).await?;
@@ -144,8 +146,18 @@ async fn process_image(file: bytes::Bytes) -> ApiResult<pipeline::Processed> {
         })
 }
 
-/// Audio or video, stored unprocessed; an optional thumbnail goes through the image pipeline and
-/// becomes the preview (with its blurhash).
+/// Removes what can identify or locate the uploader from audio or video, off the async workers.
+/// A file that cannot be parsed safely is refused (422) rather than stored with its metadata.
+async fn strip_metadata(as_is: pipeline::AsIs, file: bytes::Bytes) -> ApiResult<bytes::Bytes> {
+    tokio::task::spawn_blocking(move || strip::strip(as_is.container, &file))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map(bytes::Bytes::from)
+        .map_err(|e| ApiError::Unprocessable(e.to_string()))
+}
+
+/// Audio or video, stored without re-encoding but without its metadata; an optional thumbnail
+/// goes through the image pipeline and becomes the preview (with its blurhash).
 async fn store_as_is(
     ctx: &Ctx,
     account: &petrel::model::Account,

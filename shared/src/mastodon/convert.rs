@@ -169,9 +169,11 @@ pub fn tag(cfg: &Config, name: &str) -> e::Tag {
     }
 }
 
-/// A MediaAttachment entity. Images carry Mastodon's `meta`; audio and video are stored as
-/// uploaded, which their `meta` says (`petrel.processed: false`), with a preview only when the
-/// client sent a thumbnail.
+/// A MediaAttachment entity. Images carry Mastodon's `meta`; audio and video are stored without
+/// re-encoding, which their `meta` says (`petrel.processed: false`), but without the metadata
+/// that can identify or locate the uploader (`petrel.metadata_removed: true`: the media
+/// function's `strip` module and the README list what is removed and kept), with a preview only
+/// when the client sent a thumbnail.
 pub fn media(cfg: &Config, m: &model::Media) -> serde_json::Value {
     let dims = |d: &model::Dimensions| {
         serde_json::json!({
@@ -183,6 +185,9 @@ pub fn media(cfg: &Config, m: &model::Media) -> serde_json::Value {
         serde_json::json!({ "original": dims(&m.original), "small": dims(&m.small) })
     } else {
         let mut meta = serde_json::json!({ "petrel": { "processed": false, "size": m.original.size } });
+        if m.remote_url.is_none() {
+            meta["petrel"]["metadata_removed"] = true.into();
+        }
         if !m.small_key.is_empty() {
             meta["small"] = dims(&m.small);
         }
