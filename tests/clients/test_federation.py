@@ -187,6 +187,33 @@ def test_the_same_like_three_times_counts_once(server, peer):
     assert len([n for n in favs if n["status"]["id"] == posted["id"]]) == 1, favs
 
 
+def test_grouped_notifications_match_the_schema(server, peer):
+    """API v2 notifications (what Phanpy and Ice Cubes ask for) after a real peer's like: every
+    part of the answer is a valid Mastodon entity, and unread counts answer."""
+    s = api(server)
+    posted = s.post(f"{server.base}/api/v1/statuses", data={"status": "group me"}).json()
+    like = {"@context": "https://www.w3.org/ns/activitystreams", "id": f"{peer}/likes/{uuid.uuid4()}", "type": "Like",
+            "actor": f"{peer}/users/peer", "object": posted["uri"]}
+    r = requests.post(f"{peer}/_control/send-raw", json={"inbox": f"{server.base}/inbox", "activity": like}, timeout=30)
+    assert r.json()["status"] == 202, r.json()
+    body = wait_for("the grouped favourite", lambda: (lambda b: b if any(
+        g["type"] == "favourite" and g["status_id"] == posted["id"] for g in b["notification_groups"]) else None)(
+        s.get(f"{server.base}/api/v2/notifications").json()))
+    check(body, "GroupedNotificationsResults")
+    for g in body["notification_groups"]:
+        check(g, "NotificationGroup")
+    for a in body["accounts"]:
+        check(a, "Account")
+    for st in body["statuses"]:
+        check(st, "Status")
+    group = next(g for g in body["notification_groups"] if g["status_id"] == posted["id"])
+    one = s.get(f"{server.base}/api/v2/notifications/{group['group_key']}").json()
+    check(one, "GroupedNotificationsResults")
+    for path in ("/api/v1/notifications/unread_count", "/api/v2/notifications/unread_count"):
+        count = s.get(f"{server.base}{path}").json()
+        assert isinstance(count["count"], int) and count["count"] >= 1, count
+
+
 def test_inline_object_from_another_host_is_not_trusted(server, peer):
     s = api(server)
     # Followed, so that a trusted post would land in the home timeline: its absence then means

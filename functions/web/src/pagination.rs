@@ -25,6 +25,11 @@ pub struct Params {
 }
 
 impl Params {
+    /// The `limit` asked for, if any (endpoints whose limits differ from timelines' clamp it).
+    pub fn limit(&self) -> Option<u32> {
+        self.limit
+    }
+
     pub fn into_page_params(self) -> PageParams {
         // Non-numeric ids cannot bound a snowflake range; Mastodon ignores them too.
         let id = |v: Option<String>| v.filter(|s| petrel::repo::statuses::valid_id(s));

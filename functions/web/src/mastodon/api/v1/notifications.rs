@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::Json;
 use petrel::api::auth::Auth;
 use petrel::api::error::{ApiError, ApiResult};
-use petrel::api::params::{lenient, QueryParams};
+use petrel::api::params::QueryParams;
 use petrel::clock::iso8601_ms;
 use petrel::mastodon::convert;
 use petrel::model::{Account, Notification};
@@ -22,10 +22,8 @@ use crate::pagination::{self, Paged};
 pub struct ListParams {
     #[serde(flatten)]
     page: pagination::Params,
-    #[serde(default, deserialize_with = "lenient::string_list")]
-    types: Vec<String>,
-    #[serde(default, deserialize_with = "lenient::string_list")]
-    exclude_types: Vec<String>,
+    #[serde(flatten)]
+    filters: crate::mastodon::api::v2::notifications::Filters,
 }
 
 /// Notifications as Mastodon entities: one batch get of the accounts, one of the statuses.
@@ -75,11 +73,7 @@ pub async fn list(
     let found = notifications::page(ctx.stores.table.as_ref(), &me.id, &ids_page).await?;
     let ids: Vec<String> = found.iter().map(|n| n.id.clone()).collect();
     // Filtered within the page: a page may hold fewer than `limit`; its links still continue.
-    let wanted: Vec<Notification> = found
-        .into_iter()
-        .filter(|n| q.types.is_empty() || q.types.contains(&n.kind))
-        .filter(|n| !q.exclude_types.contains(&n.kind))
-        .collect();
+    let wanted: Vec<Notification> = found.into_iter().filter(|n| q.filters.keeps(n)).collect();
     let items = render(&ctx, me, wanted).await?;
     Ok(Paged::new(&ctx, items, &ids, "/api/v1/notifications"))
 }

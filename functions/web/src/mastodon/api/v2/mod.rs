@@ -1,1 +1,2 @@
+pub mod notifications;
 pub mod search;
