@@ -196,6 +196,7 @@ impl InProcess {
                 created_at: 0,
                 app_name: Some("bench".into()),
                 app_website: None,
+                ..Default::default()
             },
         )
         .await
