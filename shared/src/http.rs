@@ -96,7 +96,7 @@ pub fn require_origin_secret<S: AsRef<[u8]>>(
     let key = hmac::Key::new(hmac::HMAC_SHA256, b"petrel origin secret");
     let tags: Vec<hmac::Tag> = secrets.into_iter().map(|s| hmac::sign(&key, s.as_ref())).collect();
     let expected = std::sync::Arc::new((key, tags));
-    router.layer(axum::middleware::from_fn(move |req: Request, next: Next| {
+    router.layer(axum::middleware::from_fn(move |mut req: Request, next: Next| {
         let expected = expected.clone();
         async move {
             let given = req.headers().get(ORIGIN_SECRET_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
@@ -104,6 +104,7 @@ pub fn require_origin_secret<S: AsRef<[u8]>>(
             // `|`, not `||`: no early exit.
             let known = tags.iter().fold(false, |known, tag| hmac::verify(key, given, tag.as_ref()).is_ok() | known);
             if known {
+                req.extensions_mut().insert(ViaCloudFront);
                 next.run(req).await
             } else {
                 error_response(StatusCode::FORBIDDEN, "this address only answers requests through the site's domain")
@@ -112,10 +113,92 @@ pub fn require_origin_secret<S: AsRef<[u8]>>(
     }))
 }
 
+/// Set on a request whose origin secret was verified: it came through the site's CloudFront
+/// distribution, so the headers CloudFront sets can be believed.
+#[derive(Debug, Clone, Copy)]
+pub struct ViaCloudFront;
+
+/// The header CloudFront sets to the viewer's address and port (`198.51.100.7:46532`,
+/// `2001:db8::7:46532`); the distribution's origin request policy (AllViewerExceptHostHeader)
+/// forwards it.
+pub const VIEWER_ADDRESS_HEADER: &str = "cloudfront-viewer-address";
+
+/// The client's IP address, for throttling and logs, from the one source each way of running
+/// can vouch for:
+///
+/// - behind CloudFront (the origin secret verified): `CloudFront-Viewer-Address`, which
+///   CloudFront derives from the viewer's connection. Not `X-Forwarded-For`: function URLs have
+///   been seen to hand the function only the left-most entry of that header, which is whatever
+///   the client sent, so the right-most hop CloudFront appends cannot be relied on to arrive;
+/// - in Lambda otherwise (a function URL called directly, no origin secret configured): the
+///   event's `sourceIp`, the address that connected to the function URL;
+/// - under `petrel serve`: the TCP peer's address. A reverse proxy in front of `petrel serve`
+///   makes every client look like the proxy (one shared address budget), never like someone
+///   else: no forwarded header is believed there.
+///
+/// None when no source applies (an in-process call in a test).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(client_ip(&parts.headers, &parts.extensions)))
+    }
+}
+
+pub fn client_ip(headers: &axum::http::HeaderMap, extensions: &axum::http::Extensions) -> Option<std::net::IpAddr> {
+    if extensions.get::<ViaCloudFront>().is_some() {
+        if let Some(ip) = headers.get(VIEWER_ADDRESS_HEADER).and_then(|v| v.to_str().ok()).and_then(parse_ip_port) {
+            return Some(ip);
+        }
+    }
+    if let Some(context) = extensions.get::<lambda_http::request::RequestContext>() {
+        use lambda_http::request::RequestContext;
+        let source = match context {
+            RequestContext::ApiGatewayV2(c) => c.http.source_ip.as_deref(),
+            RequestContext::ApiGatewayV1(c) => c.identity.source_ip.as_deref(),
+            _ => None,
+        };
+        return source.and_then(|s| s.parse().ok());
+    }
+    extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip())
+}
+
+/// `ip:port`, `[ipv6]:port` or `ipv6:port` (CloudFront's form) → the address.
+fn parse_ip_port(s: &str) -> Option<std::net::IpAddr> {
+    let s = s.trim();
+    if let Ok(sock) = s.parse::<std::net::SocketAddr>() {
+        return Some(sock.ip());
+    }
+    let (ip, port) = s.rsplit_once(':')?;
+    port.parse::<u16>().ok()?;
+    ip.parse().ok()
+}
+
+/// What the throttle counts an address as: an IPv4 address as it is, an IPv6 address by its /64
+/// (one subscriber's network: a host can take any address in it), an IPv4-mapped IPv6 address
+/// as the IPv4 one. `unknown` when there is none.
+pub fn address_bucket(ip: Option<std::net::IpAddr>) -> String {
+    use std::net::IpAddr;
+    match ip.map(|ip| ip.to_canonical()) {
+        Some(IpAddr::V4(v4)) => v4.to_string(),
+        Some(IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        None => "unknown".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
     use axum::body::Body;
+    use axum::http::{Extensions, HeaderMap, HeaderValue};
     use tower::ServiceExt;
 
     #[test]
@@ -154,5 +237,34 @@ mod tests {
         let guarded = require_origin_secret(health_router(), Vec::<String>::new());
         assert_eq!(status(&guarded, None).await, StatusCode::FORBIDDEN);
         assert_eq!(status(&guarded, Some("")).await, StatusCode::FORBIDDEN);
+    }
+
+    // Client addresses.
+
+    #[test]
+    fn the_viewer_address_counts_only_through_cloudfront() {
+        let mut headers = HeaderMap::new();
+        headers.insert(VIEWER_ADDRESS_HEADER, HeaderValue::from_static("2406:2d40:728d:fa10::c4a:42838"));
+        headers.insert("x-forwarded-for", HeaderValue::from_static("203.0.113.9"));
+        let mut ext = Extensions::new();
+        let peer: std::net::SocketAddr = "192.0.2.5:1234".parse().unwrap();
+        ext.insert(axum::extract::ConnectInfo(peer));
+        // Without the verified origin secret the header may be the caller's own invention.
+        assert_eq!(client_ip(&headers, &ext), Some("192.0.2.5".parse().unwrap()));
+        ext.insert(ViaCloudFront);
+        assert_eq!(client_ip(&headers, &ext), Some("2406:2d40:728d:fa10::c4a".parse().unwrap()));
+        headers.insert(VIEWER_ADDRESS_HEADER, HeaderValue::from_static("198.51.100.7:46532"));
+        assert_eq!(client_ip(&headers, &ext), Some("198.51.100.7".parse().unwrap()));
+        assert_eq!(client_ip(&HeaderMap::new(), &Extensions::new()), None);
+    }
+
+    #[test]
+    fn ipv6_addresses_count_by_their_64() {
+        let a = address_bucket(Some("2406:2d40:728d:fa10::c4a".parse().unwrap()));
+        let b = address_bucket(Some("2406:2d40:728d:fa10:ffff::1".parse().unwrap()));
+        assert_eq!(a, "2406:2d40:728d:fa10::/64");
+        assert_eq!(a, b);
+        assert_eq!(address_bucket(Some("::ffff:192.0.2.1".parse().unwrap())), "192.0.2.1");
+        assert_eq!(address_bucket(None), "unknown");
     }
 }

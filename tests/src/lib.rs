@@ -196,6 +196,7 @@ impl InProcess {
                 created_at: 0,
                 app_name: Some("bench".into()),
                 app_website: None,
+                ..Default::default()
             },
         )
         .await
@@ -217,6 +218,7 @@ impl InProcess {
                 created_at: 0,
                 app_name: Some("test".into()),
                 app_website: None,
+                ..Default::default()
             },
         )
         .await

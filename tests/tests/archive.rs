@@ -55,6 +55,7 @@ impl Side {
             created_at: 0,
             app_name: Some("archive-test".into()),
             app_website: None,
+            ..Default::default()
         };
         oauth::issue_token(self.table(), token).await.unwrap()
     }

@@ -43,6 +43,7 @@ async fn app() -> App {
             created_at: 0,
             app_name: None,
             app_website: None,
+            ..Default::default()
         },
     )
     .await

@@ -122,6 +122,10 @@ pub fn router(ctx: Ctx) -> Router {
         .merge(federation::router())
         .route("/health", get(petrel::http::health))
         .route("/oauth/authorize", get(oauth::authorize::show).post(oauth::authorize::approve))
+        .route(
+            "/oauth/authorized_applications",
+            get(oauth::authorized_applications::show).post(oauth::authorized_applications::manage),
+        )
         .route(petrel::mastodon::convert::MISSING_AVATAR, get(missing_image))
         .route(petrel::mastodon::convert::MISSING_HEADER, get(missing_image))
         .fallback(not_found)

@@ -1,9 +1,10 @@
-//! `petrel account create|password`: the first account, and how an owner gets back in.
+//! `petrel account create|password|tokens|revoke`: the first account, how an owner gets back in,
+//! and the owner's view of the apps holding a token.
 
 use std::io::{BufRead, IsTerminal};
 
 use clap::Subcommand;
-use petrel::repo::{accounts, site};
+use petrel::repo::{accounts, oauth, site, RepoError};
 
 use crate::backend::{BackendArgs, CliError};
 
@@ -12,8 +13,20 @@ pub enum AccountCommand {
     /// Create an account with a fresh RSA-2048 key pair. The password comes from PETREL_PASSWORD
     /// or standard input.
     Create { name: String },
-    /// Set an account's password (from PETREL_PASSWORD or standard input).
+    /// Set an account's password (from PETREL_PASSWORD or standard input). Revokes every token
+    /// the account has.
     Password { name: String },
+    /// List the account's tokens: id, app, scopes, when authorised (never the token itself).
+    Tokens { name: String },
+    /// Revoke one of the account's tokens by the id `petrel account tokens` shows, or all of them.
+    Revoke {
+        name: String,
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        token_id: Option<String>,
+        /// Revoke every token, including any issued before tokens were listed.
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 fn read_password() -> Result<String, CliError> {
@@ -60,9 +73,48 @@ pub async fn run(backend: &BackendArgs, cmd: AccountCommand) -> Result<(), CliEr
         }
         AccountCommand::Password { name } => {
             let password = read_password()?;
-            accounts::set_password(table.as_ref(), &name, &password).await?;
-            println!("password of @{name}@{} changed", config.handle_domain);
+            let listed = accounts::set_password(table.as_ref(), &name, &password).await?;
+            println!(
+                "password of @{name}@{} changed; every token revoked ({listed} listed, and any older ones)",
+                config.handle_domain
+            );
+        }
+        AccountCommand::Tokens { name } => {
+            let account = find(table.as_ref(), &name).await?;
+            let tokens = oauth::account_tokens(table.as_ref(), &account.id).await?;
+            if tokens.is_empty() {
+                println!("@{} has no listed tokens", account.username);
+            } else {
+                println!("{:<20} {:<24} {:<24} AUTHORISED", "ID", "APP", "SCOPES");
+                for t in &tokens {
+                    let app = t.app_name.as_deref().unwrap_or(&t.client_id);
+                    println!(
+                        "{:<20} {:<24} {:<24} {}",
+                        t.id,
+                        app,
+                        t.scopes.join(" "),
+                        petrel::clock::iso8601_ms(t.created_at)
+                    );
+                }
+            }
+            println!("(tokens issued before token lists existed are not shown; `revoke --all` ends them too)");
+        }
+        AccountCommand::Revoke { name, token_id, all } => {
+            let account = find(table.as_ref(), &name).await?;
+            if all {
+                let listed = oauth::revoke_all_tokens(table.as_ref(), &account.id).await?;
+                println!("revoked every token of @{} ({listed} listed, and any older ones)", account.username);
+            } else if let Some(id) = token_id {
+                if !oauth::revoke_account_token(table.as_ref(), &account.id, &id).await? {
+                    return Err(RepoError::NotFound(format!("token `{id}` of @{}", account.username)).into());
+                }
+                println!("revoked token {id} of @{}", account.username);
+            }
         }
     }
     Ok(())
+}
+
+async fn find(table: &dyn petrel::store::Table, name: &str) -> Result<petrel::model::Account, CliError> {
+    Ok(accounts::by_username(table, name).await?.ok_or_else(|| RepoError::NotFound(format!("account `{name}`")))?)
 }

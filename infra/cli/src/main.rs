@@ -23,7 +23,7 @@ enum Command {
     /// Host every function's HTTP routes on one port and run every queue consumer, calling the
     /// same handlers the Lambda functions call.
     Serve(serve::ServeArgs),
-    /// Create local accounts and set their passwords.
+    /// Create local accounts, set their passwords, list and revoke their tokens.
     #[command(subcommand)]
     Account(account::AccountCommand),
     /// Show a status's delivery report: inboxes targeted, delivered, pending and failed.

@@ -51,7 +51,10 @@ pub async fn run(backend: &BackendArgs, args: ServeArgs) -> Result<(), CliError>
     let backend_name = if ctx.stores.local_blobs.is_some() { "embedded" } else { "aws" };
     tracing::info!(addr = %args.addr, base = %ctx.config.base_url(), backend = backend_name, "petrel is serving");
     // The same trailing-slash normalisation the Lambda entry points apply.
-    let service = axum::ServiceExt::<axum::extract::Request>::into_make_service(petrel::http::app(app));
+    // With the peer's address, which the sign-in throttle counts by (`petrel::http::ClientAddr`).
+    let service = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<SocketAddr>(
+        petrel::http::app(app),
+    );
     axum::serve(listener, service).with_graceful_shutdown(shutdown()).await?;
     consumers.shutdown().await;
     Ok(())

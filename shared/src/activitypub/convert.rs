@@ -427,6 +427,7 @@ pub fn remote_account(doc: &Value, id: String, now_ms: i64) -> Result<Account, A
         following_count: 0,
         last_status_at: None,
         password_hash: String::new(),
+        token_generation: 0,
         private_key_pem: String::new(),
         public_key_pem: pem.to_string(),
         remote: Some(RemoteActor {

@@ -1,5 +1,5 @@
 //! Bearer tokens: who is calling, and with which scopes. Two table reads per request: the token
-//! (stored under its SHA-256) and its account.
+//! (stored under its SHA-256) and its account, whose token generation the token must match.
 
 use crate::model::{AccessToken, Account};
 use crate::repo::{accounts, oauth};
@@ -47,6 +47,11 @@ async fn authenticate(ctx: &Ctx, token: &str) -> ApiResult<Auth> {
         Some(id) => Some(accounts::by_id(table, id).await?.ok_or(ApiError::Unauthorized)?),
         None => None,
     };
+    // A password change or "revoke all" moved the account's generation past the token's: this
+    // voids every older token, including those no token list names, with the read made anyway.
+    if account.as_ref().is_some_and(|a| token.generation < a.token_generation) {
+        return Err(ApiError::Unauthorized);
+    }
     Ok(Auth { token, account })
 }
 

@@ -31,6 +31,9 @@ pub enum ApiError {
     Internal(String),
     #[error("The service is busy; try again")]
     Unavailable(String),
+    /// Too many failed sign-ins: answered 429 with `Retry-After`.
+    #[error("Too many failed sign-ins; try again later")]
+    TooManyRequests { retry_after: u64 },
 }
 
 impl ApiError {
@@ -72,6 +75,7 @@ impl IntoResponse for ApiError {
             ApiError::OAuth { status, .. } => *status,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
         };
         let body = match &self {
             ApiError::Internal(detail) | ApiError::Unavailable(detail) => {
@@ -84,6 +88,9 @@ impl IntoResponse for ApiError {
             other => serde_json::json!({ "error": other.to_string() }),
         };
         let mut response = (status, axum::Json(body)).into_response();
+        if let ApiError::TooManyRequests { retry_after } = &self {
+            response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(*retry_after));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()

@@ -41,6 +41,11 @@ pub struct Account {
     /// argon2id PHC string (empty for remote accounts, which never log in here).
     #[serde(default)]
     pub password_hash: String,
+    /// Tokens issued under an older generation are refused (`api::auth`). A password change or
+    /// revoking all tokens adds one, which also voids tokens no list names (those issued before
+    /// `TOKENS#` lists existed) without any further read.
+    #[serde(default)]
+    pub token_generation: i64,
     /// PKCS#8 PEM; the table is encrypted at rest, and this never leaves it otherwise. Empty for
     /// remote accounts.
     #[serde(default)]

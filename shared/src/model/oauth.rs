@@ -15,7 +15,7 @@ pub struct App {
 }
 
 /// An access token, stored under the SHA-256 of its value so a table leak leaks no tokens.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct AccessToken {
     pub client_id: String,
     /// None for a client_credentials token (app-level, no user).
@@ -27,6 +27,15 @@ pub struct AccessToken {
     pub app_name: Option<String>,
     #[serde(default)]
     pub app_website: Option<String>,
+    /// The token's entry in its account's token list (`keys::account_token`), which the owner
+    /// names to revoke it; set when issued. None for app-level tokens and for tokens issued
+    /// before the list existed.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// The account's `token_generation` when the token was issued: a password change or a
+    /// "revoke all" moves the account's on, and a token of an older generation is refused.
+    #[serde(default)]
+    pub generation: i64,
 }
 
 /// An authorization code, single use, valid for ten minutes.
@@ -39,4 +48,8 @@ pub struct AuthCode {
     pub code_challenge: Option<String>,
     /// Expiry, epoch seconds: stored as the table's `ttl` attribute.
     pub ttl: i64,
+    /// The account's token generation when the owner approved: the token it is exchanged for
+    /// carries it, so a password change in between also voids the code.
+    #[serde(default)]
+    pub generation: i64,
 }

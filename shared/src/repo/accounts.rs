@@ -55,6 +55,7 @@ async fn insert(
         following_count: 0,
         last_status_at: None,
         password_hash,
+        token_generation: 0,
         private_key_pem: keys.private_pem,
         public_key_pem: keys.public_pem,
         remote: None,
@@ -108,15 +109,30 @@ pub async fn by_username(table: &dyn Table, username: &str) -> Result<Option<Acc
     by_id(table, id).await
 }
 
-pub async fn set_password(table: &dyn Table, username: &str, password: &str) -> Result<(), RepoError> {
+/// Sets an account's password and revokes every token it has: the same update moves its token
+/// generation on (voiding all its tokens, listed or not), then the listed tokens are deleted.
+/// Returns how many listed tokens were deleted.
+pub async fn set_password(table: &dyn Table, username: &str, password: &str) -> Result<usize, RepoError> {
     check_password(password)?;
     let account =
         by_username(table, username).await?.ok_or_else(|| RepoError::NotFound(format!("account `{username}`")))?;
     let hash = crypto::hash_password(password).map_err(|e| RepoError::Invalid(e.to_string()))?;
-    let update = Update::default().set("password_hash", Value::S(hash));
+    let update = Update::default().set("password_hash", Value::S(hash)).add("token_generation", 1);
     match table.update(&keys::account(&account.id), update, Some(Cond::ItemExists)).await {
-        Ok(_) => Ok(()),
-        Err(StoreError::ConditionFailed { .. }) => Err(RepoError::NotFound(format!("account `{username}`"))),
+        Ok(_) => {}
+        Err(StoreError::ConditionFailed { .. }) => return Err(RepoError::NotFound(format!("account `{username}`"))),
+        Err(e) => return Err(e.into()),
+    }
+    crate::repo::oauth::delete_listed_tokens(table, &account.id).await
+}
+
+/// Replaces a password hash made under older argon2 parameters with `new_hash` of the same
+/// password, unless the password changed meanwhile. Tokens stay valid: the password is the same.
+pub async fn rehash_password(table: &dyn Table, id: &str, old_hash: &str, new_hash: String) -> Result<(), RepoError> {
+    let update = Update::default().set("password_hash", Value::S(new_hash));
+    let unchanged = Cond::AttrEq("password_hash".into(), Value::S(old_hash.to_string()));
+    match table.update(&keys::account(id), update, Some(unchanged)).await {
+        Ok(_) | Err(StoreError::ConditionFailed { .. }) => Ok(()),
         Err(e) => Err(e.into()),
     }
 }

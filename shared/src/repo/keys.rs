@@ -23,6 +23,28 @@ pub fn token(hash: &str) -> Key {
     Key::new(format!("TOKEN#{hash}"), "TOKEN")
 }
 
+/// An account's tokens, listed for the owner (sort key: the token's id, a snowflake, so oldest
+/// first); each entry names the token's hash so it can be revoked. Written in the token's
+/// transaction.
+pub fn account_token(account_id: &str, token_id: &str) -> Key {
+    Key::new(account_tokens(account_id), token_id)
+}
+
+pub fn account_tokens(account_id: &str) -> String {
+    format!("TOKENS#{account_id}")
+}
+
+/// Failed sign-ins for a username (lower-cased, whether or not an account has it) in one window
+/// of time (`window`: its start, epoch seconds); expires by TTL when the window ends.
+pub fn login_failures_account(username: &str, window: i64) -> Key {
+    Key::new(format!("LOGINFAIL#ACCT#{}", username.to_ascii_lowercase()), window.to_string())
+}
+
+/// Failed sign-ins from a client address (an IPv4 address, or an IPv6 /64) in one window.
+pub fn login_failures_address(address: &str, window: i64) -> Key {
+    Key::new(format!("LOGINFAIL#ADDR#{address}"), window.to_string())
+}
+
 /// An authorization code, by the SHA-256 of its value (expires by TTL).
 pub fn auth_code(hash: &str) -> Key {
     Key::new(format!("CODE#{hash}"), "CODE")

@@ -6,6 +6,7 @@ pub mod deliveries;
 pub mod domains;
 pub mod follows;
 pub mod keys;
+pub mod logins;
 pub mod media;
 pub mod notifications;
 pub mod oauth;

@@ -4,7 +4,8 @@
 use crate::ids;
 use crate::model::{AccessToken, App, AuthCode};
 use crate::repo::{from_item, keys, to_item, RepoError};
-use crate::store::{Cond, StoreError, Table};
+use crate::store::{Cond, Query, StoreError, Table, TxOp, Update};
+use serde::{Deserialize, Serialize};
 
 pub fn sha256_hex(s: &str) -> String {
     ring::digest::digest(&ring::digest::SHA256, s.as_bytes()).as_ref().iter().map(|b| format!("{b:02x}")).collect()
@@ -50,11 +51,112 @@ pub async fn app(table: &dyn Table, client_id: &str) -> Result<Option<App>, Repo
     table.get(&keys::app(client_id)).await?.map(from_item).transpose()
 }
 
-/// Issues an access token; returns its value (shown once).
-pub async fn issue_token(table: &dyn Table, token: AccessToken) -> Result<String, RepoError> {
+/// What an account's token list keeps of one token, for its owner to see and revoke it: never
+/// the token, only the hash it is stored under.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenEntry {
+    pub id: String,
+    pub token_hash: String,
+    pub client_id: String,
+    #[serde(default)]
+    pub app_name: Option<String>,
+    #[serde(default)]
+    pub app_website: Option<String>,
+    pub scopes: Vec<String>,
+    /// Milliseconds since the epoch.
+    pub created_at: i64,
+}
+
+/// Issues an access token; returns its value (shown once). A user's token is written together
+/// with its entry in the account's token list (one transaction), so every token issued since
+/// the list exists can be listed and revoked without a Scan.
+pub async fn issue_token(table: &dyn Table, mut token: AccessToken) -> Result<String, RepoError> {
     let value = ids::random_token(32);
-    table.put(to_item(&keys::token(&sha256_hex(&value)), &token)?, Some(Cond::ItemNotExists)).await?;
+    let hash = sha256_hex(&value);
+    let Some(account_id) = token.account_id.clone() else {
+        table.put(to_item(&keys::token(&hash), &token)?, Some(Cond::ItemNotExists)).await?;
+        return Ok(value);
+    };
+    let id = ids::snowflake();
+    token.id = Some(id.clone());
+    let entry = TokenEntry {
+        id: id.clone(),
+        token_hash: hash.clone(),
+        client_id: token.client_id.clone(),
+        app_name: token.app_name.clone(),
+        app_website: token.app_website.clone(),
+        scopes: token.scopes.clone(),
+        created_at: token.created_at,
+    };
+    table
+        .transact(vec![
+            TxOp::Put { item: to_item(&keys::token(&hash), &token)?, cond: Some(Cond::ItemNotExists) },
+            TxOp::Put {
+                item: to_item(&keys::account_token(&account_id, &id), &entry)?,
+                cond: Some(Cond::ItemNotExists),
+            },
+        ])
+        .await?;
     Ok(value)
+}
+
+/// An account's listed tokens, oldest first (one query per 100).
+pub async fn account_tokens(table: &dyn Table, account_id: &str) -> Result<Vec<TokenEntry>, RepoError> {
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = table.query(Query::new(keys::account_tokens(account_id)).limit(100).cursor(cursor)).await?;
+        for item in page.items {
+            out.push(from_item(item)?);
+        }
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// The deletes that revoke a listed token: the token and its list entry.
+fn revoke_ops(account_id: &str, entry: &TokenEntry) -> [TxOp; 2] {
+    [
+        TxOp::Delete { key: keys::token(&entry.token_hash), cond: None },
+        TxOp::Delete { key: keys::account_token(account_id, &entry.id), cond: None },
+    ]
+}
+
+/// Revokes one of an account's listed tokens by its id; false when the account has none by
+/// that id.
+pub async fn revoke_account_token(table: &dyn Table, account_id: &str, token_id: &str) -> Result<bool, RepoError> {
+    if token_id.is_empty() || token_id.len() > 64 {
+        return Ok(false);
+    }
+    let Some(item) = table.get(&keys::account_token(account_id, token_id)).await? else { return Ok(false) };
+    let entry: TokenEntry = from_item(item)?;
+    table.transact(revoke_ops(account_id, &entry).into()).await?;
+    Ok(true)
+}
+
+/// Revokes every token of an account: moves its token generation on (which voids every token
+/// it has, listed or not, at the next request) and deletes the listed ones. Returns how many
+/// listed tokens were deleted.
+pub async fn revoke_all_tokens(table: &dyn Table, account_id: &str) -> Result<usize, RepoError> {
+    let bump = Update::default().add("token_generation", 1);
+    match table.update(&keys::account(account_id), bump, Some(Cond::ItemExists)).await {
+        Ok(_) => {}
+        Err(StoreError::ConditionFailed { .. }) => return Err(RepoError::NotFound("account".into())),
+        Err(e) => return Err(e.into()),
+    }
+    delete_listed_tokens(table, account_id).await
+}
+
+/// Deletes every listed token of an account (after its generation moved on, so a failure part
+/// way leaves only tokens that are already refused).
+pub(crate) async fn delete_listed_tokens(table: &dyn Table, account_id: &str) -> Result<usize, RepoError> {
+    let entries = account_tokens(table, account_id).await?;
+    for chunk in entries.chunks(crate::store::table::MAX_TRANSACT_ITEMS / 2) {
+        table.transact(chunk.iter().flat_map(|e| revoke_ops(account_id, e)).collect()).await?;
+    }
+    Ok(entries.len())
 }
 
 pub async fn token(table: &dyn Table, value: &str) -> Result<Option<AccessToken>, RepoError> {
@@ -64,8 +166,21 @@ pub async fn token(table: &dyn Table, value: &str) -> Result<Option<AccessToken>
     table.get(&keys::token(&sha256_hex(value))).await?.map(from_item).transpose()
 }
 
-pub async fn revoke_token(table: &dyn Table, value: &str) -> Result<(), RepoError> {
-    table.delete(&keys::token(&sha256_hex(value)), None).await?;
+/// Revokes a token its app hands back (`POST /oauth/revoke`): the token, and its list entry
+/// when it has one.
+pub async fn revoke_token(table: &dyn Table, value: &str, token: &AccessToken) -> Result<(), RepoError> {
+    let key = keys::token(&sha256_hex(value));
+    match (&token.account_id, &token.id) {
+        (Some(account_id), Some(id)) => {
+            table
+                .transact(vec![
+                    TxOp::Delete { key, cond: None },
+                    TxOp::Delete { key: keys::account_token(account_id, id), cond: None },
+                ])
+                .await?
+        }
+        _ => table.delete(&key, None).await?,
+    }
     Ok(())
 }
 

@@ -6,6 +6,7 @@
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use petrel::http::ClientAddr;
 use petrel::model::{App, AuthCode};
 use petrel::repo::oauth;
 use petrel::Ctx;
@@ -16,7 +17,7 @@ use petrel::api::error::{ApiError, ApiResult};
 use petrel::api::params::{Params, QueryParams};
 use petrel::api::scopes;
 
-const CSRF_COOKIE: &str = "petrel_csrf";
+pub(crate) const CSRF_COOKIE: &str = "petrel_csrf";
 
 #[derive(Deserialize, Clone, Default)]
 pub struct AuthorizeParams {
@@ -48,11 +49,11 @@ pub struct LoginForm {
     csrf: String,
 }
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     html_escape::encode_double_quoted_attribute(s).into_owned()
 }
 
-fn page(title: &str, body: &str) -> String {
+pub(crate) fn page(title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
 <meta name=\"referrer\" content=\"no-referrer\"><title>{}</title><style>\
@@ -128,7 +129,19 @@ fn login_page(app: &App, scopes: &[String], p: &AuthorizeParams, csrf: &str, err
     )
 }
 
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+/// What a throttled sign-in form says.
+pub(crate) fn throttled_message(retry_after: u64) -> String {
+    let minutes = retry_after.div_ceil(60);
+    format!("Too many failed sign-ins. Try again in {minutes} minute{}.", if minutes == 1 { "" } else { "s" })
+}
+
+/// Adds `Retry-After` to a 429 page.
+pub(crate) fn too_many(mut response: Response, retry_after: u64) -> Response {
+    response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(retry_after));
+    response
+}
+
+pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -139,7 +152,7 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
-fn with_csrf_cookie(html: String, status: StatusCode, csrf: &str) -> Response {
+pub(crate) fn with_csrf_cookie(html: String, status: StatusCode, csrf: &str) -> Response {
     let cookie = format!("{CSRF_COOKIE}={csrf}; Path=/oauth; HttpOnly; SameSite=Strict; Max-Age=3600");
     (
         status,
@@ -161,6 +174,7 @@ pub async fn show(State(ctx): State<Ctx>, QueryParams(p): QueryParams<AuthorizeP
 
 pub async fn approve(
     State(ctx): State<Ctx>,
+    client: ClientAddr,
     headers: HeaderMap,
     Params(form): Params<LoginForm>,
 ) -> ApiResult<Response> {
@@ -172,10 +186,19 @@ pub async fn approve(
             "The form has expired or was not sent from this site; reload the page and try again.".into(),
         ));
     }
-    let Some(account) = super::check_login(&ctx, &form.username, &form.password).await? else {
-        let csrf = petrel::ids::random_token(16);
-        let html = login_page(&app, &scopes, p, &csrf, Some("Invalid username or password."));
-        return Ok(with_csrf_cookie(html, StatusCode::UNAUTHORIZED, &csrf));
+    let account = match super::check_login(&ctx, &form.username, &form.password, client).await {
+        Ok(Some(account)) => account,
+        Ok(None) => {
+            let csrf = petrel::ids::random_token(16);
+            let html = login_page(&app, &scopes, p, &csrf, Some("Invalid username or password."));
+            return Ok(with_csrf_cookie(html, StatusCode::UNAUTHORIZED, &csrf));
+        }
+        Err(ApiError::TooManyRequests { retry_after }) => {
+            let csrf = petrel::ids::random_token(16);
+            let html = login_page(&app, &scopes, p, &csrf, Some(&throttled_message(retry_after)));
+            return Ok(too_many(with_csrf_cookie(html, StatusCode::TOO_MANY_REQUESTS, &csrf), retry_after));
+        }
+        Err(e) => return Err(e),
     };
     let code = oauth::issue_code(
         ctx.stores.table.as_ref(),
@@ -186,6 +209,7 @@ pub async fn approve(
             scopes,
             code_challenge: p.code_challenge.clone().filter(|c| !c.is_empty()),
             ttl: 0,
+            generation: account.token_generation,
         },
     )
     .await?;

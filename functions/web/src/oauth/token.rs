@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use base64::Engine;
+use petrel::http::ClientAddr;
 use petrel::mastodon::entities::Token;
 use petrel::model::AccessToken;
 use petrel::repo::oauth;
@@ -62,6 +63,7 @@ fn pkce_s256(verifier: &str) -> String {
 
 pub async fn token(
     State(ctx): State<Ctx>,
+    client: ClientAddr,
     headers: HeaderMap,
     Params(req): Params<TokenRequest>,
 ) -> ApiResult<Json<Token>> {
@@ -69,7 +71,8 @@ pub async fn token(
     let client_id =
         client_id.ok_or_else(|| ApiError::oauth(StatusCode::UNAUTHORIZED, "invalid_client", "client_id is missing"))?;
     let table = ctx.stores.table.as_ref();
-    let (app, account_id, scopes) = match req.grant_type.as_str() {
+    // The account's token generation the token belongs to (see `AccessToken::generation`).
+    let (app, account_id, scopes, generation) = match req.grant_type.as_str() {
         "authorization_code" => {
             let app = super::client(&ctx, &client_id, secret.as_deref()).await?;
             let code = req.code.as_deref().ok_or_else(|| grant_error("code is missing"))?;
@@ -97,7 +100,7 @@ pub async fn token(
                 }
                 (None, _) => {}
             }
-            (app, Some(stored.account_id), stored.scopes)
+            (app, Some(stored.account_id), stored.scopes, stored.generation)
         }
         "password" => {
             let app = super::client(&ctx, &client_id, Some(secret.as_deref().unwrap_or_default())).await?;
@@ -105,15 +108,15 @@ pub async fn token(
             let (Some(user), Some(pass)) = (req.username.as_deref(), req.password.as_deref()) else {
                 return Err(grant_error("username and password are required"));
             };
-            let account = super::check_login(&ctx, user, pass)
+            let account = super::check_login(&ctx, user, pass, client)
                 .await?
                 .ok_or_else(|| grant_error("The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client."))?;
-            (app, Some(account.id), scopes)
+            (app, Some(account.id), scopes, account.token_generation)
         }
         "client_credentials" => {
             let app = super::client(&ctx, &client_id, Some(secret.as_deref().unwrap_or_default())).await?;
             let scopes = requested_scopes(req.scope.as_deref(), &app.scopes)?;
-            (app, None, scopes)
+            (app, None, scopes, 0)
         }
         "" => return Err(ApiError::oauth(StatusCode::BAD_REQUEST, "invalid_request", "grant_type is missing")),
         other => {
@@ -135,6 +138,8 @@ pub async fn token(
             created_at: created_at * 1000,
             app_name: Some(app.name),
             app_website: app.website,
+            id: None,
+            generation,
         },
     )
     .await?;
@@ -177,7 +182,7 @@ pub async fn revoke(State(ctx): State<Ctx>, Params(req): Params<RevokeRequest>) 
                 "You are not authorized to revoke this token",
             ));
         }
-        oauth::revoke_token(table, &req.token).await?;
+        oauth::revoke_token(table, &req.token, &token).await?;
     }
     // RFC 7009: an unknown token is not an error.
     Ok(Json(serde_json::json!({})))
