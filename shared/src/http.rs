@@ -44,6 +44,13 @@ pub fn error_response(status: StatusCode, error: impl Into<String>) -> Response 
     (status, Json(serde_json::json!({ "error": error.into() }))).into_response()
 }
 
+/// What every HTTP function answers to a method its path does not take: Mastodon's answer (its
+/// router sends unmatched method and path pairs to "not found"), with its JSON error body rather
+/// than axum's empty 405.
+pub async fn wrong_method() -> Response {
+    error_response(StatusCode::NOT_FOUND, "Record not found")
+}
+
 /// The health route every HTTP function serves.
 pub async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))

@@ -140,3 +140,13 @@ fn received_posts_are_capped() {
     note["content"] = "x".repeat(MAX_CONTENT_BYTES + 1).into();
     assert!(convert::remote_status(&note, &author, "2".into()).is_err());
 }
+
+/// A method a path does not take gets Mastodon's answer with a JSON body, not an empty 405.
+#[tokio::test]
+async fn wrong_methods_get_a_json_error() {
+    let p = InProcess::new().await;
+    for (method, uri) in [("POST", "/api/v1/lists"), ("DELETE", "/api/v1/statuses"), ("PATCH", "/api/v1/instance")] {
+        let (status, body, _) = p.call_as(Some(&p.token), method, uri, None).await;
+        assert_eq!((status, body["error"].as_str()), (404, Some("Record not found")), "{method} {uri}");
+    }
+}

@@ -64,6 +64,7 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/@{name}", get(serve::account))
         .route("/@{name}/{rest}", get(serve::account_sub))
         .route("/tags/{tag}", get(serve::tag))
+        .method_not_allowed_fallback(petrel::http::wrong_method)
         .layer(axum::middleware::from_fn(petrel::http::request_span))
         .with_state(ctx)
 }

@@ -36,6 +36,7 @@ pub fn router(ctx: Ctx) -> Router {
     Router::new()
         .route("/inbox", post(shared_inbox))
         .route("/users/{name}/inbox", post(personal_inbox))
+        .method_not_allowed_fallback(petrel::http::wrong_method)
         .layer(axum::middleware::from_fn(petrel::http::request_span))
         .with_state(ctx)
 }

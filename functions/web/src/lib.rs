@@ -113,12 +113,13 @@ fn api() -> Router<Ctx> {
         .route("/oauth/token", post(oauth::token::token))
         .route("/oauth/revoke", post(oauth::token::revoke))
         .route("/.well-known/oauth-authorization-server", get(oauth::metadata::metadata))
+        // Set before the CORS layer, which must still see (and answer) preflight OPTIONS.
+        .method_not_allowed_fallback(petrel::http::wrong_method)
         .layer(petrel::http::cors())
 }
 
 pub fn router(ctx: Ctx) -> Router {
     Router::new()
-        .merge(api())
         .merge(federation::router())
         .route("/health", get(petrel::http::health))
         .route("/oauth/authorize", get(oauth::authorize::show).post(oauth::authorize::approve))
@@ -128,6 +129,9 @@ pub fn router(ctx: Ctx) -> Router {
         )
         .route(petrel::mastodon::convert::MISSING_AVATAR, get(missing_image))
         .route(petrel::mastodon::convert::MISSING_HEADER, get(missing_image))
+        // For the routes above; the API's routes have their own, inside their CORS layer.
+        .method_not_allowed_fallback(petrel::http::wrong_method)
+        .merge(api())
         .fallback(not_found)
         .layer(axum::middleware::from_fn(petrel::http::request_span))
         .with_state(ctx)
