@@ -9,6 +9,7 @@ pub mod keys;
 pub mod media;
 pub mod notifications;
 pub mod oauth;
+pub mod push;
 pub mod relations;
 pub mod site;
 pub mod statuses;

@@ -1,5 +1,7 @@
 //! OAuth records: apps, authorization codes and access tokens. Secrets and tokens are stored
-//! under their SHA-256, so the table never holds a usable credential.
+//! under their SHA-256, so these records hold no usable credential. (A token with a Web Push
+//! subscription is also kept in that subscription, which every push names it in, as Mastodon's
+//! does: see `repo::push`.)
 
 use crate::ids;
 use crate::model::{AccessToken, App, AuthCode};
@@ -64,7 +66,14 @@ pub async fn token(table: &dyn Table, value: &str) -> Result<Option<AccessToken>
     table.get(&keys::token(&sha256_hex(value))).await?.map(from_item).transpose()
 }
 
-pub async fn revoke_token(table: &dyn Table, value: &str) -> Result<(), RepoError> {
+/// Revokes a token (`stored`: its record) and what lives only as long as it: its Web Push
+/// subscription. The subscription goes first, so a failure in between leaves a token that can be
+/// revoked again, never a subscription that outlives its token. Every way of revoking a token
+/// comes through here.
+pub async fn revoke_token(table: &dyn Table, value: &str, stored: &AccessToken) -> Result<(), RepoError> {
+    if let Some(account_id) = &stored.account_id {
+        crate::repo::push::delete(table, account_id, value).await?;
+    }
     table.delete(&keys::token(&sha256_hex(value)), None).await?;
     Ok(())
 }

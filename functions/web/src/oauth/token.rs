@@ -177,7 +177,7 @@ pub async fn revoke(State(ctx): State<Ctx>, Params(req): Params<RevokeRequest>) 
                 "You are not authorized to revoke this token",
             ));
         }
-        oauth::revoke_token(table, &req.token).await?;
+        oauth::revoke_token(table, &req.token, &token).await?;
     }
     // RFC 7009: an unknown token is not an error.
     Ok(Json(serde_json::json!({})))
