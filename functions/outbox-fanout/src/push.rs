@@ -44,10 +44,13 @@ pub async fn send(ctx: &Ctx, mut p: Push) -> Result<(), FanoutError> {
         return requeue(ctx, p).await;
     }
     let vapid = petrel::push::vapid(ctx).await?;
+    let targets = std::mem::take(&mut p.targets);
+    // An account's subscriptions are its devices: a few, sent to at once.
+    let outcomes = futures::future::join_all(targets.iter().map(|t| send_one(ctx, &vapid, &p, t))).await;
     let mut again = Vec::new();
     let mut retry_in = 0;
-    for target in std::mem::take(&mut p.targets) {
-        match send_one(ctx, &vapid, &p, &target).await {
+    for (target, outcome) in targets.into_iter().zip(outcomes) {
+        match outcome {
             Outcome::Sent | Outcome::Dropped => {}
             Outcome::Gone => {
                 let table = ctx.stores.table.as_ref();
