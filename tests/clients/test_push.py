@@ -67,12 +67,25 @@ def push_service():
     s = PushService()
     yield s
     s.httpd.shutdown()
+    s.httpd.server_close()  # an open socket left to the collector warns in a later test
 
 
-def client(server):
-    client_id, secret = Mastodon.create_app("Push test", api_base_url=server.base, scopes=SCOPES)
+_clients = []
+
+
+@pytest.fixture(autouse=True)
+def _close_clients():
+    yield
+    while _clients:
+        _clients.pop().session.close()
+
+
+def client(server, scopes=SCOPES):
+    """A Mastodon.py client logged in as the owner with `scopes` (its session closed after the test)."""
+    client_id, secret = Mastodon.create_app("Push test", api_base_url=server.base, scopes=scopes)
     m = Mastodon(client_id=client_id, client_secret=secret, api_base_url=server.base)
-    m.log_in(server.username, server.password, scopes=SCOPES, allow_http=True)
+    _clients.append(m)
+    m.log_in(server.username, server.password, scopes=scopes, allow_http=True)
     return m
 
 
@@ -219,9 +232,7 @@ def test_refusals(server, push_service):
                             "subscription[keys][auth]": good["subscription[keys][auth]"]})
     assert r.status_code == 422, r.text
     # Without the push scope.
-    client_id, secret = Mastodon.create_app("No push", api_base_url=server.base, scopes=["read"])
-    reader = Mastodon(client_id=client_id, client_secret=secret, api_base_url=server.base)
-    reader.log_in(server.username, server.password, scopes=["read"], allow_http=True)
+    reader = client(server, scopes=["read"])
     r = requests.get(f"{server.base}/api/v1/push/subscription", headers=auth(reader))
     assert r.status_code == 403
     check(r.json(), "Error")
