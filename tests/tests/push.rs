@@ -511,3 +511,33 @@ async fn what_a_notification_costs_with_and_without_a_subscription() {
     outbox_fanout::push::send(ctx, busy).await.unwrap();
     assert_eq!(ctx.stores.ops.snapshot().since(&before).queue_send, 0);
 }
+
+async fn ctx_with(vars: &[(String, String)]) -> Ctx {
+    let config =
+        petrel::Config::from_vars(|k| vars.iter().find(|(name, _)| name == k).map(|(_, v)| v.clone())).unwrap();
+    Ctx::connect(config).await.unwrap()
+}
+
+/// Two processes that need the VAPID key at once, on a site that has none yet, make one key
+/// between them (a conditional put; the loser reads the winner's), and every later process reads
+/// it: apps are given one key, and every push is signed with it. On both backends.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_processes_agree_on_one_vapid_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut backends = vec![vec![("PETREL_DATA".to_string(), dir.path().to_str().unwrap().to_string())]];
+    if let Some(aws) = petrel_e2e::fresh_aws("push-vapid").await {
+        backends.push(aws);
+    }
+    for vars in backends {
+        let (a, b) = (ctx_with(&vars).await, ctx_with(&vars).await);
+        let (ka, kb) = tokio::join!(petrel::push::vapid(&a), petrel::push::vapid(&b));
+        let (ka, kb) = (ka.unwrap(), kb.unwrap());
+        assert_eq!(ka.public_key(), kb.public_key(), "{vars:?}");
+        let later = ctx_with(&vars).await;
+        assert_eq!(petrel::push::vapid(&later).await.unwrap().public_key(), ka.public_key());
+        // Held by the process: a second use reads nothing.
+        let before = later.stores.ops.snapshot();
+        petrel::push::vapid(&later).await.unwrap();
+        assert_eq!(later.stores.ops.snapshot().since(&before).total(), 0);
+    }
+}
