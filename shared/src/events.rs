@@ -12,6 +12,8 @@ pub enum OutboxEvent {
     Publish(Publish),
     /// Sign and POST one activity to one inbox.
     Deliver(Delivery),
+    /// Encrypt a notification for Web Push subscribers and POST it to their push services.
+    Push(Push),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -84,4 +86,40 @@ pub enum FeedEvent {
         #[serde(default)]
         statuses: Vec<String>,
     },
+}
+
+/// A notification to push, with everything the send needs: the message's text and the
+/// subscriptions that want it (alerts and policy were checked when it was queued), so sending
+/// reads nothing from the table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Push {
+    /// The local account notified.
+    pub account_id: String,
+    pub notification_id: String,
+    pub notification_type: String,
+    pub title: String,
+    pub body: String,
+    /// The notifying account's avatar.
+    pub icon: String,
+    pub targets: Vec<PushTarget>,
+    /// Tries made so far (a retry carries only the subscriptions still to reach).
+    #[serde(default)]
+    pub attempt: u32,
+    /// Not before this time (ms), for backoff beyond SQS's 15-minute delay.
+    #[serde(default)]
+    pub due_at: i64,
+}
+
+/// One subscription to push to.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PushTarget {
+    /// The subscription's sort key (its token's SHA-256) and id, to remove it when the push
+    /// service says it is gone.
+    pub token_hash: String,
+    pub subscription_id: String,
+    pub endpoint: String,
+    pub p256dh: String,
+    pub auth: String,
+    pub standard: bool,
+    pub access_token: String,
 }

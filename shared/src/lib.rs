@@ -16,6 +16,7 @@ pub mod lambda;
 pub mod logging;
 pub mod mastodon;
 pub mod model;
+pub mod push;
 pub mod repo;
 pub mod store;
 pub mod text;
@@ -33,6 +34,9 @@ pub struct Ctx {
     pub stores: Stores,
     /// The one client for requests to other servers (SSRF-checked, signed by the caller).
     pub http: activitypub::fetch::SafeClient,
+    /// The site's VAPID key for Web Push, read (or created) on first need and kept for the
+    /// process's life: parsed once per container.
+    pub vapid: Arc<tokio::sync::OnceCell<Arc<push::webpush::Vapid>>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +70,6 @@ impl Ctx {
             ..Default::default()
         };
         let http = activitypub::fetch::SafeClient::new(policy)?;
-        Ok(Ctx { config: Arc::new(config), stores, http })
+        Ok(Ctx { config: Arc::new(config), stores, http, vapid: Arc::default() })
     }
 }

@@ -363,3 +363,82 @@ async fn reactions_from_outside_the_audience_are_ignored() {
     assert_eq!(post(&l.ctx, &fan, body.as_bytes(), body.as_bytes(), now).await, StatusCode::ACCEPTED);
     assert_eq!(count(private).await.favourites_count, 1);
 }
+
+/// Every push queued so far, taken off the queue (other messages are dropped).
+async fn pushes(ctx: &Ctx) -> Vec<petrel::events::Push> {
+    let queued = ctx.stores.queues.outbox.receive(10, Duration::from_secs(30), Duration::ZERO).await.unwrap();
+    let mut out = Vec::new();
+    for m in queued {
+        ctx.stores.queues.outbox.delete(&m.receipt).await.unwrap();
+        if let petrel::events::OutboxEvent::Push(p) = serde_json::from_str(&m.body).unwrap() {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// The inbox's notifications (follow, mention, favourite) queue a push for a subscriber who
+/// wants them, once each: a repeated activity notifies and pushes nothing again.
+#[tokio::test]
+async fn follows_mentions_and_likes_are_pushed_to_a_subscriber() {
+    let remote = Remote::start().await;
+    let l = local().await;
+    let table = l.ctx.stores.table.as_ref();
+    let now = time::OffsetDateTime::now_utc();
+    let alice = accounts::by_username(table, "alice").await.unwrap().unwrap();
+    let sub = petrel::model::PushSubscription {
+        id: petrel::ids::snowflake(),
+        endpoint: "https://push.example.net/alice".into(),
+        p256dh: "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4".into(),
+        auth: "BTBZMqHH6r4Tts7J_aSIgg".into(),
+        standard: true,
+        alerts: vec!["follow".into(), "mention".into(), "favourite".into()],
+        policy: petrel::model::PushPolicy::All,
+        access_token: "the-token".into(),
+        created_at: 0,
+    };
+    petrel::repo::push::put(table, &alice.id, "the-token", &sub).await.unwrap();
+    let keys = generate_rsa_2048().unwrap();
+    let fan_uri = remote.uri("fan");
+    let fan = remote.actor("fan", &keys, &format!("{fan_uri}#main-key"), AS_JSON, json!({ "name": "Fan" }));
+
+    let body = follow(&fan_uri, &format!("{fan_uri}#follows/1")).to_string();
+    assert_eq!(post(&l.ctx, &fan, body.as_bytes(), body.as_bytes(), now).await, StatusCode::ACCEPTED);
+    let got = pushes(&l.ctx).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!((got[0].notification_type.as_str(), got[0].title.as_str()), ("follow", "Fan is now following you"));
+    assert_eq!(got[0].targets[0].access_token, "the-token");
+    assert_eq!(post(&l.ctx, &fan, body.as_bytes(), body.as_bytes(), now).await, StatusCode::ACCEPTED);
+    assert!(pushes(&l.ctx).await.is_empty(), "a repeated Follow pushed again");
+
+    let alice_uri = "http://localhost:8080/users/alice";
+    let note = json!({ "id": format!("{fan_uri}/notes/1"), "type": "Note", "attributedTo": fan_uri,
+        "content": "<p><span class=\"h-card\"><a href=\"http://localhost:8080/@alice\" class=\"u-url mention\">@alice</a></span> hello &amp; welcome</p>",
+        "to": [alice_uri], "tag": [{ "type": "Mention", "href": alice_uri }], "published": "2026-01-01T00:00:00Z" });
+    let create = json!({ "@context": "https://www.w3.org/ns/activitystreams", "id": format!("{fan_uri}/notes/1/activity"),
+        "type": "Create", "actor": fan_uri, "to": [alice_uri], "object": note });
+    let body = create.to_string();
+    assert_eq!(post(&l.ctx, &fan, body.as_bytes(), body.as_bytes(), now).await, StatusCode::ACCEPTED);
+    let got = pushes(&l.ctx).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].notification_type, "mention");
+    assert_eq!(got[0].body, "@alice hello & welcome");
+    let stored = petrel::repo::statuses::by_uri(table, &format!("{fan_uri}/notes/1")).await.unwrap().unwrap();
+    let notified = petrel::repo::notifications::page(table, &alice.id, &Default::default()).await.unwrap();
+    assert!(notified.iter().any(|n| n.kind == "mention" && n.id == got[0].notification_id), "{notified:?}");
+    assert_eq!(got[0].notification_id, stored.id);
+
+    let mut s = petrel::model::Status::boost(petrel::ids::snowflake(), alice.id.clone(), String::new(), 1);
+    (s.reblog_of, s.visibility, s.text, s.content) =
+        (None, petrel::model::Visibility::Public, "like me".into(), "<p>like me</p>".into());
+    petrel::repo::statuses::create(table, s.clone(), None).await.unwrap();
+    let like = json!({ "@context": "https://www.w3.org/ns/activitystreams", "id": format!("{fan_uri}#likes/1"),
+        "type": "Like", "actor": fan_uri, "object": format!("{alice_uri}/statuses/{}", s.id) })
+    .to_string();
+    for _ in 0..2 {
+        assert_eq!(post(&l.ctx, &fan, like.as_bytes(), like.as_bytes(), now).await, StatusCode::ACCEPTED);
+    }
+    let got = pushes(&l.ctx).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!((got[0].notification_type.as_str(), got[0].body.as_str()), ("favourite", "like me"));
+}

@@ -1,9 +1,11 @@
 //! The outbox-fanout function: expands an activity's audience into inboxes (`fanout.rs`),
-//! delivers each signed, with retries for about two days (`deliver.rs`), and re-renders the feeds
-//! and pages a change calls for. It consumes the outbox queue, Petrel's only work queue.
+//! delivers each signed, with retries for about two days (`deliver.rs`), sends Web Push
+//! notifications (`push.rs`), and re-renders the feeds and pages a change calls for. It consumes
+//! the outbox queue, Petrel's only work queue.
 
 pub mod deliver;
 pub mod fanout;
+pub mod push;
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use petrel::activitypub::resolve::ResolveError;
@@ -28,6 +30,10 @@ pub enum FanoutError {
     Render(#[from] feed::FeedError),
     #[error("gave up on {0} after two days of retries")]
     Exhausted(String),
+    #[error("push: {0}")]
+    Push(String),
+    #[error(transparent)]
+    PushSetup(#[from] petrel::push::PushError),
 }
 
 /// The queue consumer: each message of the batch on its own, failures reported per message.
@@ -43,5 +49,6 @@ async fn process(ctx: &Ctx, tally: &deliveries::Tally, msg: Message) -> Result<(
     match msg.decode::<OutboxEvent>()? {
         OutboxEvent::Publish(p) => fanout::publish(ctx, p).await,
         OutboxEvent::Deliver(d) => deliver::deliver(ctx, tally, d).await,
+        OutboxEvent::Push(p) => push::send(ctx, p).await,
     }
 }

@@ -110,6 +110,10 @@ fn api() -> Router<Ctx> {
         .route("/api/v2/notifications/{group_key}/dismiss", post(v2::notifications::dismiss))
         .route("/api/v1/notifications/{id}", get(v1::notifications::get))
         .route("/api/v1/notifications/{id}/dismiss", post(v1::notifications::dismiss))
+        .route(
+            "/api/v1/push/subscription",
+            get(v1::push::get).post(v1::push::create).put(v1::push::update).delete(v1::push::delete),
+        )
         .route("/oauth/token", post(oauth::token::token))
         .route("/oauth/revoke", post(oauth::token::revoke))
         .route("/.well-known/oauth-authorization-server", get(oauth::metadata::metadata))

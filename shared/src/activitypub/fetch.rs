@@ -1,5 +1,5 @@
 //! The one HTTP client for every outbound request (actor and object fetches, WebFinger, NodeInfo,
-//! deliveries), hardened against server-side request forgery.
+//! deliveries, Web Push), hardened against server-side request forgery.
 //!
 //! Every address the client connects to has been checked by [`check_ip`]:
 //! - IP-literal hosts are checked before a request is built (reqwest does not resolve them);
@@ -351,6 +351,29 @@ impl SafeClient {
                 .send()
                 .await
                 .map_err(from_reqwest)?;
+            let retry_after = response
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| parse_retry_after(v, SystemTime::now()));
+            Ok(PostOutcome { status: response.status().as_u16(), retry_after })
+        })
+        .await
+    }
+
+    /// An unsigned POST of `body` with `headers` (a Web Push message to a push service), under the
+    /// same checks as every other request. Like [`SafeClient::post_activity`], it reports the
+    /// status and a parsed Retry-After rather than failing on non-2xx, and follows no redirect.
+    pub async fn post_push(
+        &self,
+        endpoint: &Url,
+        headers: HeaderMap,
+        body: Vec<u8>,
+    ) -> Result<PostOutcome, FetchError> {
+        self.bounded(async {
+            check_url(endpoint, &self.policy)?;
+            let response =
+                self.client.post(endpoint.clone()).headers(headers).body(body).send().await.map_err(from_reqwest)?;
             let retry_after = response
                 .headers()
                 .get(RETRY_AFTER)

@@ -14,6 +14,8 @@ use crate::api::scopes;
 pub struct Auth {
     pub token: AccessToken,
     pub account: Option<Account>,
+    /// The token as presented, for what is kept per token (its Web Push subscription).
+    pub bearer: String,
 }
 
 impl Auth {
@@ -40,9 +42,9 @@ fn bearer(parts: &Parts) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-async fn authenticate(ctx: &Ctx, token: &str) -> ApiResult<Auth> {
+async fn authenticate(ctx: &Ctx, bearer: &str) -> ApiResult<Auth> {
     let table = ctx.stores.table.as_ref();
-    let token = oauth::token(table, token).await?.ok_or(ApiError::Unauthorized)?;
+    let token = oauth::token(table, bearer).await?.ok_or(ApiError::Unauthorized)?;
     let account = match &token.account_id {
         Some(id) => Some(accounts::by_id(table, id).await?.ok_or(ApiError::Unauthorized)?),
         None => None,
@@ -52,7 +54,7 @@ async fn authenticate(ctx: &Ctx, token: &str) -> ApiResult<Auth> {
     if account.as_ref().is_some_and(|a| token.generation < a.token_generation) {
         return Err(ApiError::Unauthorized);
     }
-    Ok(Auth { token, account })
+    Ok(Auth { token, account, bearer: bearer.to_string() })
 }
 
 impl FromRequestParts<Ctx> for Auth {

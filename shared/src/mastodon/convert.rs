@@ -89,7 +89,7 @@ pub fn account(cfg: &Config, a: &model::Account, with_source: bool) -> e::Accoun
 }
 
 /// A bio is stored as HTML; `source.note` gives it back as text.
-fn html_to_text(html: &str) -> String {
+pub(crate) fn html_to_text(html: &str) -> String {
     let with_breaks = html.replace("<br />", "\n").replace("</p><p>", "\n\n");
     let mut out = String::new();
     let mut in_tag = false;

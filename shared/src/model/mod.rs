@@ -5,10 +5,12 @@ mod account;
 mod media;
 mod notification;
 mod oauth;
+mod push;
 mod status;
 
 pub use account::{valid_username, Account, RemoteActor};
 pub use media::{Dimensions, Media};
 pub use notification::Notification;
 pub use oauth::{AccessToken, App, AuthCode};
+pub use push::{PushPolicy, PushSubscription, ALERT_TYPES};
 pub use status::{MentionRef, Status, Visibility};

@@ -273,3 +273,18 @@ pub fn relations(kind: &str, local_id: &str) -> String {
 pub fn site() -> Key {
     Key::new("SITE", "SETTINGS")
 }
+
+/// The site's VAPID key pair for Web Push, created on first need.
+pub fn vapid() -> Key {
+    Key::new("SITE", "VAPID")
+}
+
+/// A Web Push subscription, one per access token (sort key: the token's SHA-256), in its
+/// account's partition, so a notification finds every subscription of its account in one query.
+pub fn push_subscription(account_id: &str, token_hash: &str) -> Key {
+    Key::new(push_subscriptions(account_id), token_hash)
+}
+
+pub fn push_subscriptions(account_id: &str) -> String {
+    format!("PUSH#{account_id}")
+}

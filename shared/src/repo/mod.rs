@@ -10,6 +10,7 @@ pub mod logins;
 pub mod media;
 pub mod notifications;
 pub mod oauth;
+pub mod push;
 pub mod relations;
 pub mod site;
 pub mod statuses;

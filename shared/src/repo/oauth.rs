@@ -1,5 +1,7 @@
 //! OAuth records: apps, authorization codes and access tokens. Secrets and tokens are stored
-//! under their SHA-256, so the table never holds a usable credential.
+//! under their SHA-256, so these records hold no usable credential. (A token with a Web Push
+//! subscription is also kept in that subscription, which every push names it in, as Mastodon's
+//! does: see `repo::push`.)
 
 use crate::ids;
 use crate::model::{AccessToken, App, AuthCode};
@@ -116,9 +118,11 @@ pub async fn account_tokens(table: &dyn Table, account_id: &str) -> Result<Vec<T
     }
 }
 
-/// The deletes that revoke a listed token: the token and its list entry.
-fn revoke_ops(account_id: &str, entry: &TokenEntry) -> [TxOp; 2] {
+/// The deletes that revoke a listed token: the token, its list entry and its Web Push
+/// subscription, if any.
+fn revoke_ops(account_id: &str, entry: &TokenEntry) -> [TxOp; 3] {
     [
+        TxOp::Delete { key: keys::push_subscription(account_id, &entry.token_hash), cond: None },
         TxOp::Delete { key: keys::token(&entry.token_hash), cond: None },
         TxOp::Delete { key: keys::account_token(account_id, &entry.id), cond: None },
     ]
@@ -150,11 +154,15 @@ pub async fn revoke_all_tokens(table: &dyn Table, account_id: &str) -> Result<us
 }
 
 /// Deletes every listed token of an account (after its generation moved on, so a failure part
-/// way leaves only tokens that are already refused).
+/// way leaves only tokens that are already refused) and every Web Push subscription it has, the
+/// subscriptions of tokens no list names included: a voided token's pushes stop too.
 pub(crate) async fn delete_listed_tokens(table: &dyn Table, account_id: &str) -> Result<usize, RepoError> {
     let entries = account_tokens(table, account_id).await?;
-    for chunk in entries.chunks(crate::store::table::MAX_TRANSACT_ITEMS / 2) {
+    for chunk in entries.chunks(crate::store::table::MAX_TRANSACT_ITEMS / 3) {
         table.transact(chunk.iter().flat_map(|e| revoke_ops(account_id, e)).collect()).await?;
+    }
+    for (hash, _) in crate::repo::push::of_account(table, account_id).await? {
+        crate::repo::push::delete_by_hash(table, account_id, &hash).await?;
     }
     Ok(entries.len())
 }
@@ -166,9 +174,13 @@ pub async fn token(table: &dyn Table, value: &str) -> Result<Option<AccessToken>
     table.get(&keys::token(&sha256_hex(value))).await?.map(from_item).transpose()
 }
 
-/// Revokes a token its app hands back (`POST /oauth/revoke`): the token, and its list entry
-/// when it has one.
+/// Revokes a token its app hands back (`POST /oauth/revoke`) and what lives only as long as it:
+/// its Web Push subscription first (a failure in between leaves a token that can be revoked
+/// again, never a subscription that outlives its token), then the token and its list entry.
 pub async fn revoke_token(table: &dyn Table, value: &str, token: &AccessToken) -> Result<(), RepoError> {
+    if let Some(account_id) = &token.account_id {
+        crate::repo::push::delete(table, account_id, value).await?;
+    }
     let key = keys::token(&sha256_hex(value));
     match (&token.account_id, &token.id) {
         (Some(account_id), Some(id)) => {

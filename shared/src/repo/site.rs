@@ -38,3 +38,33 @@ pub async fn claim(table: &dyn Table, wanted: &Site) -> Result<Site, RepoError> 
         Err(e) => Err(e.into()),
     }
 }
+
+/// The site's VAPID private key (PKCS#8, P-256) for Web Push, created on first need. Two
+/// processes that both find none race with a conditional put; the loser reads the winner's key,
+/// so every process signs with the one key that apps were given.
+pub async fn vapid_pkcs8(table: &dyn Table) -> Result<Vec<u8>, RepoError> {
+    if let Some(key) = read_vapid(table).await? {
+        return Ok(key);
+    }
+    let pkcs8 = crate::push::webpush::Vapid::generate_pkcs8()
+        .map_err(|e| RepoError::Store(StoreError::Transient(e.to_string())))?;
+    let mut item = keys::vapid().to_item();
+    item.insert("pkcs8".into(), Value::S(crate::push::webpush::b64url(&pkcs8)));
+    match table.put(item, Some(Cond::ItemNotExists)).await {
+        Ok(()) => Ok(pkcs8),
+        Err(StoreError::ConditionFailed { .. }) => read_vapid(table)
+            .await?
+            .ok_or_else(|| RepoError::Store(StoreError::Transient("the VAPID key vanished while being read".into()))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn read_vapid(table: &dyn Table) -> Result<Option<Vec<u8>>, RepoError> {
+    let Some(item) = table.get(&keys::vapid()).await? else {
+        return Ok(None);
+    };
+    str_attr_of(&item, "pkcs8")
+        .and_then(crate::push::webpush::decode_b64)
+        .map(Some)
+        .ok_or_else(|| RepoError::Store(StoreError::Corrupt("the VAPID key item has no key".into())))
+}

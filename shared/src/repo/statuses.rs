@@ -549,8 +549,9 @@ pub struct Delivery {
     pub notify: Vec<(String, crate::model::Notification)>,
 }
 
-/// Stores a remote status with its timeline entries and notifications. Returns `None` when a
-/// status with this URI is already stored (a redelivery).
+/// Stores a remote status with its timeline entries and notifications. Returns the id it was
+/// stored under (the notifications' id too), or `None` when a status with this URI is already
+/// stored (a redelivery).
 ///
 /// Not one transaction, unlike a local post: every item of a transaction bills twice, and this is
 /// the busiest write of a server (every post of every followed account). Instead the order makes
@@ -561,7 +562,7 @@ pub struct Delivery {
 /// same item, so repeating one is harmless. The parent's reply count is bumped after the status
 /// is stored (a retry cannot bump it twice). The remote author's post count is left alone:
 /// Mastodon reports a remote account's own counts, not what reached this server.
-pub async fn store_remote(table: &dyn Table, status: &Status, to: &Delivery) -> Result<Option<()>, RepoError> {
+pub async fn store_remote(table: &dyn Table, status: &Status, to: &Delivery) -> Result<Option<String>, RepoError> {
     let uri = status.remote_uri.as_deref().ok_or_else(|| RepoError::Invalid("not a remote status".into()))?;
     let mut status = status.clone();
     let mut pointer = keys::status_uri(uri).to_item();
@@ -608,7 +609,7 @@ pub async fn store_remote(table: &dyn Table, status: &Status, to: &Delivery) -> 
             Err(e) => return Err(e.into()),
         }
     }
-    Ok(Some(()))
+    Ok(Some(status.id))
 }
 
 /// A status by its ActivityPub id (remote ones only: local ids are derived from the URL).

@@ -29,12 +29,16 @@ pub async fn follow(ctx: &Ctx, actor: &Account, activity: &Value) -> Result<(), 
     }
     if local.locked && !follows::is_follower(table, &local.id, &actor.id).await? {
         if follows::add_request(table, &local.id, &actor.id, follow_id).await? {
-            notifications::create(table, &local.id, &notifications::new("follow_request", &actor.id, None)).await?;
+            let n = notifications::new("follow_request", &actor.id, None);
+            notifications::create(table, &local.id, &n).await?;
+            petrel::push::notify(ctx, &local.id, &n, actor, None).await;
         }
         return Ok(());
     }
     if follows::add_follower(table, &local, actor, follow_id).await? {
-        notifications::create(table, &local.id, &notifications::new("follow", &actor.id, None)).await?;
+        let n = notifications::new("follow", &actor.id, None);
+        notifications::create(table, &local.id, &n).await?;
+        petrel::push::notify(ctx, &local.id, &n, actor, None).await;
     }
     let accept = convert::answer_follow(&ctx.config, &local, "Accept", activity, &follower_uri);
     deliver(ctx, &local, &inbox, accept).await

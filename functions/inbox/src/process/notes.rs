@@ -97,7 +97,16 @@ pub async fn create(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), In
         .iter()
         .map(|local| (local.clone(), notifications::new("mention", &actor.id, Some(&status.id))))
         .collect();
-    statuses::store_remote(table, &status, &Delivery { home_of, notify }).await?;
+    let delivery = Delivery { home_of, notify };
+    if let Some(stored_id) = statuses::store_remote(table, &status, &delivery).await? {
+        // The notifications were stored under the status's id: push them under it.
+        let stored = petrel::model::Status { id: stored_id, ..status };
+        for (local, n) in &delivery.notify {
+            let n =
+                petrel::model::Notification { id: stored.id.clone(), status_id: Some(stored.id.clone()), ..n.clone() };
+            petrel::push::notify(ctx, local, &n, actor, Some(&stored)).await;
+        }
+    }
     Ok(())
 }
 

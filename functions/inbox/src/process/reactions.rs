@@ -38,8 +38,14 @@ pub async fn react(ctx: &Ctx, actor: &Account, activity: &Value, kind: &str) -> 
     let n = (!actor.muted_by.contains(&status.account_id))
         .then(|| notifications::new(note_kind, &actor.id, Some(&status.id)));
     let activity_id = vocab::str_prop(activity, "id").unwrap_or_default();
-    match statuses::add_reaction(table, &status, kind, &actor.id, activity_id, n).await {
-        Ok(_) | Err(petrel::repo::RepoError::NotFound(_)) => Ok(()),
+    match statuses::add_reaction(table, &status, kind, &actor.id, activity_id, n.clone()).await {
+        Ok(true) => {
+            if let Some(n) = &n {
+                petrel::push::notify(ctx, &status.account_id, n, actor, Some(&status)).await;
+            }
+            Ok(())
+        }
+        Ok(false) | Err(petrel::repo::RepoError::NotFound(_)) => Ok(()),
         Err(e) => Err(e.into()),
     }
 }

@@ -44,7 +44,8 @@ pub fn valid_redirect_uri(uri: &str) -> bool {
     }
 }
 
-pub fn entity(app: &App, secret: Option<String>) -> Application {
+/// The app entity; `vapid_key` is the site's Web Push key (Mastodon 4.3 still sends it here).
+pub fn entity(app: &App, secret: Option<String>, vapid_key: String) -> Application {
     Application {
         id: app.id.clone(),
         name: app.name.clone(),
@@ -52,7 +53,7 @@ pub fn entity(app: &App, secret: Option<String>) -> Application {
         scopes: app.scopes.clone(),
         redirect_uri: app.redirect_uris.join("\n"),
         redirect_uris: app.redirect_uris.clone(),
-        vapid_key: String::new(),
+        vapid_key,
         client_secret_expires_at: secret.as_ref().map(|_| 0),
         client_id: secret.as_ref().map(|_| app.client_id.clone()),
         client_secret: secret,
@@ -85,10 +86,10 @@ pub async fn create(State(ctx): State<Ctx>, Params(p): Params<CreateApp>) -> Api
     let scopes = scopes::parse(p.scopes.as_deref().unwrap_or("read")).map_err(ApiError::Unprocessable)?;
     let website = p.website.filter(|w| url::Url::parse(w).is_ok_and(|u| matches!(u.scheme(), "http" | "https")));
     let (app, secret) = oauth::create_app(ctx.stores.table.as_ref(), name, website, uris, scopes).await?;
-    Ok(Json(entity(&app, Some(secret))))
+    Ok(Json(entity(&app, Some(secret), super::push::vapid_key(&ctx).await?)))
 }
 
 pub async fn verify_credentials(State(ctx): State<Ctx>, auth: Auth) -> ApiResult<Json<Application>> {
     let app = oauth::app(ctx.stores.table.as_ref(), &auth.token.client_id).await?.ok_or(ApiError::Unauthorized)?;
-    Ok(Json(entity(&app, None)))
+    Ok(Json(entity(&app, None, super::push::vapid_key(&ctx).await?)))
 }

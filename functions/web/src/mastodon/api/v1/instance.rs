@@ -60,8 +60,10 @@ pub async fn v1(State(ctx): State<Ctx>) -> ApiResult<Json<Value>> {
     })))
 }
 
+/// v2 carries the Web Push key (`configuration.vapid.public_key`); v1 has none, as in Mastodon.
 pub async fn v2(State(ctx): State<Ctx>) -> ApiResult<Json<Value>> {
     let cfg = &ctx.config;
+    let vapid_key = super::push::vapid_key(&ctx).await?;
     let locals = accounts::list_local(ctx.stores.table.as_ref()).await?;
     let contact = locals.first().map(|a| convert::account(cfg, a, false));
     Ok(Json(json!({
@@ -76,7 +78,7 @@ pub async fn v2(State(ctx): State<Ctx>) -> ApiResult<Json<Value>> {
         "languages": ["en"],
         "configuration": {
             "urls": { "streaming": format!("wss://{}", cfg.domain), "status": null },
-            "vapid": { "public_key": "" },
+            "vapid": { "public_key": vapid_key },
             "accounts": { "max_featured_tags": 0, "max_pinned_statuses": 5 },
             "statuses": statuses_config(&ctx),
             "media_attachments": media_config(),

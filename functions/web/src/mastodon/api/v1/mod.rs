@@ -4,5 +4,6 @@ pub mod instance;
 pub mod misc;
 pub mod notifications;
 pub mod petrel;
+pub mod push;
 pub mod statuses;
 pub mod timelines;

@@ -488,8 +488,11 @@ pub async fn reblog(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) 
     boost.application_website = auth.token.app_website.clone();
     let notify =
         (original.account_id != me.id).then(|| petrel::repo::notifications::new("reblog", &me.id, Some(&original.id)));
-    let boost_id = match statuses::create_reblog(table, &boost, &original, notify).await? {
+    let boost_id = match statuses::create_reblog(table, &boost, &original, notify.clone()).await? {
         Some(()) => {
+            if let (Some(n), None) = (&notify, &original.remote_uri) {
+                petrel::push::notify(&ctx, &original.account_id, n, me, Some(&original)).await;
+            }
             let (uri, author_uri, inboxes) = announce_target(&ctx, me, &original).await?;
             let announce = petrel::activitypub::convert::announce(&ctx.config, me, &boost, &uri, &author_uri);
             outbox::status(&ctx, me, &boost, announce, inboxes, None).await?;
