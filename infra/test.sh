@@ -8,8 +8,9 @@
 #   4. the client tests: toot, Mastodon.py and feedparser (from the same venv), headless
 #      Chromium (apt, installed here when missing) and the Fedify peer (npm ci) against
 #      `petrel serve`;
-#   5. `sam build`: the five functions cross-compiled for arm64 by cargo-lambda, as a deploy
-#      builds them (about 15 minutes cold on 2 cores; PETREL_SKIP_SAM_BUILD=1 skips it).
+#   5. `sam build`: the five functions cross-compiled for arm64 by one cargo-lambda build
+#      (infra/lambda/Makefile), as a deploy builds them (about 10 minutes cold on 2 cores, seconds
+#      when nothing changed; PETREL_SKIP_SAM_BUILD=1 skips it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -316,3 +316,33 @@ def test_reserved_concurrency_is_a_parameter_off_by_default(source, resources, f
     for other in of_type(resources, "AWS::Lambda::Function"):
         if other != function:
             assert parameter not in json.dumps(resources[other]["Properties"].get("ReservedConcurrentExecutions")), other
+
+
+def test_sam_build_builds_every_function_in_one_cargo_invocation(source):
+    """`sam build` runs infra/lambda/Makefile for each function (BuildMethod: makefile); every
+    target runs the same single cargo-lambda build of all the functions' packages for arm64 and
+    copies its own binary as the function's bootstrap."""
+    code_uri = source["Globals"]["Function"]["CodeUri"]
+    makefile = (ROOT / code_uri / "Makefile").read_text()
+    # SAM copies CodeUri to a scratch directory before make runs: it must hold only the Makefile.
+    assert sorted(p.name for p in (ROOT / code_uri).iterdir()) == ["Makefile"]
+    bins = re.search(r"^BINS := (.+)$", makefile, re.M).group(1).split()
+    build = re.search(r"^BUILD := (.+)$", makefile, re.M).group(1)
+    assert build == "$(CARGO) lambda build --release --arm64 $(foreach b,$(BINS),-p $(b))"
+    deploy = re.search(r"^define deploy\n(.*?)^endef$", makefile, re.M | re.S).group(1)
+    assert "sh -c '$(BUILD) && cp \"$$0/lambda/$(1)/bootstrap\" \"$(ARTIFACTS_DIR)/bootstrap\"'" in deploy
+    functions = {k: v for k, v in source["Resources"].items() if v["Type"] == "AWS::Serverless::Function"}
+    assert len(functions) == 5
+    built = []
+    for fid, f in functions.items():
+        assert f["Metadata"] == {"BuildMethod": "makefile"}, fid
+        assert "CodeUri" not in f["Properties"], fid
+        target = re.search(rf"^build-{fid}:\n\t\$\(call deploy,([\w-]+)\)$", makefile, re.M)
+        assert target, f"no build-{fid} target in {code_uri}/Makefile"
+        built.append(target.group(1))
+    assert sorted(built) == sorted(bins)
+    # Each is a workspace package with one binary of its own name.
+    for b in bins:
+        manifest = (ROOT / "functions" / b / "Cargo.toml").read_text()
+        assert re.search(rf'^\[package\]\nname = "{b}"$', manifest, re.M), b
+        assert re.findall(r'^\[\[bin\]\]\nname = "(.+)"$', manifest, re.M) == [b]
