@@ -24,7 +24,7 @@ pub mod text;
 use std::sync::Arc;
 
 pub use config::Config;
-pub use store::Stores;
+pub use store::{Stores, Uses};
 
 /// What every handler receives: configuration, ports and the outbound HTTP client, built once
 /// per process.
@@ -57,7 +57,13 @@ pub enum ConnectError {
 
 impl Ctx {
     pub async fn connect(config: Config) -> Result<Ctx, ConnectError> {
-        let stores = Stores::connect(&config).await?;
+        Ctx::connect_using::<store::UsesAll>(config).await
+    }
+
+    /// Like [`Ctx::connect`], with only the ports and backends `U` uses (a Lambda function's
+    /// `main`: see [`store::Uses`]).
+    pub async fn connect_using<U: store::Uses>(config: Config) -> Result<Ctx, ConnectError> {
+        let stores = Stores::connect_using::<U>(&config).await?;
         let config = match config.domain_from_table {
             false => config,
             true => match repo::site::get(stores.table.as_ref()).await? {

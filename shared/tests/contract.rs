@@ -126,6 +126,10 @@ async fn missing_aws_resources_are_typed_errors() {
     assert!(matches!(put, Err(StoreError::MissingResource(_))), "{put:?}");
     let q = aws::SqsQueue::connect(&sdk, "petrel-no-such-queue").await;
     assert!(matches!(q, Err(StoreError::MissingResource(_))), "{:?}", q.err());
+    // Named but not resolved until used (as the functions build it): the first use fails alike.
+    let q = aws::SqsQueue::new(&sdk, "petrel-no-such-queue");
+    let sent = q.send(petrel::store::OutMessage::new("x")).await;
+    assert!(matches!(sent, Err(StoreError::MissingResource(_))), "{sent:?}");
     // A queue URL that was never created fails at first use with the same error.
     let url = format!(
         "{}/000000000000/petrel-no-such-queue",

@@ -1,9 +1,17 @@
-use petrel::{lambda, logging, Config, Ctx};
+use petrel::{lambda, logging, Config, Ctx, Uses};
+
+/// On AWS only, and without the Queue port: feeds are rendered by outbox-fanout and only
+/// read here, so neither SQLite nor the SQS client is linked in.
+struct Feed;
+impl Uses for Feed {
+    const EMBEDDED: bool = false;
+    const QUEUE: bool = false;
+}
 
 #[tokio::main]
 async fn main() -> Result<(), lambda::Error> {
     logging::init();
     feed::check_config()?;
-    let ctx = Ctx::connect(Config::from_env()?).await?;
+    let ctx = Ctx::connect_using::<Feed>(Config::from_env()?).await?;
     lambda::run_http(feed::router(ctx)).await
 }

@@ -1,10 +1,16 @@
-use petrel::{lambda, logging, Config, Ctx};
+use petrel::{lambda, logging, Config, Ctx, Uses};
+
+/// On AWS only: the embedded backend (SQLite) is not linked in.
+struct OutboxFanout;
+impl Uses for OutboxFanout {
+    const EMBEDDED: bool = false;
+}
 
 #[tokio::main]
 async fn main() -> Result<(), lambda::Error> {
     logging::init();
     // It renders feeds: a bad PETREL_FEED_ITEMS fails the start, not the first render.
     feed::check_config()?;
-    let ctx = Ctx::connect(Config::from_env()?).await?;
+    let ctx = Ctx::connect_using::<OutboxFanout>(Config::from_env()?).await?;
     lambda::run_sqs(|event| outbox_fanout::handle(ctx.clone(), event)).await
 }

@@ -1,6 +1,7 @@
 //! Storage ports (Table, Blobs, Queue), their AWS and embedded adapters, and operation counting.
 //! Handlers receive `Stores`, never an SDK client.
 
+pub mod absent;
 pub mod aws;
 pub mod blobs;
 pub mod counted;
@@ -59,14 +60,39 @@ pub fn dead_letter_name(queue: &str) -> String {
     format!("{queue}-dlq")
 }
 
+/// The ports and backends a binary can use, fixed when it is compiled. A Lambda function's
+/// `main` names what it uses; what it leaves out is never built, so its code — SQLite for the
+/// embedded backend, the S3 or SQS SDK client — is not linked into the function's binary. A port
+/// left out is an [`absent::Absent`] stand-in whose every call fails, naming the port.
+pub trait Uses {
+    /// SQLite and a directory (`petrel serve`, the CLI, tests); Lambda functions run on AWS only.
+    const EMBEDDED: bool = true;
+    /// The Blobs port (S3).
+    const BLOBS: bool = true;
+    /// The Queue port (SQS).
+    const QUEUE: bool = true;
+}
+
+/// Everything: both backends, every port (`petrel serve`, the CLI, tests).
+pub struct UsesAll;
+impl Uses for UsesAll {}
+
 impl Stores {
     /// Builds the ports the configuration names. On AWS, one `SdkConfig` is loaded and shared.
     pub async fn connect(config: &Config) -> StoreResult<Stores> {
+        Stores::connect_using::<UsesAll>(config).await
+    }
+
+    /// Like [`Stores::connect`], building only what `U` uses.
+    pub async fn connect_using<U: Uses>(config: &Config) -> StoreResult<Stores> {
         match &config.backend {
-            Backend::Embedded { data_dir } => Stores::embedded(data_dir, &config.media_base),
+            Backend::Embedded { data_dir } if U::EMBEDDED => Stores::embedded(data_dir, &config.media_base),
+            Backend::Embedded { .. } => Err(StoreError::InvalidInput(
+                "PETREL_BACKEND: this binary runs on AWS only (`aws`); `petrel serve` runs the embedded backend".into(),
+            )),
             Backend::Aws { table, bucket, outbox_queue } => {
                 let sdk = aws::load_sdk_config().await;
-                Stores::aws(&sdk, table, bucket, outbox_queue, &config.media_base).await
+                Ok(Stores::aws_using::<U>(&sdk, table, bucket, outbox_queue, &config.media_base))
             }
         }
     }
@@ -95,16 +121,34 @@ impl Stores {
         outbox_queue: &str,
         media_base: &str,
     ) -> StoreResult<Stores> {
+        Ok(Stores::aws_using::<UsesAll>(sdk, table, bucket, outbox_queue, media_base))
+    }
+
+    /// The AWS adapters `U` uses. Nothing is requested here: a queue given by name is resolved
+    /// when it is first used (the template passes its URL).
+    pub fn aws_using<U: Uses>(
+        sdk: &aws_config::SdkConfig,
+        table: &str,
+        bucket: &str,
+        outbox_queue: &str,
+        media_base: &str,
+    ) -> Stores {
         let ops = Arc::new(OpCounter::default());
-        let queue = |q: aws::SqsQueue| -> Arc<dyn Queue> { Arc::new(counted(Arc::new(q), &ops)) };
-        let outbox = aws::SqsQueue::connect(sdk, outbox_queue).await?;
-        Ok(Stores {
+        let blobs: Arc<dyn Blobs> = match U::BLOBS {
+            true => Arc::new(counted(Arc::new(aws::S3Blobs::new(sdk, bucket, media_base)), &ops)),
+            false => Arc::new(absent::Absent("blobs")),
+        };
+        let outbox: Arc<dyn Queue> = match U::QUEUE {
+            true => Arc::new(counted(Arc::new(aws::SqsQueue::new(sdk, outbox_queue)), &ops)),
+            false => Arc::new(absent::Absent("queue")),
+        };
+        Stores {
             table: Arc::new(counted(Arc::new(aws::DynamoTable::new(sdk, table)), &ops)),
-            blobs: Arc::new(counted(Arc::new(aws::S3Blobs::new(sdk, bucket, media_base)), &ops)),
-            queues: Queues { outbox: queue(outbox) },
+            blobs,
+            queues: Queues { outbox },
             ops: ops.clone(),
             local_blobs: None,
-        })
+        }
     }
 }
 

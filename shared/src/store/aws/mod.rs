@@ -13,9 +13,42 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkErro
 
 use super::error::StoreError;
 
-/// Loads the shared SDK configuration once per process (region, credentials, endpoint).
+/// Loads the shared SDK configuration once per process (region, credentials, endpoint), with the
+/// one HTTPS client every service client uses ([`https_client`]).
 pub async fn load_sdk_config() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(https_client()).load().await
+}
+
+/// The SDK's HTTPS client: rustls on ring (which the outbound client uses too, so aws-lc-rs is not
+/// linked) trusting the webpki roots (Mozilla's list) compiled into the binary. The SDK's default
+/// client reads the system's certificate store instead — on Debian a bundle file and then the
+/// ~150 files of /etc/ssl/certs — when it first connects. Nothing is connected or parsed here:
+/// the SDK builds the connector, and parses these roots, at its first request.
+pub fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider, TlsContext, TrustStore};
+    let trust = TrustStore::empty().with_native_roots(false).with_pem_certificate(webpki_roots_pem());
+    // Building a context only stores its parts; it cannot fail.
+    let context = TlsContext::builder().with_trust_store(trust).build().unwrap_or_default();
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .tls_context(context)
+        .build_https()
+}
+
+/// The webpki root certificates as one PEM bundle, the form the SDK's trust store takes.
+fn webpki_roots_pem() -> Vec<u8> {
+    use base64::Engine;
+    let mut pem = Vec::with_capacity(webpki_root_certs::TLS_SERVER_ROOT_CERTS.len() * 2048);
+    for cert in webpki_root_certs::TLS_SERVER_ROOT_CERTS {
+        pem.extend_from_slice(b"-----BEGIN CERTIFICATE-----\n");
+        let b64 = base64::engine::general_purpose::STANDARD.encode(cert.as_ref());
+        for line in b64.as_bytes().chunks(64) {
+            pem.extend_from_slice(line);
+            pem.push(b'\n');
+        }
+        pem.extend_from_slice(b"-----END CERTIFICATE-----\n");
+    }
+    pem
 }
 
 /// Maps any SDK error onto the store's error type by the service's error code.
@@ -76,5 +109,27 @@ fn from_code(code: &str, msg: String) -> StoreError {
         | "EmptyBatchRequest"
         | "BatchEntryIdsNotDistinct" => StoreError::InvalidInput(msg),
         _ => StoreError::Backend(msg),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine;
+
+    #[test]
+    fn the_pem_bundle_holds_every_webpki_root() {
+        let pem = String::from_utf8(super::webpki_roots_pem()).unwrap();
+        let decoded: Vec<Vec<u8>> = pem
+            .split("-----END CERTIFICATE-----\n")
+            .filter(|block| !block.is_empty())
+            .map(|block| {
+                let body = block.strip_prefix("-----BEGIN CERTIFICATE-----\n").unwrap();
+                assert!(body.lines().all(|l| l.len() <= 64));
+                base64::engine::general_purpose::STANDARD.decode(body.replace('\n', "")).unwrap()
+            })
+            .collect();
+        let roots: Vec<&[u8]> = webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().map(|c| c.as_ref()).collect();
+        assert!(roots.len() > 100);
+        assert_eq!(decoded, roots);
     }
 }

@@ -13,7 +13,8 @@ use crate::store::queue::*;
 
 pub struct SqsQueue {
     client: Client,
-    url: String,
+    /// The queue's URL: given, or resolved from its name by the first call that needs it.
+    url: tokio::sync::OnceCell<String>,
     name: String,
 }
 
@@ -22,24 +23,41 @@ fn secs(d: Duration) -> i32 {
     i32::try_from(d.as_secs() + u64::from(d.subsec_nanos() > 0)).unwrap_or(i32::MAX)
 }
 
+fn is_url(queue: &str) -> bool {
+    queue.starts_with("https://") || queue.starts_with("http://")
+}
+
 impl SqsQueue {
-    /// `queue` is a queue URL, or a name resolved once here with GetQueueUrl.
+    /// `queue` is a queue URL — what the template passes, so a function makes no request to
+    /// start — or a name, resolved with GetQueueUrl when the queue is first used.
+    pub fn new(sdk: &aws_config::SdkConfig, queue: &str) -> Self {
+        let url = tokio::sync::OnceCell::new_with(is_url(queue).then(|| queue.to_string()));
+        let name = queue.rsplit('/').next().unwrap_or(queue).to_string();
+        SqsQueue { client: Client::new(sdk), url, name }
+    }
+
+    /// Like [`SqsQueue::new`], but a name is resolved now: a queue that does not exist fails here.
     pub async fn connect(sdk: &aws_config::SdkConfig, queue: &str) -> StoreResult<Self> {
-        let client = Client::new(sdk);
-        let url = if queue.starts_with("https://") || queue.starts_with("http://") {
-            queue.to_string()
-        } else {
-            client
-                .get_queue_url()
-                .queue_name(queue)
-                .send()
-                .await
-                .map_err(|e| map_sdk_error(e, &format!("GetQueueUrl for {queue}")))?
-                .queue_url
-                .ok_or_else(|| StoreError::MissingResource(format!("queue {queue}")))?
-        };
-        let name = url.rsplit('/').next().unwrap_or(queue).to_string();
-        Ok(SqsQueue { client, url, name })
+        let q = SqsQueue::new(sdk, queue);
+        q.url().await?;
+        Ok(q)
+    }
+
+    async fn url(&self) -> StoreResult<&str> {
+        let url = self
+            .url
+            .get_or_try_init(|| async {
+                self.client
+                    .get_queue_url()
+                    .queue_name(&self.name)
+                    .send()
+                    .await
+                    .map_err(|e| map_sdk_error(e, &format!("GetQueueUrl for {}", self.name)))?
+                    .queue_url
+                    .ok_or_else(|| StoreError::MissingResource(format!("queue {}", self.name)))
+            })
+            .await?;
+        Ok(url)
     }
 }
 
@@ -54,7 +72,7 @@ impl Queue for SqsQueue {
         let out = self
             .client
             .send_message()
-            .queue_url(&self.url)
+            .queue_url(self.url().await?)
             .message_body(msg.body)
             .delay_seconds(secs(msg.delay))
             .send()
@@ -85,7 +103,7 @@ impl Queue for SqsQueue {
         let out = self
             .client
             .send_message_batch()
-            .queue_url(&self.url)
+            .queue_url(self.url().await?)
             .set_entries(Some(entries))
             .send()
             .await
@@ -110,7 +128,7 @@ impl Queue for SqsQueue {
         let out = self
             .client
             .receive_message()
-            .queue_url(&self.url)
+            .queue_url(self.url().await?)
             .max_number_of_messages(max as i32)
             .visibility_timeout(secs(visibility))
             .wait_time_seconds(secs(wait))
@@ -140,7 +158,7 @@ impl Queue for SqsQueue {
     async fn delete(&self, receipt: &str) -> StoreResult<()> {
         self.client
             .delete_message()
-            .queue_url(&self.url)
+            .queue_url(self.url().await?)
             .receipt_handle(receipt)
             .send()
             .await
@@ -154,7 +172,7 @@ impl Queue for SqsQueue {
         }
         self.client
             .change_message_visibility()
-            .queue_url(&self.url)
+            .queue_url(self.url().await?)
             .receipt_handle(receipt)
             .visibility_timeout(secs(visibility))
             .send()
