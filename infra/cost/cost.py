@@ -4,7 +4,7 @@ always-free tiers, in us-east-1 and eu-west-1. Inputs: per-unit operation counts
 measured by running the workload scaled down against `petrel serve` (measured_workload.json,
 written by measure.py); memory sizes, log retention, alarms, event source mappings and bucket
 version retention read from template.yaml; stated estimates and retention settings
-(workload.json); list prices and free tiers (prices.json).
+(workload.json); list prices and free tiers (prices.json). Needs PyYAML (infra/local/requirements.txt).
 
     python3 infra/cost/cost.py                          # the reference workload, both regions
     python3 infra/cost/cost.py --region eu-west-1       # the per-service table for eu-west-1
