@@ -269,6 +269,7 @@ fn read_note(
             remote_uri: None,
             remote_url: None,
             reblog_of: None,
+            ttl: None,
         },
         mention_uris,
         archived_content: str_prop(note, "content").unwrap_or_default().to_string(),
