@@ -102,7 +102,11 @@ impl Retention {
     }
 }
 
-fn days(get: &impl Fn(&str) -> Option<String>, var: &'static str, default: Option<u32>) -> Result<Option<u32>, ConfigError> {
+fn days(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: Option<u32>,
+) -> Result<Option<u32>, ConfigError> {
     match get(var) {
         None => Ok(default),
         Some(v) if v == "0" || v == "never" => Ok(None),
@@ -327,11 +331,9 @@ mod tests {
         assert_eq!(r.remote_status_ttl(1000), Some(1000 + 90 * 86_400));
         let r = cfg(&[("PETREL_REMOTE_STATUS_DAYS", "0"), ("PETREL_HOME_TIMELINE_MAX", "100")]).unwrap().retention;
         assert_eq!((r.remote_status_days, r.home_timeline_max, r.actor_secs()), (None, 100, None));
-        for (var, bad) in [
-            ("PETREL_REMOTE_STATUS_DAYS", "-1"),
-            ("PETREL_NOTIFICATION_DAYS", "x"),
-            ("PETREL_HOME_TIMELINE_MAX", "5"),
-        ] {
+        for (var, bad) in
+            [("PETREL_REMOTE_STATUS_DAYS", "-1"), ("PETREL_NOTIFICATION_DAYS", "x"), ("PETREL_HOME_TIMELINE_MAX", "5")]
+        {
             let e = cfg(&[(var, bad)]).unwrap_err();
             assert!(e.to_string().starts_with(var), "{e}");
         }

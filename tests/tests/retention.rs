@@ -37,8 +37,7 @@ fn actor_doc(name: &str) -> serde_json::Value {
 
 /// A cached remote actor, expiring as `resolve` stores one (or with `ttl` when given).
 async fn remote_actor(p: &InProcess, name: &str, ttl: Option<i64>) -> Account {
-    let mut a =
-        petrel::activitypub::convert::remote_account(&actor_doc(name), petrel::ids::snowflake(), 0).unwrap();
+    let mut a = petrel::activitypub::convert::remote_account(&actor_doc(name), petrel::ids::snowflake(), 0).unwrap();
     a.ttl = ttl.or_else(|| actors::fresh_ttl(&p.ctx.config.retention));
     actors::save(p.ctx.stores.table.as_ref(), a).await.unwrap()
 }
@@ -252,7 +251,8 @@ async fn home_timelines_are_trimmed_to_their_cap() {
             let mut n = 0;
             let mut cursor = None;
             loop {
-                let page = table.query(petrel::store::Query::new(keys::home(&p.account.id)).cursor(cursor)).await.unwrap();
+                let page =
+                    table.query(petrel::store::Query::new(keys::home(&p.account.id)).cursor(cursor)).await.unwrap();
                 n += page.items.len();
                 match page.cursor {
                     Some(c) => cursor = Some(c),
@@ -298,7 +298,10 @@ async fn old_notifications_expire_and_actors_with_relationships_stay() {
         // A notification made now expires after the retention; one made 366 days ago is gone.
         let fresh = notifications::new(&r, "follow", &erin.id, None);
         assert!(fresh.ttl.is_some_and(|t| (t - now_secs() - 365 * DAY).abs() < 60), "{fresh:?}");
-        let old = Notification { ttl: r.notification_ttl(now_secs() - 366 * DAY), ..notifications::new(&r, "follow", &erin.id, None) };
+        let old = Notification {
+            ttl: r.notification_ttl(now_secs() - 366 * DAY),
+            ..notifications::new(&r, "follow", &erin.id, None)
+        };
         notifications::create(table, &p.account.id, &fresh).await.unwrap();
         notifications::create(table, &p.account.id, &old).await.unwrap();
         let (code, body, _) = p.call("GET", "/api/v1/notifications", None).await;
@@ -376,7 +379,8 @@ async fn item_sizes_of_what_a_remote_post_writes() {
             "owner": "https://mastodon.example/users/kalinda", "publicKeyPem": key_pem },
     });
     let mut author =
-        petrel::activitypub::convert::remote_account(&actor, petrel::ids::snowflake(), petrel::clock::now_ms()).unwrap();
+        petrel::activitypub::convert::remote_account(&actor, petrel::ids::snowflake(), petrel::clock::now_ms())
+            .unwrap();
     author.ttl = actors::fresh_ttl(&p.ctx.config.retention);
     let author = actors::save(table, author).await.unwrap();
     let note = serde_json::json!({
@@ -408,21 +412,47 @@ async fn item_sizes_of_what_a_remote_post_writes() {
         home_cap: None,
     };
     let id = statuses::store_remote(table, &s, &to).await.unwrap().unwrap();
+    // The same post without the image and the mention (the shape infra/cost/measure.py sends).
+    let mut plain_note = note.clone();
+    plain_note["id"] = serde_json::json!("https://mastodon.example/users/kalinda/statuses/113456789012345679");
+    plain_note["attachment"] = serde_json::json!([]);
+    plain_note["tag"] = serde_json::json!([note["tag"][1]]);
+    let mut plain =
+        petrel::activitypub::convert::remote_status(&plain_note, &author, petrel::ids::snowflake()).unwrap();
+    plain.status.ttl = s.ttl;
+    let plain_id = statuses::store_remote(table, &plain.status, &statuses::Delivery::default()).await.unwrap().unwrap();
     // A like of a local post by the remote account: the reaction, favourited-by and notification.
-    let (_, body, _) = p.call("POST", "/api/v1/statuses", Some("status=hello")).await;
+    // A local post of ordinary length with a hashtag (never expires): what 300 posts a month add.
+    let text = "Counted+214+fluttering+shearwaters+off+the+south+coast+this+morning%2C+the+most+since+we+\
+        started+the+survey+in+2019.+The+southerly+brought+them+in+close%3B+two+juveniles+among+them%2C+which+\
+        is+a+good+sign+for+the+colony+after+last+year%27s+storms.+Photos+later.+https%3A%2F%2Fblog.example%2F\
+        posts%2Fshearwaters+%23seabirds";
+    let (_, body, _) = p.call("POST", "/api/v1/statuses", Some(&format!("status={text}"))).await;
     let local = body["id"].as_str().unwrap().to_string();
     let local_status = statuses::get(table, &local).await.unwrap().unwrap();
     let like = notifications::new(&p.ctx.config.retention, "favourite", &author.id, Some(&local));
-    statuses::add_reaction(table, &local_status, "like", &author.id, "https://mastodon.example/users/kalinda#likes/1", Some(like.clone())).await.unwrap();
+    statuses::add_reaction(
+        table,
+        &local_status,
+        "like",
+        &author.id,
+        "https://mastodon.example/users/kalinda#likes/1",
+        Some(like.clone()),
+    )
+    .await
+    .unwrap();
     let remote_uri = author.remote.as_ref().unwrap();
     let measured = [
-        ("remote status (STATUS#)", keys::status(&id)),
+        ("remote status with an image and a mention (STATUS#)", keys::status(&id)),
+        ("remote status, text and a hashtag (STATUS#)", keys::status(&plain_id)),
         ("status URI pointer (STATUSURI#)", keys::status_uri(s.remote_uri.as_deref().unwrap())),
         ("author's statuses entry (POSTS#)", keys::account_status(&author.id, &id)),
         ("hashtag entry (TAG#)", keys::tag_entry("seabirds", &id)),
         ("home entry (HOME#)", keys::home_entry(&p.account.id, &id)),
         ("notification, mention (NOTIF#)", keys::notification(&p.account.id, &id)),
         ("notification, favourite (NOTIF#)", keys::notification(&p.account.id, &like.id)),
+        ("local status, text and a hashtag (STATUS#)", keys::status(&local)),
+        ("local post's entries (POSTS#, HOME#, PUBLIC#, TAG#), each", keys::public_entry(&local)),
         ("reaction (REACT#)", keys::reaction(&local, "like", &author.id)),
         ("favourited-by (FAVBY#)", keys::favourited_by(&local, &author.id)),
         ("remote actor (ACCT#)", keys::account(&author.id)),

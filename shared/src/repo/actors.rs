@@ -1,8 +1,8 @@
 //! Remote actors: cached as accounts with `remote` set, found by actor id or key id.
 
+use crate::config::Retention;
 use crate::model::Account;
 use crate::repo::{keys, to_item, Freshness, RepoError};
-use crate::config::Retention;
 use crate::store::{str_attr_of, Cond, Item, StoreError, Table, TxOp, Update, Value, TTL};
 
 /// A cached actor older than this is fetched again before it is trusted for a new key.

@@ -90,7 +90,7 @@ pub fn trim_due(account_id: &str, status_id: &str) -> bool {
     for b in account_id.bytes().chain([b'#']).chain(status_id.bytes()) {
         h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
     }
-    h % TRIM_EVERY == 0
+    h.is_multiple_of(TRIM_EVERY)
 }
 
 /// Deletes the entries of a home timeline beyond its newest `cap` (at most `MAX_TRIM` of them);

@@ -107,7 +107,12 @@ pub async fn moved(ctx: &Ctx, actor: &Account, activity: &Value) -> Result<(), I
         return Ok(());
     }
     let table = ctx.stores.table.as_ref();
-    for local_id in follows::local_followers_of(table, &actor.id).await? {
+    let followers = follows::local_followers_of(table, &actor.id).await?;
+    if !followers.is_empty() {
+        // Local accounts are about to follow it: never dropped from the actor cache.
+        petrel::repo::actors::keep(table, &target).await?;
+    }
+    for local_id in followers {
         let Some(local) = petrel::repo::accounts::by_id(table, &local_id).await? else {
             continue;
         };

@@ -361,7 +361,9 @@ mod tests {
         }
         t.put(Key::new("p", "live").to_item(), None).await.unwrap();
         let rows = |db: Db| async move {
-            db.run(|c| c.query_row("SELECT count(*) FROM items", [], |r| r.get::<_, i64>(0)).map_err(sql)).await.unwrap()
+            db.run(|c| c.query_row("SELECT count(*) FROM items", [], |r| r.get::<_, i64>(0)).map_err(sql))
+                .await
+                .unwrap()
         };
         // Hidden at once, still in the file until a sweep.
         assert_eq!(t.query(Query::new("p")).await.unwrap().items.len(), 1);

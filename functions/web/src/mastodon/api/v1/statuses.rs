@@ -493,8 +493,8 @@ pub async fn reblog(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) 
         model::Status::boost(petrel::ids::snowflake(), me.id.clone(), original.id.clone(), petrel::clock::now_ms());
     boost.application = auth.token.app_name.clone();
     boost.application_website = auth.token.app_website.clone();
-    let notify =
-        (original.account_id != me.id).then(|| petrel::repo::notifications::new(&ctx.config.retention, "reblog", &me.id, Some(&original.id)));
+    let notify = (original.account_id != me.id)
+        .then(|| petrel::repo::notifications::new(&ctx.config.retention, "reblog", &me.id, Some(&original.id)));
     statuses::keep(table, &original).await?;
     let boost_id = match statuses::create_reblog(table, &boost, &original, notify.clone()).await? {
         Some(()) => {
