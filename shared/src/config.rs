@@ -50,6 +50,8 @@ pub struct Config {
     pub allow_private_network: bool,
     /// The longest status, in Mastodon's weighted characters.
     pub max_characters: usize,
+    /// At most this many deliveries POST to one host at once, per process (politeness).
+    pub host_concurrency: usize,
     /// How long what other servers send is kept (infra/table-design.md, "Retention").
     pub retention: Retention,
 }
@@ -140,6 +142,7 @@ impl Config {
     /// | PETREL_OUTBOX_QUEUE | `petrel-outbox` (name or URL) |
     /// | PETREL_MAX_CHARACTERS | `500`: the longest status (URLs count 23) |
     /// | PETREL_ALLOW_PRIVATE_NETWORK | `false`; `true` lets outbound fetches reach loopback/private hosts (tests only) |
+    /// | PETREL_HOST_CONCURRENCY | `2`: deliveries POSTing to one host at once, per process (1 to 50) |
     /// | PETREL_REMOTE_STATUS_DAYS | `90`: remote posts nobody here interacted with expire after this (0: never) |
     /// | PETREL_NOTIFICATION_DAYS | `365`: notifications expire after this (0: never) |
     /// | PETREL_HOME_TIMELINE_MAX | `800`: entries a home timeline keeps |
@@ -189,6 +192,14 @@ impl Config {
                     invalid("PETREL_MAX_CHARACTERS", format!("`{v}` is not a number from 1 to 100000"))
                 })?,
             };
+        let host_concurrency = match get("PETREL_HOST_CONCURRENCY") {
+            None => 2,
+            Some(v) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=50).contains(n))
+                .ok_or_else(|| invalid("PETREL_HOST_CONCURRENCY", format!("`{v}` is not a number from 1 to 50")))?,
+        };
         let defaults = Retention::default();
         let retention = Retention {
             remote_status_days: days(&get, "PETREL_REMOTE_STATUS_DAYS", defaults.remote_status_days)?,
@@ -202,6 +213,7 @@ impl Config {
         };
         Ok(Config {
             max_characters,
+            host_concurrency,
             retention,
             domain,
             handle_domain,

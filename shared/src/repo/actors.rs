@@ -167,6 +167,10 @@ pub async fn save(table: &dyn Table, mut fresh: Account) -> Result<Account, Repo
                     set_ttl(table, &fresh, fresh.ttl).await?;
                 }
             }
+            if fresh.delivery_inbox() != existing.delivery_inbox() {
+                let inbox = fresh.delivery_inbox().unwrap_or_default();
+                crate::repo::follows::move_delivery_inbox(table, &fresh.id, inbox).await?;
+            }
             fresh.blocked_by = existing.blocked_by;
             fresh.muted_by = existing.muted_by;
             return Ok(fresh);
