@@ -326,9 +326,6 @@ pub async fn create(
     }
     let (stored, favourited) = match statuses::create(table, status, idempotency).await? {
         statuses::Created::New(s) => {
-            if petrel::repo::timelines::trim_due(&account.id, &s.id) {
-                petrel::repo::timelines::trim_home(table, &account.id, ctx.config.retention.home_timeline_max).await?;
-            }
             author_now.statuses_count += 1;
             author_now.last_status_at = Some(s.created_at);
             (s, false)
