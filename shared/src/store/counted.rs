@@ -21,8 +21,9 @@ macro_rules! counters {
         #[derive(Debug, Default)]
         pub struct OpCounter {
             $($req: AtomicU64,)* $($unit: AtomicU64,)*
-            /// Nanoseconds spent waiting on the ports (see [`OpCounter::store_time`]).
-            busy_ns: AtomicU64,
+            /// Time during which at least one port call was outstanding (see
+            /// [`OpCounter::store_time`]): calls in flight, since when, and the total so far.
+            busy: std::sync::Mutex<Busy>,
         }
 
         /// A point-in-time copy of the counters.
@@ -34,7 +35,9 @@ macro_rules! counters {
                 OpCounts { $($req: self.$req.load(Ordering::Relaxed),)* $($unit: self.$unit.load(Ordering::Relaxed),)* }
             }
             pub fn reset(&self) {
-                self.busy_ns.store(0, Ordering::Relaxed);
+                if let Ok(mut b) = self.busy.lock() {
+                    b.total = Duration::ZERO;
+                }
                 $(self.$req.store(0, Ordering::Relaxed);)*
                 $(self.$unit.store(0, Ordering::Relaxed);)*
             }
@@ -84,33 +87,56 @@ counters!(
     units: [rru_half, wru, queue_messages_sent],
 );
 
+#[derive(Debug, Default)]
+struct Busy {
+    in_flight: u32,
+    since: Option<Instant>,
+    total: Duration,
+}
+
 impl OpCounter {
-    /// Time spent in the ports' calls since start (or the last reset), summed over calls: the
-    /// store round trips a request waited for, next to which the rest of its time is CPU.
-    /// Calls that overlap each count in full. Receives are left out: a long poll waits for
-    /// messages, not for a round trip. Kept apart from [`OpCounts`], which counts what is billed.
+    /// Wall time during which at least one port call was outstanding, since start (or the last
+    /// reset): the time a request spent waiting on store round trips, next to which the rest of
+    /// its time is its own CPU. Calls that overlap (a page's queries sent together) count once.
+    /// Receives are left out: a long poll waits for messages, not for a round trip. Kept apart
+    /// from [`OpCounts`], which counts what is billed.
     pub fn store_time(&self) -> Duration {
-        Duration::from_nanos(self.busy_ns.load(Ordering::Relaxed))
+        match self.busy.lock() {
+            Ok(b) => b.total + b.since.filter(|_| b.in_flight > 0).map_or(Duration::ZERO, |s| s.elapsed()),
+            Err(_) => Duration::ZERO,
+        }
     }
 }
 
-/// Adds the time since `started` to the counter's store time when dropped, so every return path
-/// of a call (errors included) is timed.
+/// Marks a port call outstanding from its start until it is dropped, so every return path of a
+/// call (errors included) is timed.
 struct Timed<'a> {
     counter: &'a OpCounter,
-    started: Instant,
 }
 
 impl<'a> Timed<'a> {
     fn start(counter: &'a OpCounter) -> Self {
-        Timed { counter, started: Instant::now() }
+        // A poisoned lock (a panic elsewhere mid-update) only loses timing, never a call.
+        if let Ok(mut b) = counter.busy.lock() {
+            if b.in_flight == 0 {
+                b.since = Some(Instant::now());
+            }
+            b.in_flight += 1;
+        }
+        Timed { counter }
     }
 }
 
 impl Drop for Timed<'_> {
     fn drop(&mut self) {
-        let ns = u64::try_from(self.started.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        self.counter.busy_ns.fetch_add(ns, Ordering::Relaxed);
+        if let Ok(mut b) = self.counter.busy.lock() {
+            b.in_flight = b.in_flight.saturating_sub(1);
+            if b.in_flight == 0 {
+                if let Some(since) = b.since.take() {
+                    b.total += since.elapsed();
+                }
+            }
+        }
     }
 }
 
