@@ -52,10 +52,117 @@ AP_JSON = "application/activity+json"
 PASSWORD = "measure the reference workload"
 # Counters that move while nothing happens: the pollers' empty receives.
 IDLE_COUNTERS = {"queue_receive_empty"}
+# DynamoDB bills storage as the items' size plus 100 bytes of overhead per item.
+ITEM_OVERHEAD = 100
+TTL_ATTR = "ttl"
+# The bucket's prefixes: uploads, profile images, rendered feeds and pages.
+BLOB_PREFIXES = ("media/", "accounts/", "site/")
 
 
 class MeasureError(Exception):
     pass
+
+
+# ------------------------------------------------------------------ stored sizes
+
+
+def _number_size(n):
+    return (sum(c.isdigit() for c in n) + 1) // 2 + 1
+
+
+def _value_size(v):
+    """DynamoDB's size of one attribute value in DynamoDB JSON (petrel::store::table::value_size)."""
+    (t, x), = v.items()
+    if t == "S":
+        return len(x.encode())
+    if t == "N":
+        return _number_size(x)
+    if t == "B":
+        return len(x) if isinstance(x, (bytes, bytearray)) else len(base64.b64decode(x))
+    if t in ("BOOL", "NULL"):
+        return 1
+    if t == "SS":
+        return sum(len(e.encode()) for e in x)
+    if t == "NS":
+        return sum(_number_size(e) for e in x)
+    if t == "BS":
+        return sum(len(e) if isinstance(e, (bytes, bytearray)) else len(base64.b64decode(e)) for e in x)
+    if t == "L":
+        return 3 + sum(1 + _value_size(e) for e in x)
+    if t == "M":
+        return 3 + sum(1 + len(k.encode()) + _value_size(e) for k, e in x.items())
+    raise MeasureError(f"unknown DynamoDB type {t}")
+
+
+def item_size(item):
+    return sum(len(k.encode()) + _value_size(v) for k, v in item.items())
+
+
+def item_kind(pk, sk):
+    """The kind of an item, from its key (petrel::repo::keys): the partition's prefix, and the sort
+    key's when it has one (STATUS#id/EDIT#…)."""
+    kind = pk.split("#", 1)[0]
+    if "#" in sk and sk.split("#", 1)[0].isupper():
+        kind += "/" + sk.split("#", 1)[0]
+    return kind
+
+
+def storage_diff(after, before):
+    """What a phase added to the table and the bucket, by kind: items and bytes (new items, and
+    the change in size of rewritten ones; removed items count negative), split by whether the
+    item carries a TTL; blob bytes by prefix, and the bytes of objects overwritten (versioning
+    keeps them as noncurrent versions)."""
+    (items_a, blobs_a), (items_b, blobs_b) = after, before
+    table = {}
+
+    def add(kind, ttl, items, size):
+        row = table.setdefault(kind, {"items": 0, "bytes": 0, "ttl_items": 0, "ttl_bytes": 0})
+        row["ttl_items" if ttl else "items"] += items
+        row["ttl_bytes" if ttl else "bytes"] += size
+
+    for key, (size, ttl) in items_a.items():
+        old = items_b.get(key)
+        if old is None:
+            add(item_kind(*key), ttl, 1, size)
+        elif old[0] != size:
+            add(item_kind(*key), ttl, 0, size - old[0])
+    for key, (size, ttl) in items_b.items():
+        if key not in items_a:
+            add(item_kind(*key), ttl, -1, -size)
+    blobs = {}
+    for key, (size, version) in blobs_a.items():
+        prefix = key.split("/", 1)[0]
+        row = blobs.setdefault(prefix, {"objects": 0, "bytes": 0, "overwritten_bytes": 0})
+        old = blobs_b.get(key)
+        if old is None:
+            row["objects"] += 1
+            row["bytes"] += size
+        elif old[1] != version:
+            row["bytes"] += size - old[0]
+            row["overwritten_bytes"] += old[0]
+    for key, (size, _) in blobs_b.items():
+        if key not in blobs_a:
+            row = blobs.setdefault(key.split("/", 1)[0], {"objects": 0, "bytes": 0, "overwritten_bytes": 0})
+            row["objects"] -= 1
+            row["bytes"] -= size
+    return {"table": table, "blobs": blobs}
+
+
+def storage_per_unit(d, n):
+    return {part: {k: {f: v / n for f, v in row.items()} for k, row in d[part].items()} for part in ("table", "blobs")}
+
+
+def storage_fit(a, b, n_a, n_b):
+    """Intercept (per post) and slope (per inbox) of a two-point fit of per-post storage."""
+    out_post, out_inbox = {"table": {}, "blobs": {}}, {"table": {}, "blobs": {}}
+    for part in ("table", "blobs"):
+        for kind in set(a[part]) | set(b[part]):
+            ra, rb = a[part].get(kind, {}), b[part].get(kind, {})
+            for f in set(ra) | set(rb):
+                slope = (rb.get(f, 0) - ra.get(f, 0)) / (n_b - n_a)
+                out_inbox[part].setdefault(kind, {})[f] = slope
+                out_post[part].setdefault(kind, {})[f] = ra.get(f, 0) - slope * n_a
+    return out_post, out_inbox
 
 
 # ------------------------------------------------------------------ signatures (draft-cavage)
@@ -301,11 +408,12 @@ class Petrel:
         self.env = dict(os.environ)
         self.queues = []
         self.table = None
+        self.bucket = None
         self.proc = None
         if aws:
             self._aws_resources()
             self.env["PETREL_MEDIA_BASE"] = (
-                f"{os.environ['AWS_ENDPOINT_URL']}/{os.environ.get('PETREL_BUCKET', 'petrel-media')}"
+                f"{os.environ['AWS_ENDPOINT_URL']}/{self.bucket}"
             )
         self.common = [petrel_bin(), "--data", self.data, "--domain", self.addr, "--allow-private-network"]
         if aws:
@@ -320,8 +428,11 @@ class Petrel:
 
         kw = {"endpoint_url": os.environ["AWS_ENDPOINT_URL"], "region_name": os.environ.get("AWS_REGION", "us-east-1")}
         self._sqs, self._ddb = boto3.client("sqs", **kw), boto3.client("dynamodb", **kw)
+        self._s3 = boto3.client("s3", **kw)
         prefix = f"petrel-measure-{secrets.token_hex(4)}"
         self.table = self.env["PETREL_TABLE"] = prefix
+        # A bucket of its own too, so that its growth is this run's alone.
+        self.bucket = self.env["PETREL_BUCKET"] = prefix
         subprocess.run(
             [sys.executable, str(ROOT / "infra/local/provision.py"), str(ROOT / "template.yaml")],
             env=self.env, check=True, capture_output=True,
@@ -392,6 +503,40 @@ class Petrel:
         r.raise_for_status()
         return r.json()
 
+    def storage(self):
+        """What the table and the bucket hold now: {(pk, sk): (size, ttl)} and {blob key: (size, etag)}.
+        Sizes are DynamoDB's billed item size (petrel::store::table::item_size plus the 100 bytes of
+        per-item overhead DynamoDB adds to storage)."""
+        items, blobs = {}, {}
+        if self.aws:
+            for page in self._ddb.get_paginator("scan").paginate(TableName=self.table):
+                for item in page["Items"]:
+                    key = (item["pk"]["S"], item["sk"]["S"])
+                    items[key] = (item_size(item) + ITEM_OVERHEAD, TTL_ATTR in item)
+            s3 = self._s3
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket):
+                for o in page.get("Contents", []):
+                    if o["Key"].startswith(BLOB_PREFIXES):
+                        blobs[o["Key"]] = (o["Size"], o["ETag"])
+            return items, blobs
+        import sqlite3
+
+        db = sqlite3.connect(f"file:{os.path.join(self.data, 'petrel.db')}?mode=ro", uri=True, timeout=30)
+        try:
+            now = int(time.time())
+            for pk, sk, item, expires in db.execute("SELECT pk, sk, item, expires FROM items"):
+                if expires is not None and expires <= now:
+                    continue  # expired: absent, as DynamoDB's TTL would make it
+                items[(pk, sk)] = (item_size(json.loads(item)) + ITEM_OVERHEAD, expires is not None)
+        finally:
+            db.close()
+        root = Path(self.data) / "blobs" / "objects"
+        for path in root.rglob("*"):
+            if path.is_file():
+                st = path.stat()
+                blobs[str(path.relative_to(root))] = (st.st_size, st.st_mtime_ns)
+        return items, blobs
+
     def stop(self):
         if self.proc is not None:
             self.proc.send_signal(signal.SIGTERM)
@@ -411,6 +556,15 @@ class Petrel:
                 self._ddb.delete_table(TableName=self.table)
             except Exception as e:
                 print(f"could not delete table {self.table}: {e}", file=sys.stderr)
+        if self.bucket:
+            try:
+                versions = self._s3.get_paginator("list_object_versions").paginate(Bucket=self.bucket)
+                for page in versions:
+                    for v in page.get("Versions", []) + page.get("DeleteMarkers", []):
+                        self._s3.delete_object(Bucket=self.bucket, Key=v["Key"], VersionId=v["VersionId"])
+                self._s3.delete_bucket(Bucket=self.bucket)
+            except Exception as e:
+                print(f"could not delete bucket {self.bucket}: {e}", file=sys.stderr)
         if not self.keep:
             import shutil
 
@@ -441,6 +595,7 @@ class Run:
         self.fed = fed
         self.quiet_seconds = quiet_seconds
         self.last_settled = None
+        self.last_storage = None
 
     def settle(self, what, until=lambda: True, timeout=120):
         """Waits until `until()` holds, every queued message has been consumed (the pollers
@@ -473,9 +628,12 @@ class Run:
             # Something ran since the last settled snapshot (a check, a setup step): wait it out.
             before = self.settle(f"quiet before {what}")
             fed_before = self.fed.counts()
+        stored_before = self.p.storage()
         result = work()
         after = self.settle(what, until)
         fed_after = self.fed.counts()
+        # What the phase left stored (a scan: no store operation is counted by it).
+        self.last_storage = storage_diff(self.p.storage(), stored_before)
         self.last_settled = (after, fed_after)
         return diff(after, before), (fed_after[0] - fed_before[0], fed_after[1] - fed_before[1]), result
 
@@ -557,6 +715,8 @@ def _measure(args, workload, mix, fed, petrel, log):
     ghost_key = new_key()
     ghosts = [ghost_instance.add_actor(f"gone{k}", key=ghost_key, gone=True) for k in range(K)]
     results = {"inbound": {}, "reads": {}}
+    # What each unit of work leaves stored (table items and bytes by kind, bucket bytes by prefix).
+    stored = {}
 
     def follow_owner(actors):
         for a in actors:
@@ -604,6 +764,7 @@ def _measure(args, workload, mix, fed, petrel, log):
     ops, fed_t, _ = run.measured("media uploads", lambda: [upload(i) for i in range(2 * images_half)])
     if images_half:
         results["media_upload"] = per_unit(ops, 2 * images_half, fed_t)
+        stored["media_upload"] = storage_per_unit(run.last_storage, 2 * images_half)
 
     # --- posts: to F_a inboxes, then (after more followers) to F inboxes
     posted = []
@@ -640,7 +801,8 @@ def _measure(args, workload, mix, fed, petrel, log):
             lambda: box.setdefault("uris", post_batch(posts_half, images_half, tag)),
             until=lambda: "uris" in box and delivered_everywhere(box["uris"], remotes[:n_inboxes])(),
         )
-        runs.append({"posts": posts_half, "inboxes": n_inboxes, "ops": ops, "remote": fed_t})
+        runs.append({"posts": posts_half, "inboxes": n_inboxes, "ops": ops, "remote": fed_t,
+                     "stored": storage_per_unit(run.last_storage, posts_half)})
 
     (a, b) = runs
     per_a = per_unit(a["ops"], a["posts"], a["remote"])
@@ -650,6 +812,15 @@ def _measure(args, workload, mix, fed, petrel, log):
     intercept = {k: per_a[k] - slope[k] * a["inboxes"] for k in per_a if k != "n"}
     results["post"] = {**intercept, "n": a["posts"] + b["posts"]}
     results["delivery"] = {**slope, "n": a["posts"] * a["inboxes"] + b["posts"] * b["inboxes"]}
+    stored["post"], stored["delivery"] = storage_fit(a["stored"], b["stored"], a["inboxes"], b["inboxes"])
+    # Renders overwrite feeds whose old sizes vary from run to run, so a fit of the bucket's bytes
+    # over two runs is noise; renders are per post, whatever the inboxes: their mean per post.
+    stored["post"]["blobs"] = {
+        prefix: {f: (a["stored"]["blobs"].get(prefix, {}).get(f, 0) + b["stored"]["blobs"].get(prefix, {}).get(f, 0)) / 2
+                 for f in ("objects", "bytes", "overwritten_bytes")}
+        for prefix in set(a["stored"]["blobs"]) | set(b["stored"]["blobs"])
+    }
+    stored["delivery"]["blobs"] = {}
     results["post_runs"] = [
         {"posts": r["posts"], "follower_inboxes": r["inboxes"], "per_post": per_unit(r["ops"], r["posts"], r["remote"])}
         for r in runs
@@ -789,6 +960,7 @@ def _measure(args, workload, mix, fed, petrel, log):
             until = accepts_for(fresh)
         ops, fed_t, _ = run.measured(f"inbound {name}", send_all(items), until=until)
         results["inbound"][name] = per_unit(ops, len(items), fed_t)
+        stored[f"inbound.{name}"] = storage_per_unit(run.last_storage, len(items))
         log(f"inbound: {len(items)} × {name}")
 
     # What the inbound activities did, seen through the API.
@@ -836,6 +1008,8 @@ def _measure(args, workload, mix, fed, petrel, log):
         "measured_by": "infra/cost/measure.py (the reference workload scaled down, run against `petrel serve`)",
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "petrel_commit": petrel_commit(),
+        # A given binary may not be this tree's build: say so.
+        "petrel_binary": os.environ.get("PETREL_BIN") or "built from this tree by cargo",
         "backend": "aws (moto)" if args.aws else "embedded",
         "scale": {
             "posts": 2 * posts_half,
@@ -853,6 +1027,13 @@ def _measure(args, workload, mix, fed, petrel, log):
             "left out; remote_posts/remote_fetches are requests Petrel made to the fake fediverse"
         ),
         "per_unit": results,
+        "stored_per_unit": stored,
+        "stored_units": (
+            "what each unit of work leaves stored: `table` by item kind (partition key prefix, and the sort "
+            "key's when it has one): items and bytes (DynamoDB's item size + 100 bytes of overhead; rewritten "
+            "items count their change in size, removed ones negative), `ttl_*` for items that carry a TTL; "
+            "`blobs` by bucket prefix: objects, bytes, and bytes overwritten (kept as noncurrent versions)"
+        ),
         "checks": checks,
     }
 

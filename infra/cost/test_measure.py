@@ -82,3 +82,20 @@ def test_cost_model_prices_the_measurement(measured):
     out = io.StringIO()
     total = cost.report(cost.load("workload.json"), measured, cost.load("prices.json"), 1.0, out=out)
     assert total > 0 and "target" in out.getvalue()
+
+
+def test_what_each_unit_leaves_stored(measured):
+    st = measured["stored_per_unit"]
+    note = st["inbound.create_note"]["table"]
+    # A received post is stored (its item, its uri index) and put on the home timeline.
+    assert note["STATUS"]["items"] == 1 and note["STATUS"]["bytes"] > 300
+    assert note["HOME"]["items"] == 1 and note["STATUSURI"]["items"] == 1
+    # Deleting it removes what was stored; an unknown actor's Delete stores nothing.
+    assert st["inbound.delete_note"]["table"]["STATUS"]["items"] == -1
+    assert not any(r["items"] or r["bytes"] for r in st["inbound.delete_unknown_actor"]["table"].values())
+    # A local post: its status item, and a feed render in the bucket.
+    assert abs(st["post"]["table"]["STATUS"]["items"] - 1) < 1e-9
+    assert st["post"]["blobs"]["site"]["bytes"] + st["post"]["blobs"]["site"]["overwritten_bytes"] > 0
+    # An upload: the original and the thumbnail, and a media record that expires unless posted.
+    assert st["media_upload"]["blobs"]["media"]["objects"] == 2
+    assert st["media_upload"]["table"]["MEDIA"]["ttl_items"] == 1

@@ -50,6 +50,8 @@ pub struct Config {
     pub allow_private_network: bool,
     /// The longest status, in Mastodon's weighted characters.
     pub max_characters: usize,
+    /// At most this many deliveries POST to one host at once, per process (politeness).
+    pub host_concurrency: usize,
 }
 
 impl Config {
@@ -73,6 +75,7 @@ impl Config {
     /// | PETREL_OUTBOX_QUEUE | `petrel-outbox` (name or URL) |
     /// | PETREL_MAX_CHARACTERS | `500`: the longest status (URLs count 23) |
     /// | PETREL_ALLOW_PRIVATE_NETWORK | `false`; `true` lets outbound fetches reach loopback/private hosts (tests only) |
+    /// | PETREL_HOST_CONCURRENCY | `2`: deliveries POSTing to one host at once, per process (1 to 50) |
     pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let domain_from_table = match get("PETREL_DOMAIN_FROM_TABLE").as_deref() {
             None | Some("false") | Some("0") => false,
@@ -119,8 +122,17 @@ impl Config {
                     invalid("PETREL_MAX_CHARACTERS", format!("`{v}` is not a number from 1 to 100000"))
                 })?,
             };
+        let host_concurrency = match get("PETREL_HOST_CONCURRENCY") {
+            None => 2,
+            Some(v) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=50).contains(n))
+                .ok_or_else(|| invalid("PETREL_HOST_CONCURRENCY", format!("`{v}` is not a number from 1 to 50")))?,
+        };
         Ok(Config {
             max_characters,
+            host_concurrency,
             domain,
             handle_domain,
             scheme,

@@ -22,6 +22,25 @@ pub struct Message {
     pub id: String,
     pub body: String,
     pub receive_count: u32,
+    /// Names this receipt of the message, for `Queue::change_visibility` (empty when unknown).
+    pub receipt: String,
+}
+
+/// How a message whose handler did not fail ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settled {
+    /// Done: the message is deleted.
+    Done,
+    /// To be received again later: the handler set the message's visibility timeout to the wait
+    /// (a wait longer than SQS's 15-minute delay costs no new message). Reported to SQS as a
+    /// batch item failure, which leaves the message in the queue; not an error.
+    Later,
+}
+
+impl From<()> for Settled {
+    fn from(_: ()) -> Settled {
+        Settled::Done
+    }
 }
 
 impl Message {
@@ -36,15 +55,18 @@ fn from_sqs(m: &SqsMessage) -> Option<Message> {
         id: m.message_id.clone()?,
         body: m.body.clone().unwrap_or_default(),
         receive_count: m.attributes.get("ApproximateReceiveCount").and_then(|c| c.parse().ok()).unwrap_or(1),
+        receipt: m.receipt_handle.clone().unwrap_or_default(),
     })
 }
 
 /// Runs `handle` over every message of the batch, `CONCURRENCY` at a time, each in its own span.
-/// Messages whose handler fails are reported, so SQS redelivers only those.
-pub async fn process_batch<F, Fut, E>(event: SqsEvent, handle: F) -> SqsBatchResponse
+/// Messages whose handler fails, or settles them for later, are reported, so SQS redelivers only
+/// those.
+pub async fn process_batch<F, Fut, R, E>(event: SqsEvent, handle: F) -> SqsBatchResponse
 where
     F: Fn(Message) -> Fut,
-    Fut: Future<Output = Result<(), E>>,
+    Fut: Future<Output = Result<R, E>>,
+    R: Into<Settled>,
     E: std::fmt::Display,
 {
     let messages: Vec<Message> = event
@@ -67,8 +89,11 @@ where
         })
         .buffer_unordered(CONCURRENCY)
         .filter_map(|(id, result)| async move {
-            let e = result.err()?;
-            tracing::warn!(message_id = %id, error = %e, "message failed; SQS will redeliver it");
+            match result.map(Into::into) {
+                Ok(Settled::Done) => return None,
+                Ok(Settled::Later) => tracing::debug!(message_id = %id, "message held for later"),
+                Err(e) => tracing::warn!(message_id = %id, error = %e, "message failed; SQS will redeliver it"),
+            }
             let mut f = BatchItemFailure::default();
             f.item_identifier = id;
             Some(f)

@@ -14,6 +14,16 @@ pub enum OutboxEvent {
     Deliver(Delivery),
     /// Encrypt a notification for Web Push subscribers and POST it to their push services.
     Push(Push),
+    /// Re-render feeds and pages. A message of its own, sent beside the `Publish` it goes with,
+    /// so a render that fails is retried alone and never holds up delivery.
+    Render(Render),
+}
+
+impl OutboxEvent {
+    /// The queue message carrying this event.
+    pub fn message(&self) -> Result<crate::store::OutMessage, serde_json::Error> {
+        Ok(crate::store::OutMessage::new(serde_json::to_string(self)?))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -29,12 +39,31 @@ pub struct Publish {
     /// The status the activity is about, for its delivery report.
     #[serde(default)]
     pub status_id: Option<String>,
-    /// Where the follower listing continues (set on the message that carries on a large fan-out).
+    /// Where the listing of delivery inboxes continues (set on the message that carries on a
+    /// large fan-out, which also keeps `inboxes`: they were sent by the first page and are
+    /// skipped by the rest).
     #[serde(default)]
     pub cursor: Option<String>,
-    /// The feed render the change calls for, done by the first page's message.
-    #[serde(default)]
+    /// What the cursor pages over: `inboxes` (the account's distinct delivery inboxes). Messages
+    /// queued before the inbox set existed paged the followers; their cursor is not valid for the
+    /// set, so such a message starts the set over (receivers drop the repeats by activity id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub over: Option<String>,
+    /// Only in messages queued before renders had messages of their own (`OutboxEvent::Render`):
+    /// passed on as one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub render: Option<FeedEvent>,
+}
+
+/// A re-render of an account's feeds and profile page, the feeds of `tags`, and the post pages
+/// of `statuses` (see `FeedEvent::Render`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Render {
+    pub account_id: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub statuses: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -70,8 +99,8 @@ impl Delivery {
     }
 }
 
-/// Render requests for feeds and pages, carried by `Publish` and done by outbox-fanout with the
-/// feed crate's renderer.
+/// Render requests for feeds and pages as `Publish` carried them before `OutboxEvent::Render`
+/// (kept so that messages queued by an older version are still understood).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum FeedEvent {
@@ -122,4 +151,12 @@ pub struct PushTarget {
     pub auth: String,
     pub standard: bool,
     pub access_token: String,
+}
+
+impl From<FeedEvent> for Render {
+    fn from(e: FeedEvent) -> Render {
+        match e {
+            FeedEvent::Render { account_id, tags, statuses } => Render { account_id, tags, statuses },
+        }
+    }
 }

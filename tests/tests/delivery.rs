@@ -63,6 +63,7 @@ async fn fanout_dedupes_shared_inboxes_skips_unavailable_domains_and_never_queue
         inboxes: vec!["https://c.example/users/9/inbox".into()],
         status_id: Some("100000000000000001".into()),
         cursor: None,
+        over: None,
         render: None,
     };
     outbox_fanout::fanout::publish(&ctx, publish.clone()).await.unwrap();
@@ -137,6 +138,7 @@ async fn answers_decide_done_dropped_or_retried_and_the_report_counts_them() {
         &ctx,
         &tally,
         Delivery::first(&alice.id, &ok, activity.clone(), Some(status.into())),
+        &Default::default(),
     )
     .await
     .unwrap();
@@ -147,6 +149,7 @@ async fn answers_decide_done_dropped_or_retried_and_the_report_counts_them() {
         &ctx,
         &tally,
         Delivery::first(&alice.id, &gone, activity.clone(), Some(status.into())),
+        &Default::default(),
     )
     .await
     .unwrap();
@@ -157,6 +160,7 @@ async fn answers_decide_done_dropped_or_retried_and_the_report_counts_them() {
         &ctx,
         &tally,
         Delivery::first(&alice.id, &busy, activity.clone(), Some(status.into())),
+        &Default::default(),
     )
     .await
     .unwrap();
@@ -164,7 +168,7 @@ async fn answers_decide_done_dropped_or_retried_and_the_report_counts_them() {
     let retry = deliveries_in(&drain(&ctx).await);
     assert_eq!(retry.len(), 1, "a 429 is retried after Retry-After");
     assert_eq!(retry[0].attempt, 1);
-    outbox_fanout::deliver::deliver(&ctx, &tally, retry[0].clone()).await.unwrap();
+    outbox_fanout::deliver::deliver(&ctx, &tally, retry[0].clone(), &Default::default()).await.unwrap();
     assert_eq!(got_busy.lock().unwrap().len(), 2);
 
     let before = deliveries::report(table, status).await.unwrap();

@@ -148,28 +148,35 @@ pub async fn update_credentials(State(ctx): State<Ctx>, auth: Auth, req: Request
             }
         }
     }
-    // One message: followers' servers get Update(actor), and outbox-fanout passes the render of
-    // the profile page and feeds on to the feed queue. The profile is saved either way; a failed
-    // send is logged (the next change publishes the whole actor again).
-    let publish = petrel::events::OutboxEvent::Publish(petrel::events::Publish {
-        account_id: fresh.id.clone(),
-        activity: petrel::activitypub::convert::update_actor(&ctx.config, &fresh, petrel::clock::now_ms()),
-        to_followers: true,
-        inboxes: Vec::new(),
-        status_id: None,
-        cursor: None,
-        render: Some(petrel::events::FeedEvent::Render {
+    // Followers' servers get Update(actor), and the profile page and feeds are rendered again
+    // (two messages, one SQS request). The profile is saved either way; a failed send is logged
+    // (the next change publishes the whole actor again).
+    let events = [
+        petrel::events::OutboxEvent::Publish(petrel::events::Publish {
+            account_id: fresh.id.clone(),
+            activity: petrel::activitypub::convert::update_actor(&ctx.config, &fresh, petrel::clock::now_ms()),
+            to_followers: true,
+            inboxes: Vec::new(),
+            status_id: None,
+            cursor: None,
+            over: None,
+            render: None,
+        }),
+        petrel::events::OutboxEvent::Render(petrel::events::Render {
             account_id: fresh.id.clone(),
             tags: vec![],
             statuses: vec![],
         }),
-    });
-    match serde_json::to_string(&publish) {
-        Ok(body) => {
-            if let Err(e) = ctx.stores.queues.outbox.send(petrel::store::OutMessage::new(body)).await {
-                tracing::warn!(error = %e, "profile update not published");
+    ];
+    match events.iter().map(petrel::events::OutboxEvent::message).collect::<Result<Vec<_>, _>>() {
+        Ok(messages) => match ctx.stores.queues.outbox.send_batch(messages).await {
+            Ok(results) => {
+                for e in results.into_iter().filter_map(Result::err) {
+                    tracing::warn!(error = %e, "profile update not published");
+                }
             }
-        }
+            Err(e) => tracing::warn!(error = %e, "profile update not published"),
+        },
         Err(e) => tracing::warn!(error = %e, "profile update not published"),
     }
     Ok(Json(convert::account(&ctx.config, &fresh, true)))

@@ -1,15 +1,16 @@
 //! The outbox-fanout function: expands an activity's audience into inboxes (`fanout.rs`),
-//! delivers each signed, with retries for about two days (`deliver.rs`), sends Web Push
-//! notifications (`push.rs`), and re-renders the feeds and pages a change calls for. It consumes
-//! the outbox queue, Petrel's only work queue.
+//! delivers each signed, politely per host (`hosts.rs`), with retries for about two days
+//! (`deliver.rs`), sends Web Push notifications (`push.rs`), and re-renders the feeds and pages a
+//! change calls for. It consumes the outbox queue, Petrel's only work queue.
 
 pub mod deliver;
 pub mod fanout;
+pub mod hosts;
 pub mod push;
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use petrel::activitypub::resolve::ResolveError;
-use petrel::consumer::{process_batch, Message};
+use petrel::consumer::{process_batch, Message, Settled};
 use petrel::events::OutboxEvent;
 use petrel::repo::{deliveries, RepoError};
 use petrel::Ctx;
@@ -28,8 +29,6 @@ pub enum FanoutError {
     PartialSend(usize, usize),
     #[error(transparent)]
     Render(#[from] feed::FeedError),
-    #[error("gave up on {0} after two days of retries")]
-    Exhausted(String),
     #[error("push: {0}")]
     Push(String),
     #[error(transparent)]
@@ -45,10 +44,14 @@ pub async fn handle(ctx: Ctx, event: SqsEvent) -> SqsBatchResponse {
     response
 }
 
-async fn process(ctx: &Ctx, tally: &deliveries::Tally, msg: Message) -> Result<(), FanoutError> {
+async fn process(ctx: &Ctx, tally: &deliveries::Tally, msg: Message) -> Result<Settled, FanoutError> {
     match msg.decode::<OutboxEvent>()? {
         OutboxEvent::Publish(p) => fanout::publish(ctx, p).await,
-        OutboxEvent::Deliver(d) => deliver::deliver(ctx, tally, d).await,
-        OutboxEvent::Push(p) => push::send(ctx, p).await,
+        OutboxEvent::Deliver(d) => {
+            let receipt = deliver::Receipt { handle: msg.receipt.clone(), receive_count: msg.receive_count };
+            deliver::deliver(ctx, tally, d, &receipt).await
+        }
+        OutboxEvent::Push(p) => push::send(ctx, p).await.map(|()| Settled::Done),
+        OutboxEvent::Render(r) => fanout::render(ctx, r).await,
     }
 }

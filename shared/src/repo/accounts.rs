@@ -137,19 +137,15 @@ pub async fn rehash_password(table: &dyn Table, id: &str, old_hash: &str, new_ha
     }
 }
 
-/// Every local account (an instance has one or a few): one query and one batch get.
+/// Every local account (an instance has one or a few): one query and a batch get per 100.
 pub async fn list_local(table: &dyn Table) -> Result<Vec<Account>, RepoError> {
-    let ids: Vec<crate::store::Key> = local_ids(table).await?.iter().map(|id| keys::account(id)).collect();
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    table.batch_get(&ids).await?.into_iter().flatten().map(from_item).collect()
+    by_ids(table, &local_ids(table).await?).await
 }
 
 /// The ids of the local accounts: one query of the index, without reading the accounts.
 pub async fn local_ids(table: &dyn Table) -> Result<Vec<String>, RepoError> {
-    let page = table.query(crate::store::Query::new(keys::LOCAL_ACCOUNTS).limit(100)).await?;
-    Ok(page.items.iter().filter_map(|i| str_attr_of(i, "account_id")).map(str::to_string).collect())
+    let items = crate::repo::query_all(table, crate::store::Query::new(keys::LOCAL_ACCOUNTS)).await?;
+    Ok(items.iter().filter_map(|i| str_attr_of(i, "account_id")).map(str::to_string).collect())
 }
 
 /// Accounts by id (missing ones skipped, repeated ones once): one batch get per 100.

@@ -84,6 +84,10 @@ pub async fn save(table: &dyn Table, mut fresh: Account) -> Result<Account, Repo
             // not put back the list it read before the block (a whole-item put would).
             table.update(&keys::account(&fresh.id), profile_update(&fresh)?, Some(Cond::ItemExists)).await?;
             claim_key(table, &remote.key_id, &fresh.id).await?;
+            if fresh.delivery_inbox() != existing.delivery_inbox() {
+                let inbox = fresh.delivery_inbox().unwrap_or_default();
+                crate::repo::follows::move_delivery_inbox(table, &fresh.id, inbox).await?;
+            }
             fresh.blocked_by = existing.blocked_by;
             fresh.muted_by = existing.muted_by;
             return Ok(fresh);

@@ -4,24 +4,77 @@
 use serde::Serialize;
 
 use crate::repo::{keys, RepoError};
-use crate::store::{num_attr_of, Table, Update, Value, TTL};
+use crate::store::{num_attr_of, str_attr_of, Table, TxOp, Update, Value, TTL};
 
 /// Fan-out marks live long enough to cover SQS redeliveries and retries.
 const MARK_SECS: i64 = 3 * 24 * 3600;
 
-/// Whether a page of an activity's fan-out was queued completely already (a redelivered
-/// fan-out message then queues nothing).
-pub async fn page_queued(table: &dyn Table, activity_id: &str, page: &str) -> Result<bool, RepoError> {
-    Ok(table.get(&keys::fanned_out(activity_id, page)).await?.is_some())
+/// The mark name of the fan-out page that starts at `cursor` (`first` for the first page): a
+/// digest, since a cursor can be longer than a sort key may be.
+pub fn page_mark(cursor: Option<&str>) -> String {
+    match cursor {
+        None => "first".into(),
+        Some(c) => ring::digest::digest(&ring::digest::SHA256, c.as_bytes())
+            .as_ref()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    }
 }
 
-/// Marks a page of an activity's fan-out as queued: one write per page of up to 500 followers,
-/// not one per inbox. A fan-out that fails half way is retried whole, and the inboxes it had
-/// queued get the activity twice, which receivers ignore (activities are idempotent by id).
-pub async fn mark_page_queued(table: &dyn Table, activity_id: &str, page: &str) -> Result<(), RepoError> {
-    let mut item = keys::fanned_out(activity_id, page).to_item();
+/// A fan-out page that was queued completely.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageDone {
+    /// The cursor of the page after it, if any.
+    pub next: Option<String>,
+    /// Whether the message for that page was queued.
+    pub continued: bool,
+}
+
+/// Whether a page of an activity's fan-out was queued completely already (a redelivered
+/// fan-out message then queues nothing), and whether it was continued.
+pub async fn page_state(table: &dyn Table, activity_id: &str, mark: &str) -> Result<Option<PageDone>, RepoError> {
+    Ok(table.get(&keys::fanned_out(activity_id, mark)).await?.map(|item| PageDone {
+        next: str_attr_of(&item, "next").map(str::to_string),
+        continued: item.get("continued").is_some(),
+    }))
+}
+
+/// Marks a page of an activity's fan-out as queued, noting the next page's cursor, and counts
+/// the inboxes it targeted in the status's report, in one transaction: one write set per page
+/// of up to 500 inboxes, not one per inbox. A fan-out that fails half way is retried whole, and
+/// the inboxes it had queued get the activity twice, which receivers ignore (activities are
+/// idempotent by id).
+pub async fn mark_page_queued(
+    table: &dyn Table,
+    activity_id: &str,
+    mark: &str,
+    next: Option<&str>,
+    targeted: Option<(&str, i64)>,
+) -> Result<(), RepoError> {
+    let mut item = keys::fanned_out(activity_id, mark).to_item();
     item.insert(TTL.into(), Value::N((crate::store::table::now_secs() + MARK_SECS).to_string()));
-    table.put(item, None).await?;
+    if let Some(next) = next {
+        item.insert("next".into(), Value::S(next.to_string()));
+    }
+    match targeted {
+        Some((status_id, n)) => {
+            let count = TxOp::Update {
+                key: keys::delivery_report(status_id),
+                update: Update::default().add("targeted", n),
+                cond: None,
+            };
+            table.transact(vec![TxOp::Put { item, cond: None }, count]).await?
+        }
+        None => table.put(item, None).await?,
+    }
+    Ok(())
+}
+
+/// Notes that the message for the page after this one was queued.
+pub async fn mark_page_continued(table: &dyn Table, activity_id: &str, mark: &str) -> Result<(), RepoError> {
+    let update = Update::default().set("continued", Value::Bool(true));
+    table.update(&keys::fanned_out(activity_id, mark), update, None).await?;
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! Remote domains that keep failing: after deliveries failed on seven distinct days a domain is
 //! marked unavailable and fan-out skips it, until a delivery to it succeeds or an activity from it
-//! arrives (Mastodon's rule). Only failures write; a success costs one query, and none while
+//! arrives (Mastodon's rule). A domain that answered 429 with Retry-After is marked as waiting
+//! until then (the same item with `until`), so deliveries queued after it wait instead of asking. Only failures write; a success costs one query, and none while
 //! this process saw the domain without failures in the last ten minutes (every inbound activity
 //! and every delivery reports a success, so the query would otherwise be paid for each).
 
@@ -80,21 +81,64 @@ pub async fn record_success(table: &dyn Table, host: &str) -> Result<(), RepoErr
     Ok(())
 }
 
-/// Which of these hosts are marked unavailable: one batch get per 100.
-pub async fn unavailable(table: &dyn Table, hosts: &[String]) -> Result<HashSet<String>, RepoError> {
-    let mut out = HashSet::new();
+/// What the table says of a host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostState {
+    Clear,
+    /// Failed on seven days: skipped.
+    Unavailable,
+    /// Asked us (429, Retry-After) not to send before this time (ms).
+    WaitUntil(i64),
+}
+
+fn state_of(item: Option<&crate::store::Item>) -> HostState {
+    match item {
+        None => HostState::Clear,
+        Some(i) => match crate::store::num_attr_of(i, "until") {
+            Some(until) if until > crate::clock::now_ms() => HostState::WaitUntil(until),
+            Some(_) => HostState::Clear,
+            None => HostState::Unavailable,
+        },
+    }
+}
+
+/// The state of each of these hosts that is not clear: one batch get per 100.
+pub async fn states(table: &dyn Table, hosts: &[String]) -> Result<HashMap<String, HostState>, RepoError> {
+    let mut out = HashMap::new();
     for chunk in hosts.chunks(crate::store::table::MAX_BATCH_GET_KEYS) {
         let keys: Vec<_> = chunk.iter().map(|h| keys::domain_unavailable(h)).collect();
         // Eventually consistent: a mark set a second ago costs at most one more try.
         for (host, item) in chunk.iter().zip(table.batch_get_eventually(&keys).await?) {
-            if item.is_some() {
-                out.insert(host.clone());
+            let state = state_of(item.as_ref());
+            if state != HostState::Clear {
+                out.insert(host.clone(), state);
             }
         }
     }
     Ok(out)
 }
 
+/// Which of these hosts are marked unavailable.
+pub async fn unavailable(table: &dyn Table, hosts: &[String]) -> Result<HashSet<String>, RepoError> {
+    let states = states(table, hosts).await?;
+    Ok(states.into_iter().filter(|(_, s)| *s == HostState::Unavailable).map(|(h, _)| h).collect())
+}
+
+pub async fn state(table: &dyn Table, host: &str) -> Result<HostState, RepoError> {
+    Ok(state_of(table.get(&keys::domain_unavailable(host)).await?.as_ref()))
+}
+
 pub async fn is_unavailable(table: &dyn Table, host: &str) -> Result<bool, RepoError> {
-    Ok(table.get(&keys::domain_unavailable(host)).await?.is_some())
+    Ok(state(table, host).await? == HostState::Unavailable)
+}
+
+/// Records that `host` asked not to be sent anything before `until_ms` (a 429's Retry-After).
+/// One write; the mark expires on its own.
+pub async fn set_wait(table: &dyn Table, host: &str, until_ms: i64) -> Result<(), RepoError> {
+    set_clear(host, false);
+    let mut item = keys::domain_unavailable(host).to_item();
+    item.insert("until".into(), Value::N(until_ms.to_string()));
+    item.insert(TTL.into(), Value::N((until_ms / 1000 + 3600).to_string()));
+    table.put(item, None).await?;
+    Ok(())
 }

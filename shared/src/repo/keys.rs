@@ -189,6 +189,25 @@ pub fn followers(local_id: &str) -> String {
     format!("FOLLOWERS#{local_id}")
 }
 
+/// A distinct delivery inbox of a local account's followers (the shared inbox where a follower
+/// has one), with how many followers it stands for: fan-out pages over these, so each inbox gets
+/// an activity once however many followers share it. Sort key: the inbox URL's SHA-256 (a URL may
+/// be longer than a sort key may be); the URL is the `inbox` attribute.
+pub fn delivery_inbox(local_id: &str, inbox: &str) -> Key {
+    let hash = ring::digest::digest(&ring::digest::SHA256, inbox.as_bytes());
+    Key::new(delivery_inboxes(local_id), hash.as_ref().iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+pub fn delivery_inboxes(local_id: &str) -> String {
+    format!("INBOXES#{local_id}")
+}
+
+/// Marks an account's delivery inbox set as complete (built from its followers once, maintained
+/// with every follower change since).
+pub fn delivery_inboxes_built(local_id: &str) -> Key {
+    Key::new(format!("INBOXSET#{local_id}"), "BUILT")
+}
+
 /// An account a local account follows (or asked to follow).
 pub fn following(local_id: &str, target_id: &str) -> Key {
     Key::new(followings(local_id), target_id)

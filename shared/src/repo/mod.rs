@@ -41,6 +41,21 @@ pub(crate) async fn batch_get(
     }
 }
 
+/// Every item of a query, page after page: for lists that are small by nature (local accounts,
+/// the local followers of one remote account) but must not be cut at one page.
+pub async fn query_all(table: &dyn crate::store::Table, query: crate::store::Query) -> Result<Vec<Item>, StoreError> {
+    let mut items = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = table.query(query.clone().limit(1000).cursor(cursor)).await?;
+        items.extend(page.items);
+        cursor = page.cursor;
+        if cursor.is_none() {
+            return Ok(items);
+        }
+    }
+}
+
 #[derive(Debug, Error)]
 pub enum RepoError {
     #[error("{0} not found")]

@@ -1,23 +1,26 @@
-//! Publishing from the client API: each outward change sends one message to the outbox queue in
-//! the handler that stored the change. The message also carries the feed render request, which
-//! outbox-fanout passes on to the feed queue, so a post costs one queue send here. If that send fails the request fails (503) after the
-//! change was stored; the client's retry is then safe because posting honours Idempotency-Key,
+//! Publishing from the client API: each outward change queues its fan-out in the handler that
+//! stored the change, with the feed render it calls for as a message of its own in the same
+//! batch (one SQS request), so a failing render never holds up delivery. If that send fails the
+//! request fails (503) after the change was stored; the client's retry is then safe because posting honours Idempotency-Key,
 //! and follow/unfollow/edit/delete repeat harmlessly.
 
 use petrel::activitypub::convert;
 use petrel::api::error::ApiError;
-use petrel::events::{Delivery, FeedEvent, OutboxEvent, Publish};
+use petrel::events::{Delivery, OutboxEvent, Publish, Render};
 use petrel::model::{Account, Status, Visibility};
-use petrel::store::OutMessage;
 use petrel::Ctx;
 use serde_json::Value;
 
-async fn send(ctx: &Ctx, event: OutboxEvent) -> Result<(), ApiError> {
-    let body = serde_json::to_string(&event).map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    ctx.stores.queues.outbox.send(OutMessage::new(body)).await.map_err(|e| {
+async fn send(ctx: &Ctx, events: Vec<OutboxEvent>) -> Result<(), ApiError> {
+    let unavailable = |e: &dyn std::fmt::Display| {
         tracing::error!(error = %e, "stored but not published");
         ApiError::Unavailable("saved, but not yet sent to other servers; try again".into())
-    })?;
+    };
+    let messages =
+        events.iter().map(OutboxEvent::message).collect::<Result<Vec<_>, _>>().map_err(|e| unavailable(&e))?;
+    for result in ctx.stores.queues.outbox.send_batch(messages).await.map_err(|e| unavailable(&e))? {
+        result.map_err(|e| unavailable(&e))?;
+    }
     Ok(())
 }
 
@@ -29,21 +32,20 @@ pub async fn status(
     s: &Status,
     activity: Value,
     inboxes: Vec<String>,
-    render: Option<FeedEvent>,
+    render: Option<Render>,
 ) -> Result<(), ApiError> {
-    send(
-        ctx,
-        OutboxEvent::Publish(Publish {
-            account_id: author.id.clone(),
-            activity,
-            to_followers: s.visibility != Visibility::Direct,
-            inboxes,
-            status_id: Some(s.id.clone()),
-            cursor: None,
-            render,
-        }),
-    )
-    .await
+    let mut events = vec![OutboxEvent::Publish(Publish {
+        account_id: author.id.clone(),
+        activity,
+        to_followers: s.visibility != Visibility::Direct,
+        inboxes,
+        status_id: Some(s.id.clone()),
+        cursor: None,
+        over: None,
+        render: None,
+    })];
+    events.extend(render.map(OutboxEvent::Render));
+    send(ctx, events).await
 }
 
 pub async fn created(
@@ -51,17 +53,17 @@ pub async fn created(
     author: &Account,
     s: &Status,
     inboxes: Vec<String>,
-    render: Option<FeedEvent>,
+    render: Option<Render>,
 ) -> Result<(), ApiError> {
     status(ctx, author, s, convert::create(&ctx.config, author, s), inboxes, render).await
 }
 
 /// The re-render of the author's feeds, these hashtags' feeds and the status's page.
-pub fn render(author: &Account, tags: &[String], s: &Status) -> Option<FeedEvent> {
-    Some(FeedEvent::Render { account_id: author.id.clone(), tags: tags.to_vec(), statuses: vec![s.id.clone()] })
+pub fn render(author: &Account, tags: &[String], s: &Status) -> Option<Render> {
+    Some(Render { account_id: author.id.clone(), tags: tags.to_vec(), statuses: vec![s.id.clone()] })
 }
 
 /// One activity to one account's inbox (Follow, Undo Follow).
 pub async fn to_inbox(ctx: &Ctx, from: &Account, inbox: &str, activity: Value) -> Result<(), ApiError> {
-    send(ctx, OutboxEvent::Deliver(Delivery::first(&from.id, inbox, activity, None))).await
+    send(ctx, vec![OutboxEvent::Deliver(Delivery::first(&from.id, inbox, activity, None))]).await
 }
