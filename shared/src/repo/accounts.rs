@@ -61,6 +61,7 @@ async fn insert(
         remote: None,
         blocked_by: Vec::new(),
         muted_by: Vec::new(),
+        ttl: None,
     };
     let mut local_entry = keys::local_account(&id).to_item();
     local_entry.insert("account_id".into(), Value::S(id.clone()));
@@ -71,6 +72,8 @@ async fn insert(
             TxOp::Put { item: claim, cond: Some(Cond::ItemNotExists) },
             TxOp::Put { item: to_item(&keys::account(&id), &account)?, cond: Some(Cond::ItemNotExists) },
             TxOp::Put { item: local_entry, cond: None },
+            // No followers yet: its delivery inbox set is complete, and kept so by every follow.
+            TxOp::Put { item: keys::delivery_inboxes_built(&id).to_item(), cond: None },
         ])
         .await;
     match result {
