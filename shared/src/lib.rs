@@ -5,6 +5,7 @@
 pub mod activitypub;
 pub mod api;
 pub mod archive;
+pub mod cache;
 pub mod clock;
 pub mod config;
 pub mod consumer;
@@ -37,7 +38,14 @@ pub struct Ctx {
     /// The site's VAPID key for Web Push, read (or created) on first need and kept for the
     /// process's life: parsed once per container.
     pub vapid: Arc<tokio::sync::OnceCell<Arc<push::webpush::Vapid>>>,
+    /// The local accounts, for the instance document (counts and contact): see [`Ctx::local_accounts`].
+    local_accounts: Arc<cache::Ttl<Arc<Vec<model::Account>>>>,
 }
+
+/// How long the instance document's counts and contact may be stale. Clients read the document
+/// when they start; a minute-old post count is invisible to them, and a minute bounds how long
+/// another instance shows an old profile.
+pub const LOCAL_ACCOUNTS_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
@@ -76,6 +84,22 @@ impl Ctx {
             ..Default::default()
         };
         let http = activitypub::fetch::SafeClient::new(policy)?;
-        Ok(Ctx { config: Arc::new(config), stores, http, vapid: Arc::default() })
+        Ok(Ctx {
+            config: Arc::new(config),
+            stores,
+            http,
+            vapid: Arc::default(),
+            local_accounts: Arc::new(cache::Ttl::new(LOCAL_ACCOUNTS_TTL)),
+        })
+    }
+}
+
+impl Ctx {
+    /// The local accounts (one query and one batch get), reused for [`LOCAL_ACCOUNTS_TTL`]: the
+    /// instance document is read by every client start and by link previews, and would
+    /// otherwise read the table on every call.
+    pub async fn local_accounts(&self) -> Result<Arc<Vec<model::Account>>, repo::RepoError> {
+        let table = self.stores.table.as_ref();
+        self.local_accounts.get_or_try_load(|| async { repo::accounts::list_local(table).await.map(Arc::new) }).await
     }
 }

@@ -51,3 +51,24 @@ async fn reading_and_favouriting_a_status_read_it_once() {
     // Authentication (2), the visibility check (1), the transaction, the rendering reads.
     assert_eq!((ops.table_get, ops.table_transact, ops.table_batch_get, ops.total()), (3, 1, 1, 8), "{ops:?}");
 }
+
+#[tokio::test]
+async fn the_instance_reads_the_table_once_per_process_not_per_call() {
+    let p = InProcess::new().await;
+    // The first call reads the local accounts (a query and a batch get) and, for v2, the site's
+    // Web Push key; every later call within the cache's minute is served from memory.
+    let (status, first, ops) = p.call("GET", "/api/v2/instance", None).await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!((ops.table_query, ops.table_batch_get), (1, 1), "{ops:?}");
+    for uri in ["/api/v2/instance", "/api/v1/instance", "/api/v2/instance", "/api/v1/instance"] {
+        let (status, body, ops) = p.call("GET", uri, None).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(ops.total(), 0, "{uri} after the first call: {ops:?}");
+        assert_eq!(
+            body["contact"]["account"]["username"].as_str().or(body["contact_account"]["username"].as_str()),
+            Some("owner")
+        );
+    }
+    let (_, v1, _) = p.call("GET", "/api/v1/instance", None).await;
+    assert_eq!(v1["stats"]["user_count"], 1, "{v1}");
+}
