@@ -54,10 +54,13 @@ impl BackendArgs {
             "PETREL_DATA" => Some(self.data.clone()),
             "PETREL_DOMAIN" => self.domain.clone().or_else(|| from_stack(|s| &s.domain)),
             // An explicit --domain without --handle-domain means handles on that domain.
-            "PETREL_HANDLE_DOMAIN" => self
-                .handle_domain
-                .clone()
-                .or_else(|| if self.domain.is_none() { from_stack(|s| &s.handle_domain) } else { None }),
+            "PETREL_HANDLE_DOMAIN" => self.handle_domain.clone().or_else(|| {
+                if self.domain.is_none() {
+                    from_stack(|s| &s.handle_domain)
+                } else {
+                    None
+                }
+            }),
             "PETREL_BACKEND" if self.aws || stack.is_some() => Some("aws".into()),
             "PETREL_TABLE" if stack.is_some() => from_stack(|s| &s.table),
             "PETREL_BUCKET" if stack.is_some() => from_stack(|s| &s.bucket),

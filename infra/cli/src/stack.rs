@@ -27,10 +27,7 @@ pub async fn outputs(name: &str) -> Result<StackOutputs, CliError> {
         .send()
         .await
         .map_err(|e| CliError::Stack(format!("stack `{name}`: {}", DisplayErrorContext(e))))?;
-    let stack = described
-        .stacks()
-        .first()
-        .ok_or_else(|| CliError::Stack(format!("stack `{name}` not found")))?;
+    let stack = described.stacks().first().ok_or_else(|| CliError::Stack(format!("stack `{name}` not found")))?;
     let pairs = stack.outputs().iter().filter_map(|o| Some((o.output_key()?, o.output_value()?)));
     from_outputs(name, pairs)
 }
@@ -42,7 +39,8 @@ pub fn from_outputs<'a>(
     outputs: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> Result<StackOutputs, CliError> {
     let outputs: std::collections::HashMap<&str, &str> = outputs.into_iter().collect();
-    let missing: Vec<&str> = NEEDED.iter().copied().filter(|k| !matches!(outputs.get(k), Some(v) if !v.is_empty())).collect();
+    let missing: Vec<&str> =
+        NEEDED.iter().copied().filter(|k| !matches!(outputs.get(k), Some(v) if !v.is_empty())).collect();
     if !missing.is_empty() {
         return Err(CliError::Stack(format!(
             "stack `{name}` has no output {}: deploy this version of template.yaml (`sam build && sam deploy`) first",
