@@ -452,6 +452,7 @@ pub fn remote_account(doc: &Value, id: String, now_ms: i64) -> Result<Account, A
         }),
         blocked_by: Vec::new(),
         muted_by: Vec::new(),
+        ttl: None,
     })
 }
 
@@ -593,6 +594,7 @@ pub fn remote_status(note: &Value, author: &Account, id: String) -> Result<Remot
                 })
             }),
             reblog_of: None,
+            ttl: None,
         },
         mentioned_uris,
     })
