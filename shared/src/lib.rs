@@ -61,6 +61,16 @@ pub enum ConnectError {
     /// on the next request, so the domain takes effect as soon as it is recorded.
     #[error("no domain recorded yet: run `petrel account create` with --domain (the stack's CreateOwner output)")]
     Unconfigured,
+    /// The table's data belongs to another domain: its ActivityPub ids (and the ids other servers
+    /// hold) are built from the recorded one, so serving it under the configured one would
+    /// silently break every follow and reply. Refused at start, before any request is answered.
+    #[error(
+        "the configured domain is {configured} (handles @…@{configured_handles}), but this table's data \
+         belongs to {recorded} (handles @…@{recorded_handles}), which its ActivityPub ids contain. \
+         Deploy with Domain={recorded} (or an empty Domain, which reads it from the table) and \
+         HandleDomain={recorded_handles}; a new domain needs a new table (ExistingTableName empty in a new stack)"
+    )]
+    DomainMismatch { configured: String, configured_handles: String, recorded: String, recorded_handles: String },
 }
 
 impl Ctx {
@@ -72,12 +82,22 @@ impl Ctx {
     /// `main`: see [`store::Uses`]).
     pub async fn connect_using<U: store::Uses>(config: Config) -> Result<Ctx, ConnectError> {
         let stores = Stores::connect_using::<U>(&config).await?;
-        let config = match config.domain_from_table {
-            false => config,
-            true => match repo::site::get(stores.table.as_ref()).await? {
-                Some(site) => config.with_site(&site.domain, &site.handle_domain)?,
-                None => return Err(ConnectError::Unconfigured),
-            },
+        // One read per process start, either way: the recorded domain is taken (no domain in
+        // the environment) or must match the configured one. Nothing recorded and a configured
+        // domain: a new deployment before its first `petrel account create`, which records it.
+        let recorded = repo::site::get(stores.table.as_ref()).await?;
+        let config = match (config.domain_from_table, recorded) {
+            (true, Some(site)) => config.with_site(&site.domain, &site.handle_domain)?,
+            (true, None) => return Err(ConnectError::Unconfigured),
+            (false, Some(site)) if site.domain != config.domain || site.handle_domain != config.handle_domain => {
+                return Err(ConnectError::DomainMismatch {
+                    configured: config.domain,
+                    configured_handles: config.handle_domain,
+                    recorded: site.domain,
+                    recorded_handles: site.handle_domain,
+                })
+            }
+            (false, _) => config,
         };
         let policy = activitypub::fetch::FetchPolicy {
             allow_private_network: config.allow_private_network,
