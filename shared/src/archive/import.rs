@@ -269,6 +269,8 @@ fn read_note(
             remote_uri: None,
             remote_url: None,
             reblog_of: None,
+            poll: None,
+            poll_tally: Default::default(),
         },
         mention_uris,
         archived_content: str_prop(note, "content").unwrap_or_default().to_string(),

@@ -92,6 +92,12 @@ pub struct Status {
     /// Set on a boost: the id of the status boosted (the boost itself has no content).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reblog_of: Option<String>,
+    /// A poll attached to the status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll: Option<crate::model::Poll>,
+    /// A local poll's counts, as top-level attributes of the status item.
+    #[serde(flatten)]
+    pub poll_tally: crate::model::PollTally,
 }
 
 impl Status {
@@ -122,6 +128,8 @@ impl Status {
             remote_uri: None,
             remote_url: None,
             reblog_of: Some(reblog_of),
+            poll: None,
+            poll_tally: Default::default(),
         }
     }
 }
