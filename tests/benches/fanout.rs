@@ -340,10 +340,7 @@ async fn main() {
         petrel::consumer::CONCURRENCY
     );
     let rate = ring_sign_rate();
-    println!(
-        "ring RSA-2048 signing on this machine: {rate:.0} signatures/s on one core ({:.2} ms each)",
-        1000.0 / rate
-    );
+    println!("ring RSA-2048 signing on this machine: {rate:.0} signatures/s on one core ({:.2} ms each)", 1000.0 / rate);
     let mut measured = None;
     for backend in &a.backends {
         let p = match backend.as_str() {
@@ -404,14 +401,8 @@ async fn main() {
     }
     let (before, after) = (simulate_before(), outbox_fanout::deliver::simulate_dead_inbox());
     println!("\na dead inbox over two days (simulated with deliver's own functions; messages sent, receives, tries):");
-    println!(
-        "  before (re-sent every 15 min):  {:>4} sent, {:>4} receives, {:>3} tries, then the dead-letter queue",
-        before.0, before.1, before.2
-    );
-    println!(
-        "  after  (held by visibility):    {:>4} sent, {:>4} receives, {:>3} tries, given up quietly",
-        after.0, after.1, after.2
-    );
+    println!("  before (re-sent every 15 min):  {:>4} sent, {:>4} receives, {:>3} tries, then the dead-letter queue", before.0, before.1, before.2);
+    println!("  after  (held by visibility):    {:>4} sent, {:>4} receives, {:>3} tries, given up quietly", after.0, after.1, after.2);
 
     if let (Some(path), Some((backend, r))) = (a.write, measured) {
         write_measured(&path, &backend, &r, after);
