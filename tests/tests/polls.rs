@@ -525,3 +525,33 @@ fn mastodon_documented_question_and_vote_shapes_parse() {
     assert!(petrel::activitypub::convert::remote_poll(&closed).unwrap().closed);
     assert!(petrel::activitypub::convert::remote_poll(&json!({"type": "Question"})).is_none());
 }
+
+#[tokio::test]
+async fn what_polls_add_to_a_timeline_page_and_what_a_vote_costs() {
+    let p = InProcess::new().await;
+    let (_, bob_token) = p.user("bob").await;
+    for i in 0..5 {
+        p.call("POST", "/api/v1/statuses", Some(&format!("status=plain%20{i}"))).await;
+    }
+    let (_, _, plain) = p.call("GET", "/api/v1/timelines/home?limit=20", None).await;
+    let form = "status=Q&poll%5Boptions%5D%5B%5D=a&poll%5Boptions%5D%5B%5D=b&poll%5Bexpires_in%5D=600";
+    let (_, s, post) = p.call("POST", "/api/v1/statuses", Some(form)).await;
+    // A poll adds the delayed message of its end to posting's one transaction and one batch.
+    assert_eq!((post.table_transact, post.queue_send_batch, post.queue_send), (1, 1, 1), "{post:?}");
+    let (_, _, with_poll) = p.call("GET", "/api/v1/timelines/home?limit=20", None).await;
+    // A page with polls: one more batch get, of the viewer's votes; none without.
+    assert_eq!(with_poll.table_batch_get, plain.table_batch_get + 1, "{plain:?} {with_poll:?}");
+    assert_eq!(with_poll.total(), plain.total() + 1);
+
+    let id = s["id"].as_str().unwrap();
+    let before = p.ctx.stores.ops.snapshot();
+    let (code, _, _) =
+        p.call_as(Some(&bob_token), "POST", &format!("/api/v1/polls/{id}/votes"), Some("choices%5B%5D=0")).await;
+    assert_eq!(code, 200);
+    let vote = p.ctx.stores.ops.snapshot().since(&before);
+    println!("a vote on a local poll: {vote:?}");
+    // Authentication (2 reads), the status (1 read), the voter's earlier votes (1 read), the vote
+    // (1 transaction), the Update's claim (1 update) and its delayed message, and the status read
+    // back for the answer (1 read).
+    assert_eq!((vote.table_get, vote.table_transact, vote.table_update, vote.queue_send), (5, 1, 1, 1), "{vote:?}");
+}

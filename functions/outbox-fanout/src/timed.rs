@@ -165,7 +165,7 @@ pub async fn publish_scheduled(ctx: &Ctx, w: ScheduledWork, receipt: &Receipt) -
     status.created_at = now;
     status.poll = sch.poll.as_ref().map(|p| p.poll(now));
     let published = match scheduled::publish(table, &w.account_id, &w.scheduled_id, w.scheduled_at, status).await {
-        Ok(Publishing::New(s)) => s,
+        Ok(Publishing::New(s)) => *s,
         Ok(Publishing::Earlier(id)) => match statuses::get(table, &id).await? {
             Some(s) => s,
             None => {

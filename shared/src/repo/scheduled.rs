@@ -89,7 +89,7 @@ pub async fn delete(table: &dyn Table, s: &ScheduledStatus) -> Result<(), RepoEr
 #[derive(Debug)]
 pub enum Publishing {
     /// Written now.
-    New(Status),
+    New(Box<Status>),
     /// Written by an earlier receipt of the message: the status (its fan-out may need re-sending).
     Earlier(String),
     /// Deleted, or moved to another time than `scheduled_at`: nothing to do.
@@ -125,7 +125,7 @@ pub async fn publish(
     ops.extend(super::statuses::status_ops(&status)?);
     ops.extend(status.media.iter().map(|m| super::media::attach_op(m, &status.id)));
     match table.transact(ops).await {
-        Ok(()) => Ok(Publishing::New(status)),
+        Ok(()) => Ok(Publishing::New(Box::new(status))),
         // Rescheduled, deleted or published meanwhile: read again to tell which.
         Err(StoreError::ConditionFailed { index: Some(0) }) => {
             let again: Option<ScheduledStatus> =

@@ -137,9 +137,16 @@ pub async fn vote(
         .map_err(|_| ApiError::Unprocessable(polls::NO_SUCH_OPTION.into()))?;
     let table = ctx.stores.table.as_ref();
     let status = visible_poll(&ctx, &id, Some(me)).await?;
-    let before = polls::own_votes(table, &me.id, std::slice::from_ref(&status.id)).await?;
-    let first = before.is_empty();
     let all = polls::vote(table, &status, &me.id, true, &choices, petrel::clock::now_ms()).await?;
+    // What this request added (the vote refuses any choice made before), and whether it is the
+    // account's first vote on the poll.
+    let mut new: Vec<u32> = Vec::new();
+    for c in choices {
+        if !new.contains(&c) {
+            new.push(c);
+        }
+    }
+    let first = all.len() == new.len();
     match &status.remote_uri {
         None => queue_update(&ctx, &status.id).await?,
         Some(question) => {
@@ -148,7 +155,6 @@ pub async fn vote(
                 return Err(ApiError::NotFound);
             };
             let options = status.poll.as_ref().map(|p| p.options.clone()).unwrap_or_default();
-            let new: Vec<u32> = all.iter().copied().filter(|c| !before.values().flatten().any(|b| b == c)).collect();
             for c in new {
                 let Some(name) = options.get(c as usize) else { continue };
                 let vote_id = format!("{}-{c}", status.id);
