@@ -524,6 +524,8 @@ fn mastodon_documented_question_and_vote_shapes_parse() {
     closed["closed"] = json!("2023-03-06T07:40:13Z");
     assert!(petrel::activitypub::convert::remote_poll(&closed).unwrap().closed);
     assert!(petrel::activitypub::convert::remote_poll(&json!({"type": "Question"})).is_none());
+    // JSON-LD readers (Fedify) see `votersCount` only when the context names it, as Mastodon's does.
+    assert_eq!(petrel::activitypub::vocab::context()[2]["votersCount"], "toot:votersCount");
 }
 
 #[tokio::test]
