@@ -136,6 +136,7 @@ pub async fn poll_ended(ctx: &Ctx, w: PollWork, receipt: &Receipt) -> Result<Set
         from_account_id: s.account_id.clone(),
         status_id: Some(s.id.clone()),
         created_at: w.due_at,
+        ttl: ctx.config.retention.notification_ttl(petrel::store::table::now_secs()),
     };
     for local in &notify {
         notifications::create(table, local, &n).await?;

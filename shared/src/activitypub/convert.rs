@@ -541,6 +541,7 @@ pub fn remote_account(doc: &Value, id: String, now_ms: i64) -> Result<Account, A
         }),
         blocked_by: Vec::new(),
         muted_by: Vec::new(),
+        ttl: None,
     })
 }
 
@@ -684,6 +685,7 @@ pub fn remote_status(note: &Value, author: &Account, id: String) -> Result<Remot
             reblog_of: None,
             poll: if kind == "Question" { remote_poll(note) } else { None },
             poll_tally: Default::default(),
+            ttl: None,
         },
         mentioned_uris,
     })

@@ -98,6 +98,11 @@ pub struct Status {
     /// A local poll's counts, as top-level attributes of the status item.
     #[serde(flatten)]
     pub poll_tally: crate::model::PollTally,
+    /// The table's expiry attribute (epoch seconds): set on a remote post nobody here has
+    /// interacted with yet, removed when someone does (`repo::statuses::keep`). Never on a
+    /// local account's own post.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<i64>,
 }
 
 impl Status {
@@ -130,6 +135,7 @@ impl Status {
             reblog_of: Some(reblog_of),
             poll: None,
             poll_tally: Default::default(),
+            ttl: None,
         }
     }
 }

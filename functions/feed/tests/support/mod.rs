@@ -74,6 +74,7 @@ pub async fn site(posts: usize) -> Site {
             reblog_of: None,
             poll: None,
             poll_tally: Default::default(),
+            ttl: None,
         };
         statuses::create(table, status, None).await.unwrap();
         previous = Some(id);

@@ -150,6 +150,8 @@ pub async fn vote(
     match &status.remote_uri {
         None => queue_update(&ctx, &status.id).await?,
         Some(question) => {
+            // Voting is an interaction: the remote status stops expiring (`statuses::keep`).
+            petrel::repo::statuses::keep(table, &status).await?;
             let author = accounts::by_id(table, &status.account_id).await?.ok_or(ApiError::NotFound)?;
             let (Some(inbox), Some(remote)) = (author.remote.as_ref().map(|r| r.inbox.clone()), &author.remote) else {
                 return Err(ApiError::NotFound);
