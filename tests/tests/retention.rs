@@ -70,6 +70,8 @@ fn remote_status(author: &Account, n: u32) -> Status {
         remote_url: None,
         reblog_of: None,
         ttl: None,
+        poll: None,
+        poll_tally: Default::default(),
     }
 }
 

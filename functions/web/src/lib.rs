@@ -73,6 +73,13 @@ fn api() -> Router<Ctx> {
         .route("/api/v1/statuses/{id}/unreblog", post(v1::statuses::unreblog))
         .route("/api/v1/statuses/{id}/reblogged_by", get(v1::statuses::reblogged_by))
         .route("/api/v1/timelines/home", get(v1::timelines::home))
+        .route("/api/v1/polls/{id}", get(v1::polls::get))
+        .route("/api/v1/polls/{id}/votes", post(v1::polls::vote))
+        .route("/api/v1/scheduled_statuses", get(v1::scheduled_statuses::list))
+        .route(
+            "/api/v1/scheduled_statuses/{id}",
+            get(v1::scheduled_statuses::get).put(v1::scheduled_statuses::update).delete(v1::scheduled_statuses::delete),
+        )
         .route("/api/v1/timelines/public", get(v1::timelines::public))
         .route("/api/v1/timelines/tag/{tag}", get(v1::timelines::tag))
         .route("/api/v1/favourites", get(v1::timelines::favourites))
@@ -90,7 +97,6 @@ fn api() -> Router<Ctx> {
         .route("/api/v1/suggestions", empty.clone())
         .route("/api/v1/followed_tags", empty_user.clone())
         .route("/api/v1/conversations", empty_user.clone())
-        .route("/api/v1/scheduled_statuses", empty_user.clone())
         .route("/api/v1/domain_blocks", empty_user.clone())
         .route("/api/v1/endorsements", empty_user.clone())
         .route("/api/v1/bookmarks", get(v1::timelines::bookmarks))

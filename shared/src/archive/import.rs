@@ -269,6 +269,8 @@ fn read_note(
             remote_uri: None,
             remote_url: None,
             reblog_of: None,
+            poll: None,
+            poll_tally: Default::default(),
             ttl: None,
         },
         mention_uris,

@@ -92,6 +92,12 @@ pub struct Status {
     /// Set on a boost: the id of the status boosted (the boost itself has no content).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reblog_of: Option<String>,
+    /// A poll attached to the status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll: Option<crate::model::Poll>,
+    /// A local poll's counts, as top-level attributes of the status item.
+    #[serde(flatten)]
+    pub poll_tally: crate::model::PollTally,
     /// The table's expiry attribute (epoch seconds): set on a remote post nobody here has
     /// interacted with yet, removed when someone does (`repo::statuses::keep`). Never on a
     /// local account's own post.
@@ -127,6 +133,8 @@ impl Status {
             remote_uri: None,
             remote_url: None,
             reblog_of: Some(reblog_of),
+            poll: None,
+            poll_tally: Default::default(),
             ttl: None,
         }
     }

@@ -307,3 +307,27 @@ pub fn push_subscription(account_id: &str, token_hash: &str) -> Key {
 pub fn push_subscriptions(account_id: &str) -> String {
     format!("PUSH#{account_id}")
 }
+
+/// A vote on a poll, in the status's partition: `VOTE#L#` for a local voter (read to show the
+/// viewer's own votes; listed for the expiry notification), `VOTE#R#` for a remote one.
+pub fn poll_vote(status_id: &str, local: bool, account_id: &str) -> Key {
+    Key::new(status_partition(status_id), format!("{}{account_id}", poll_voters_prefix(local)))
+}
+
+/// The sort-key prefix of a poll's local or remote votes.
+pub fn poll_voters_prefix(local: bool) -> &'static str {
+    if local {
+        "VOTE#L#"
+    } else {
+        "VOTE#R#"
+    }
+}
+
+/// A status scheduled by a local account (sort key: its id).
+pub fn scheduled_status(account_id: &str, id: &str) -> Key {
+    Key::new(scheduled_statuses(account_id), id)
+}
+
+pub fn scheduled_statuses(account_id: &str) -> String {
+    format!("SCHEDULED#{account_id}")
+}

@@ -106,7 +106,7 @@ async fn try_create(table: &dyn Table, status: &Status, idempotency_key: Option<
 
 /// The writes of a local status: the status (not to exist yet, the first op), its index entries,
 /// the author's counters and, last, the parent's reply count (both items must exist).
-fn status_ops(status: &Status) -> Result<Vec<TxOp>, RepoError> {
+pub(crate) fn status_ops(status: &Status) -> Result<Vec<TxOp>, RepoError> {
     let mut ops =
         vec![TxOp::Put { item: to_item(&keys::status(&status.id), status)?, cond: Some(Cond::ItemNotExists) }];
     for key in index_keys(status) {
@@ -448,6 +448,10 @@ pub struct Edit {
     pub language: Option<String>,
     pub tags: Vec<String>,
     pub mentions: Vec<crate::model::MentionRef>,
+    /// The poll after the edit (`None` removes it) and whether its counts start over (its
+    /// options changed; the caller clears the votes).
+    pub poll: Option<crate::model::Poll>,
+    pub poll_reset: bool,
 }
 
 /// Edits a status: the previous version is kept in the status's partition, the status and its
@@ -469,6 +473,10 @@ pub async fn edit(table: &dyn Table, current: &Status, e: Edit) -> Result<Status
     next.language = e.language;
     next.tags = e.tags;
     next.mentions = e.mentions;
+    next.poll = e.poll;
+    if e.poll_reset || next.poll.is_none() {
+        next.poll_tally = Default::default();
+    }
     next.edited_at = Some(now);
     let guard = match current.edited_at {
         Some(at) => Cond::AttrEq("edited_at".into(), Value::N(at.to_string())),

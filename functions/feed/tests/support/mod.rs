@@ -72,6 +72,8 @@ pub async fn site(posts: usize) -> Site {
             remote_uri: None,
             remote_url: None,
             reblog_of: None,
+            poll: None,
+            poll_tally: Default::default(),
             ttl: None,
         };
         statuses::create(table, status, None).await.unwrap();

@@ -5,7 +5,7 @@ use petrel::activitypub::vocab::{self, id_of};
 use petrel::activitypub::{convert, fetch::FetchError};
 use petrel::model::{Account, MentionRef, Visibility};
 use petrel::repo::statuses::{self, Delivery};
-use petrel::repo::{actors, follows, notifications};
+use petrel::repo::{actors, follows, notifications, polls};
 use petrel::Ctx;
 use serde_json::Value;
 use url::Url;
@@ -40,6 +40,9 @@ pub async fn create(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), In
         return Ok(());
     };
     if !matches!(vocab::type_of(&note), "Note" | "Article" | "Page" | "Question") {
+        return Ok(());
+    }
+    if poll_vote(ctx, actor, &note).await? {
         return Ok(());
     }
     let table = ctx.stores.table.as_ref();
@@ -122,6 +125,31 @@ pub async fn create(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), In
     Ok(())
 }
 
+/// A vote on one of our polls, as Mastodon sends it: a Note whose `name` is an option, in reply
+/// to the poll's status. Recorded (not shown as a status); true when the Note was one.
+async fn poll_vote(ctx: &Ctx, actor: &Account, note: &Value) -> Result<bool, InboxError> {
+    let (Some(name), Some(parent)) = (vocab::str_prop(note, "name"), note.get("inReplyTo").and_then(id_of)) else {
+        return Ok(false);
+    };
+    let Some(id) = local_status_id(ctx, parent) else {
+        return Ok(false);
+    };
+    let table = ctx.stores.table.as_ref();
+    let Some(status) = statuses::get(table, &id).await? else {
+        return Ok(false);
+    };
+    let Some(choice) = status.poll.as_ref().and_then(|p| p.options.iter().position(|o| o == name)) else {
+        return Ok(false);
+    };
+    match polls::vote(table, &status, &actor.id, false, &[choice as u32], petrel::clock::now_ms()).await {
+        Ok(_) => polls::queue_update(table, ctx.stores.queues.outbox.as_ref(), &status.id).await?,
+        // Ended, repeated or otherwise refused: a redelivery or a late vote, dropped as Mastodon does.
+        Err(petrel::repo::RepoError::Invalid(why)) => tracing::info!(status = %status.id, why, "remote vote refused"),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(true)
+}
+
 pub async fn update(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), InboxError> {
     let table = ctx.stores.table.as_ref();
     let kind = vocab::type_of(object);
@@ -146,6 +174,13 @@ pub async fn update(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), In
     }
     let fresh = convert::remote_status(&note, actor, current.id.clone()).map_err(ResolveError::from)?;
     let mut fresh = fresh.status;
+    // New results of a poll, nothing else changed: not an edit.
+    if let (Some(poll), Some(_)) = (&fresh.poll, &current.poll) {
+        if fresh.content == current.content && fresh.spoiler_text == current.spoiler_text {
+            polls::refresh_remote(table, &current.id, poll).await?;
+            return Ok(());
+        }
+    }
     fresh.mentions = current.mentions.clone();
     statuses::replace_remote(table, &current, fresh).await?;
     Ok(())

@@ -4,6 +4,8 @@ pub mod instance;
 pub mod misc;
 pub mod notifications;
 pub mod petrel;
+pub mod polls;
 pub mod push;
+pub mod scheduled_statuses;
 pub mod statuses;
 pub mod timelines;

@@ -4,11 +4,12 @@ use std::collections::{HashMap, HashSet};
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
+use axum::response::IntoResponse;
 use axum::Json;
 use petrel::mastodon::convert::{self, Viewer};
 use petrel::mastodon::entities as e;
 use petrel::model::{self, MentionRef, Visibility};
-use petrel::repo::{accounts, statuses, visibility, Freshness};
+use petrel::repo::{accounts, polls, statuses, visibility, Freshness};
 use petrel::text::{self, ResolvedMention};
 use petrel::Ctx;
 
@@ -87,14 +88,36 @@ async fn render(
         }
         Some(convert::status(&ctx.config, s, authors.get(&s.account_id)?, marks))
     };
+    // The viewer's votes: one more batch get, only when the page has polls.
+    let own_votes = match viewer {
+        Some(v) => {
+            let polls: Vec<String> = found
+                .iter()
+                .map(|(s, _)| s)
+                .chain(boosted.values().map(|(s, _)| s))
+                .filter(|s| s.poll.is_some() && seen.contains(&s.id))
+                .map(|s| s.id.clone())
+                .collect();
+            let votes = if polls.is_empty() { HashMap::new() } else { polls::own_votes(table, &v.id, &polls).await? };
+            Some(votes)
+        }
+        None => None,
+    };
+    let with_votes = |s: &model::Status, mut entity: e::Status| -> e::Status {
+        if let Some(votes) = &own_votes {
+            let own = votes.get(&s.id).map(Vec::as_slice).unwrap_or(&[]);
+            entity.poll = convert::poll(s, Some(own));
+        }
+        entity
+    };
     Ok(found
         .iter()
         .filter_map(|(s, marks)| {
-            let mut status = one(s, *marks)?;
+            let mut status = with_votes(s, one(s, *marks)?);
             if let Some(of) = &s.reblog_of {
                 // A boost of something gone (or hidden from the viewer) is not shown.
                 let (original, original_marks) = boosted.get(of)?;
-                let mut inner = one(original, *original_marks)?;
+                let mut inner = with_votes(original, one(original, *original_marks)?);
                 inner.reblogged = viewer.is_some_and(|v| v.id == s.account_id);
                 status.reblog = Some(Box::new(inner));
             }
@@ -103,7 +126,7 @@ async fn render(
         .collect())
 }
 
-async fn render_one(ctx: &Ctx, viewer: Option<&model::Account>, id: &str) -> ApiResult<e::Status> {
+pub(crate) async fn render_one(ctx: &Ctx, viewer: Option<&model::Account>, id: &str) -> ApiResult<e::Status> {
     render_many(ctx, viewer, &[id.to_string()]).await?.into_iter().next().ok_or(ApiError::NotFound)
 }
 
@@ -144,6 +167,26 @@ pub struct CreateStatus {
     scheduled_at: Option<String>,
     #[serde(default)]
     poll: Option<serde_json::Value>,
+}
+
+/// What a ScheduledStatus's `params` say: the request as Mastodon echoes it.
+fn params_echo(p: &CreateStatus, poll: Option<&petrel::model::PollParams>) -> serde_json::Value {
+    serde_json::json!({
+        "text": p.status.clone().unwrap_or_default(),
+        "poll": poll,
+        "media_ids": if p.media_ids.is_empty() { None } else { Some(&p.media_ids) },
+        "sensitive": p.sensitive,
+        "spoiler_text": p.spoiler_text,
+        "visibility": p.visibility.clone().filter(|v| !v.is_empty()).unwrap_or_else(|| "public".into()),
+        // Mastodon keeps it as a number.
+        "in_reply_to_id": p.in_reply_to_id.as_deref().and_then(|id| id.parse::<i64>().ok()),
+        "language": p.language,
+        // Deprecated ("can be ignored") but required; Petrel's apps have no numeric id.
+        "application_id": 0,
+        "scheduled_at": null,
+        "idempotency": null,
+        "with_rate_limit": false,
+    })
 }
 
 /// Local mentions resolve to their accounts; `@user@domain` elsewhere waits for WebFinger
@@ -220,17 +263,15 @@ pub async fn create(
     auth: Auth,
     headers: HeaderMap,
     Params(p): Params<CreateStatus>,
-) -> ApiResult<Json<e::Status>> {
+) -> ApiResult<axum::response::Response> {
     let account = auth.user("write:statuses")?;
+    let poll = p.poll.as_ref().filter(|v| !v.is_null()).map(super::polls::parse_params).transpose()?;
+    let params_echo = params_echo(&p, poll.as_ref());
     let text = p.status.unwrap_or_default();
-    if p.poll.is_some() {
-        return Err(ApiError::Unprocessable("polls are not supported".into()));
-    }
-    if p.scheduled_at.is_some() {
-        return Err(ApiError::Unprocessable("scheduled statuses are not supported".into()));
-    }
-    if p.media_ids.len() > MAX_MEDIA {
-        return Err(ApiError::Unprocessable(format!("at most {MAX_MEDIA} media attachments")));
+    let scheduled_at = super::scheduled_statuses::parse_time(p.scheduled_at.as_deref())?;
+    if p.media_ids.len() > MAX_MEDIA || (poll.is_some() && !p.media_ids.is_empty()) {
+        // Mastodon's message for both: a poll takes the place of attachments.
+        return Err(ApiError::Unprocessable(format!("Cannot attach more than {MAX_MEDIA} files")));
     }
     let mut media = Vec::with_capacity(p.media_ids.len());
     if !p.media_ids.is_empty() {
@@ -309,8 +350,15 @@ pub async fn create(
         remote_uri: None,
         remote_url: None,
         reblog_of: None,
+        poll: poll.as_ref().map(|p| p.poll(petrel::clock::now_ms())),
+        poll_tally: Default::default(),
         ttl: None,
     };
+    if let Some(at) = scheduled_at {
+        let entity =
+            super::scheduled_statuses::schedule(&ctx, account, status, poll, at, params_echo, mentions.inboxes).await?;
+        return Ok(Json(entity).into_response());
+    }
     let idempotency =
         headers.get("idempotency-key").and_then(|v| v.to_str().ok()).filter(|k| !k.is_empty() && k.len() <= 256);
     // Rendered from what was written (or, for a repeated Idempotency-Key, what was found): the
@@ -339,9 +387,12 @@ pub async fn create(
         // Only a new status is published; a repeated Idempotency-Key was published the first time.
         let render = outbox::render(account, &stored.tags, &stored);
         outbox::created(&ctx, account, &stored, mentions.inboxes, render).await?;
+        super::polls::queue_end(&ctx, &stored, None).await?;
     }
     let author = convert::account(&ctx.config, &author_now, false);
-    Ok(Json(convert::status(&ctx.config, &stored, &author, Viewer { favourited, ..Viewer::default() })))
+    let mut entity = convert::status(&ctx.config, &stored, &author, Viewer { favourited, ..Viewer::default() });
+    entity.poll = convert::poll(&stored, Some(&[]));
+    Ok(Json(entity).into_response())
 }
 
 async fn readable(ctx: &Ctx, auth: &MaybeAuth, id: &str) -> ApiResult<model::Status> {
@@ -377,6 +428,9 @@ pub async fn delete(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) 
     // Mastodon answers with the deleted status, its source text included, for "delete and redraft".
     let entity = render_one(&ctx, Some(account), &id).await?;
     statuses::delete(table, &status).await?;
+    if status.poll.is_some() {
+        polls::clear_votes(table, &status.id).await?;
+    }
     let delete = petrel::activitypub::convert::delete(&ctx.config, account, &status);
     let render = outbox::render(account, &status.tags, &status);
     let inboxes = mention_inboxes(&ctx, &status).await?;
@@ -582,9 +636,21 @@ pub async fn edit(
     if current.reblog_of.is_some() {
         return Err(ApiError::Unprocessable("a boost cannot be edited".into()));
     }
-    if p.poll.is_some() {
-        return Err(ApiError::Unprocessable("polls are not supported".into()));
+    let new_poll = p.poll.as_ref().filter(|v| !v.is_null()).map(super::polls::parse_params).transpose()?;
+    if new_poll.is_some() && !current.media.is_empty() {
+        return Err(ApiError::Unprocessable(format!("Cannot attach more than {MAX_MEDIA} files")));
     }
+    // As Mastodon: the poll sent replaces the poll (its votes are cleared when its options or
+    // kind change); an edit without one removes it.
+    let (poll, poll_reset) = match (&current.poll, &new_poll) {
+        (_, None) => (None, current.poll.is_some()),
+        (Some(old), Some(new)) if old.options == new.options && old.multiple == new.multiple => {
+            let mut kept = new.poll(current.created_at);
+            kept.expires_at = Some(petrel::clock::now_ms() + new.expires_in * 1000);
+            (Some(kept), false)
+        }
+        (_, Some(new)) => (Some(new.poll(petrel::clock::now_ms())), true),
+    };
     let current_media: Vec<&String> = current.media.iter().map(|m| &m.id).collect();
     if !p.media_ids.is_empty() && p.media_ids.iter().collect::<Vec<_>>() != current_media {
         return Err(ApiError::Unprocessable("changing a status's attachments is not supported".into()));
@@ -612,9 +678,17 @@ pub async fn edit(
             language: p.language.or(current.language.clone()),
             tags: rendered.tags,
             mentions: mention_refs,
+            poll,
+            poll_reset,
         },
     )
     .await?;
+    if poll_reset {
+        polls::clear_votes(table, &edited.id).await?;
+    }
+    if edited.poll.as_ref().and_then(|p| p.expires_at) != current.poll.as_ref().and_then(|p| p.expires_at) {
+        super::polls::queue_end(&ctx, &edited, None).await?;
+    }
     let update = petrel::activitypub::convert::update(&ctx.config, account, &edited);
     let tags: Vec<String> = current.tags.iter().chain(&edited.tags).cloned().collect();
     let render = outbox::render(account, &tags, &edited);
