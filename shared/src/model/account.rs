@@ -61,6 +61,13 @@ pub struct Account {
     /// Local accounts that mute this account (its posts leave their timelines and notifications).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub muted_by: Vec<String>,
+    /// How many filters (v2) the account has: rendering reads them only when there are some.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub filters_count: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 /// What Petrel keeps of another server's actor.

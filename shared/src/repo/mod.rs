@@ -4,8 +4,10 @@ pub mod accounts;
 pub mod actors;
 pub mod deliveries;
 pub mod domains;
+pub mod filters;
 pub mod follows;
 pub mod keys;
+pub mod lists;
 pub mod logins;
 pub mod media;
 pub mod notifications;
@@ -14,6 +16,7 @@ pub mod push;
 pub mod relations;
 pub mod site;
 pub mod statuses;
+pub mod tags;
 pub mod timelines;
 pub mod visibility;
 

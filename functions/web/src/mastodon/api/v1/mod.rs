@@ -1,9 +1,11 @@
 pub mod accounts;
 pub mod apps;
 pub mod instance;
+pub mod lists;
 pub mod misc;
 pub mod notifications;
 pub mod petrel;
 pub mod push;
 pub mod statuses;
+pub mod tags;
 pub mod timelines;
