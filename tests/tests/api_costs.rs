@@ -11,10 +11,17 @@ async fn posting_is_one_transaction() {
     assert_eq!(status, 200, "{body}");
     // Authentication reads the token and the account; the post itself is one transaction, and
     // one queue send asks the feed function to re-render the author's feeds.
+    // A post with hashtags adds one batch get: the local followers of its tags (whose home
+    // timelines get it) and the author's featured tags among them (counted), in the transaction.
     assert_eq!(ops.table_get, 2, "{ops:?}");
     assert_eq!(ops.table_transact, 1, "{ops:?}");
+    assert_eq!(ops.table_batch_get, 1, "{ops:?}");
     assert_eq!(ops.queue_send, 1, "{ops:?}");
-    assert_eq!(ops.total(), 4, "{ops:?}");
+    assert_eq!(ops.total(), 5, "{ops:?}");
+    // Without hashtags, nothing more.
+    let (status, body, ops) = p.call("POST", "/api/v1/statuses", Some("status=Hello")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!((ops.table_get, ops.table_transact, ops.queue_send, ops.total()), (2, 1, 1, 4), "{ops:?}");
 }
 
 #[tokio::test]

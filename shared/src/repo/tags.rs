@@ -4,7 +4,8 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::repo::{keys, RepoError};
-use crate::store::{num_attr, str_attr_of, Cond, Key, Query, SkRange, StoreError, Table, TxOp, Update, Value, SK};
+use crate::store::table::num_attr;
+use crate::store::{str_attr_of, Cond, Key, Query, SkRange, StoreError, Table, TxOp, Update, Value, SK};
 
 /// At most this many of a post's hashtags are looked up for followers (as the `TAG#` index
 /// takes at most 10 of a received post's tags).

@@ -3,7 +3,7 @@
 use petrel::activitypub::resolve;
 use petrel::activitypub::vocab::{self, id_of};
 use petrel::model::{Account, Status, Visibility};
-use petrel::repo::{follows, notifications, statuses, visibility};
+use petrel::repo::{notifications, statuses, visibility};
 use petrel::Ctx;
 use serde_json::Value;
 
