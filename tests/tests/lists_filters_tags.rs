@@ -75,7 +75,10 @@ async fn lists(p: InProcess) {
     // CRUD, with Mastodon's validation answers.
     let (s, list, _) = p.call_as(Some(tok), "POST", "/api/v1/lists", Some("title=Friends")).await;
     assert_eq!(s, 200, "{list}");
-    assert_eq!((list["title"].as_str(), list["replies_policy"].as_str(), list["exclusive"].as_bool()), (Some("Friends"), Some("list"), Some(false)));
+    assert_eq!(
+        (list["title"].as_str(), list["replies_policy"].as_str(), list["exclusive"].as_bool()),
+        (Some("Friends"), Some("list"), Some(false))
+    );
     let lid = list["id"].as_str().unwrap().to_string();
     assert_eq!(p.call_as(Some(tok), "POST", "/api/v1/lists", Some("title=")).await.0, 422);
     assert_eq!(p.call_as(Some(tok), "POST", "/api/v1/lists", Some("title=x&replies_policy=all")).await.0, 422);
@@ -180,7 +183,8 @@ async fn filters(p: InProcess) {
 
     // `filtered` on every status for the viewer: the whole word matched, "Rusty" not.
     let (_, home, _) = p.call_as(Some(tok), "GET", "/api/v1/timelines/home", None).await;
-    let by_text = |t: &str| home.as_array().unwrap().iter().find(|s| s["content"].as_str().unwrap().contains(t)).unwrap().clone();
+    let by_text =
+        |t: &str| home.as_array().unwrap().iter().find(|s| s["content"].as_str().unwrap().contains(t)).unwrap().clone();
     let love = by_text("love");
     assert_eq!(love["filtered"][0]["keyword_matches"], json!(["Rust"]));
     assert_eq!(love["filtered"][0]["filter"]["id"], json!(fid));
@@ -193,7 +197,8 @@ async fn filters(p: InProcess) {
     assert_eq!(anon["filtered"], json!([]));
 
     // `hide` drops it server-side in the filter's contexts only.
-    let (s, f2, _) = p.call_as(Some(tok), "PUT", &format!("/api/v2/filters/{fid}"), Some("filter_action=hide&context[]=home")).await;
+    let (s, f2, _) =
+        p.call_as(Some(tok), "PUT", &format!("/api/v2/filters/{fid}"), Some("filter_action=hide&context[]=home")).await;
     assert_eq!((s, f2["filter_action"].as_str()), (200, Some("hide")));
     let home = texts(&p, tok, "/api/v1/timelines/home").await;
     assert!(!has(&home, "love") && has(&home, "Rusty"), "{home:?}");
@@ -214,7 +219,8 @@ async fn filters(p: InProcess) {
     let (_, ks, _) = p.call_as(Some(tok), "GET", &kw, None).await;
     assert_eq!(ks.as_array().unwrap().len(), 2);
     assert!(!has(&texts(&p, tok, "/api/v1/timelines/home").await, "Rusty"));
-    let (s, k, _) = p.call_as(Some(tok), "PUT", &format!("/api/v2/filters/keywords/{kid}"), Some("keyword=screws")).await;
+    let (s, k, _) =
+        p.call_as(Some(tok), "PUT", &format!("/api/v2/filters/keywords/{kid}"), Some("keyword=screws")).await;
     assert_eq!((s, k["keyword"].as_str()), (200, Some("screws")));
     assert!(has(&texts(&p, tok, "/api/v1/timelines/home").await, "Rusty"));
     assert_eq!(p.call_as(Some(tok), "GET", &format!("/api/v2/filters/keywords/{kid}"), None).await.0, 200);
@@ -245,13 +251,21 @@ async fn filters(p: InProcess) {
         )
         .await;
     assert_eq!(s, 200, "{f3}");
-    let kws: Vec<(&str, bool)> =
-        f3["keywords"].as_array().unwrap().iter().map(|k| (k["keyword"].as_str().unwrap(), k["whole_word"].as_bool().unwrap())).collect();
+    let kws: Vec<(&str, bool)> = f3["keywords"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (k["keyword"].as_str().unwrap(), k["whole_word"].as_bool().unwrap()))
+        .collect();
     assert_eq!(kws, [("x", false), ("y", true)]);
     assert_eq!(p.call_as(Some(tok), "POST", "/api/v2/filters", Some("title=t&context[]=everywhere")).await.0, 422);
     assert_eq!(p.call_as(Some(tok), "POST", "/api/v2/filters", Some("context[]=home")).await.0, 422);
-    assert_eq!(p.call_as(Some(tok), "POST", "/api/v2/filters", Some("title=t&context[]=home&filter_action=zap")).await.0, 422);
-    let (_, f4, _) = p.call_as(Some(tok), "POST", "/api/v2/filters", Some("title=soon&context[]=home&expires_in=3600")).await;
+    assert_eq!(
+        p.call_as(Some(tok), "POST", "/api/v2/filters", Some("title=t&context[]=home&filter_action=zap")).await.0,
+        422
+    );
+    let (_, f4, _) =
+        p.call_as(Some(tok), "POST", "/api/v2/filters", Some("title=soon&context[]=home&expires_in=3600")).await;
     assert!(f4["expires_at"].is_string(), "{f4}");
 
     // An expired filter applies nowhere.
@@ -262,13 +276,23 @@ async fn filters(p: InProcess) {
     assert!(has(&texts(&p, tok, "/api/v1/timelines/home").await, "love"));
 
     // v1 over the same records.
-    let (s, v1, _) = p.call_as(Some(tok), "POST", "/api/v1/filters", Some("phrase=nails&context[]=home&irreversible=true&whole_word=true")).await;
+    let (s, v1, _) = p
+        .call_as(
+            Some(tok),
+            "POST",
+            "/api/v1/filters",
+            Some("phrase=nails&context[]=home&irreversible=true&whole_word=true"),
+        )
+        .await;
     assert_eq!((s, v1["irreversible"].as_bool(), v1["phrase"].as_str()), (200, Some(true), Some("nails")), "{v1}");
     let v1id = v1["id"].as_str().unwrap().to_string();
     assert!(!has(&texts(&p, tok, "/api/v1/timelines/home").await, "Rusty"));
     let (_, v2all, _) = p.call_as(Some(tok), "GET", "/api/v2/filters", None).await;
     let made = v2all.as_array().unwrap().iter().find(|f| f["title"] == "nails").unwrap();
-    assert_eq!((made["filter_action"].as_str(), made["keywords"][0]["id"].as_str()), (Some("hide"), Some(v1id.as_str())));
+    assert_eq!(
+        (made["filter_action"].as_str(), made["keywords"][0]["id"].as_str()),
+        (Some("hide"), Some(v1id.as_str()))
+    );
     let (_, v1all, _) = p.call_as(Some(tok), "GET", "/api/v1/filters", None).await;
     assert!(v1all.as_array().unwrap().iter().any(|f| f["id"] == json!(v1id)));
     let (s, v1u, _) = p.call_as(Some(tok), "PUT", &format!("/api/v1/filters/{v1id}"), Some("irreversible=false")).await;
@@ -283,7 +307,13 @@ async fn filters(p: InProcess) {
     let notes = |body: &Value| body.as_array().unwrap().iter().filter(|n| n["type"] == "mention").count();
     let (_, n, _) = p.call_as(Some(tok), "GET", "/api/v1/notifications", None).await;
     assert_eq!(notes(&n), 1, "{n}");
-    p.call_as(Some(tok), "POST", "/api/v2/filters", Some("title=k&context[]=notifications&filter_action=hide&keywords_attributes[0][keyword]=kittens")).await;
+    p.call_as(
+        Some(tok),
+        "POST",
+        "/api/v2/filters",
+        Some("title=k&context[]=notifications&filter_action=hide&keywords_attributes[0][keyword]=kittens"),
+    )
+    .await;
     let (_, n, _) = p.call_as(Some(tok), "GET", "/api/v1/notifications", None).await;
     assert_eq!(notes(&n), 0, "{n}");
 
@@ -296,9 +326,13 @@ async fn filters(p: InProcess) {
     // gets of statuses and their remote authors); with one, one query more.
     let (_, _, before) = p.call("GET", "/api/v1/timelines/home", None).await;
     assert_eq!(before.table_query, 4, "{before:?}");
-    p.call_as(Some(tok), "POST", "/api/v2/filters", Some("title=x&context[]=home&keywords_attributes[0][keyword]=x")).await;
+    p.call_as(Some(tok), "POST", "/api/v2/filters", Some("title=x&context[]=home&keywords_attributes[0][keyword]=x"))
+        .await;
     let (_, _, after) = p.call("GET", "/api/v1/timelines/home", None).await;
-    assert_eq!((after.table_query, after.table_batch_get, after.table_get), (5, before.table_batch_get, before.table_get));
+    assert_eq!(
+        (after.table_query, after.table_batch_get, after.table_get),
+        (5, before.table_batch_get, before.table_get)
+    );
 }
 
 async fn hashtags(p: InProcess) {
@@ -346,7 +380,8 @@ async fn hashtags(p: InProcess) {
     assert_eq!((s, ft["statuses_count"].as_str()), (200, Some("1")), "{ft}");
     assert!(ft["last_status_at"].is_string());
     let ftid = ft["id"].as_str().unwrap().to_string();
-    let (_, posted, _) = p.call_as(Some(tok), "POST", "/api/v1/statuses", Some("status=more %23cats&visibility=unlisted")).await;
+    let (_, posted, _) =
+        p.call_as(Some(tok), "POST", "/api/v1/statuses", Some("status=more %23cats&visibility=unlisted")).await;
     let (_, fts, _) = p.call_as(Some(tok), "GET", "/api/v1/featured_tags", None).await;
     assert_eq!(fts[0]["statuses_count"], "2");
     p.call_as(Some(tok), "DELETE", &format!("/api/v1/statuses/{}", posted["id"].as_str().unwrap()), None).await;

@@ -97,10 +97,7 @@ fn api() -> Router<Ctx> {
         .route("/api/v1/timelines/list/{id}", get(v1::lists::timeline))
         .route("/api/v1/accounts/{id}/lists", get(v1::lists::of_account))
         .route("/api/v2/filters", get(v2::filters::index).post(v2::filters::create))
-        .route(
-            "/api/v2/filters/{id}",
-            get(v2::filters::show).put(v2::filters::update).delete(v2::filters::delete),
-        )
+        .route("/api/v2/filters/{id}", get(v2::filters::show).put(v2::filters::update).delete(v2::filters::delete))
         .route("/api/v2/filters/{id}/keywords", get(v2::filters::keywords).post(v2::filters::add_keyword))
         .route(
             "/api/v2/filters/keywords/{id}",

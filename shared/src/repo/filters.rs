@@ -190,8 +190,12 @@ pub fn matches<'a>(filters: &'a [Filter], status: &Status, boosted: Option<&Stat
                 .filter_map(|k| find(&text, &folded, &k.keyword, k.whole_word))
                 .min_by_key(|(start, len)| (*start, std::cmp::Reverse(*len)));
             let keyword_matches = first.map(|(start, len)| vec![text[start..start + len].iter().collect::<String>()]);
-            let status_matches: Vec<String> =
-                f.statuses.iter().filter(|s| ids.contains(&s.status_id.as_str())).map(|s| s.status_id.clone()).collect();
+            let status_matches: Vec<String> = f
+                .statuses
+                .iter()
+                .filter(|s| ids.contains(&s.status_id.as_str()))
+                .map(|s| s.status_id.clone())
+                .collect();
             let status_matches = (!status_matches.is_empty()).then_some(status_matches);
             (keyword_matches.is_some() || status_matches.is_some()).then_some(Matched {
                 filter: f,

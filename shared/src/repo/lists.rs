@@ -219,7 +219,8 @@ pub async fn local_followers(table: &dyn Table, target_id: &str) -> Result<Vec<L
             let lists = i
                 .iter()
                 .filter_map(|(name, v)| {
-                    let list_id = name.strip_prefix('l').filter(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_digit()))?;
+                    let list_id =
+                        name.strip_prefix('l').filter(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_digit()))?;
                     let Value::S(route) = v else { return None };
                     let (policy, flag) = route.split_once('|')?;
                     Some(Membership {
@@ -247,8 +248,7 @@ pub async fn route(table: &dyn Table, status: &Status, followers: &[LocalFollowe
     let mut follows: HashMap<String, bool> = HashMap::new();
     for f in followers {
         for m in &f.lists {
-            let take = if !is_reply || status.reblog_of.is_some() || parent_author == Some(status.account_id.as_str())
-            {
+            let take = if !is_reply || status.reblog_of.is_some() || parent_author == Some(status.account_id.as_str()) {
                 true
             } else if let Some(parent) = parent_author {
                 if parent == f.id {

@@ -55,11 +55,7 @@ pub enum Created {
 
 /// Writes a new status in one transaction. Should its id clash with another process's (the
 /// conditional put says so), it takes a new id and tries again.
-pub async fn create(
-    table: &dyn Table,
-    status: Status,
-    idempotency_key: Option<&str>,
-) -> Result<Created, RepoError> {
+pub async fn create(table: &dyn Table, status: Status, idempotency_key: Option<&str>) -> Result<Created, RepoError> {
     create_with(table, status, idempotency_key, &[], Vec::new()).await
 }
 
@@ -74,10 +70,11 @@ pub async fn create_with(
     extra: Vec<TxOp>,
 ) -> Result<Created, RepoError> {
     let mut extra = extra;
-    extra.extend(also_home.iter().map(|local| TxOp::Put {
-        item: index_item(keys::home_entry(local, &status.id), &status.id),
-        cond: None,
-    }));
+    extra.extend(
+        also_home
+            .iter()
+            .map(|local| TxOp::Put { item: index_item(keys::home_entry(local, &status.id), &status.id), cond: None }),
+    );
     for _ in 0..3 {
         // The extra entries name the status: a new id renames them.
         for op in &mut extra {

@@ -117,8 +117,9 @@ pub async fn history(table: &dyn Table, tag: &str, now_ms: i64) -> Result<Vec<Da
     let start = today - 6 * DAY_MS;
     // The smallest snowflake of the week's first millisecond.
     let since = format!("{:018}", (start.max(0) as u64) << 16);
-    let page =
-        table.query(Query::new(keys::tag_timeline(tag)).range(SkRange::Ge(since)).backward().limit(HISTORY_READ)).await?;
+    let page = table
+        .query(Query::new(keys::tag_timeline(tag)).range(SkRange::Ge(since)).backward().limit(HISTORY_READ))
+        .await?;
     let mut entries: Vec<(i64, Option<String>, String)> = Vec::new();
     for item in &page.items {
         let Some(id) = str_attr_of(item, SK) else { continue };
@@ -128,11 +129,8 @@ pub async fn history(table: &dyn Table, tag: &str, now_ms: i64) -> Result<Vec<Da
     }
     let unknown: Vec<String> = entries.iter().filter(|e| e.1.is_none()).map(|e| e.2.clone()).collect();
     if !unknown.is_empty() {
-        let found: HashMap<String, String> = crate::repo::statuses::get_many(table, &unknown)
-            .await?
-            .into_iter()
-            .map(|s| (s.id, s.account_id))
-            .collect();
+        let found: HashMap<String, String> =
+            crate::repo::statuses::get_many(table, &unknown).await?.into_iter().map(|s| (s.id, s.account_id)).collect();
         for e in &mut entries {
             if e.1.is_none() {
                 e.1 = found.get(&e.2).cloned();
@@ -201,9 +199,11 @@ pub async fn feature(
     }
     match table.put(item, Some(Cond::ItemNotExists)).await {
         Ok(()) => Ok(f),
-        Err(StoreError::ConditionFailed { .. }) => {
-            featured(table, account_id).await?.into_iter().find(|x| x.name == tag).ok_or(RepoError::NotFound(tag.into()))
-        }
+        Err(StoreError::ConditionFailed { .. }) => featured(table, account_id)
+            .await?
+            .into_iter()
+            .find(|x| x.name == tag)
+            .ok_or(RepoError::NotFound(tag.into())),
         Err(e) => Err(e.into()),
     }
 }
@@ -304,8 +304,7 @@ pub async fn local_post_routing(
                 }
             }
         } else {
-            let update =
-                Update::default().add("statuses_count", 1).set("last_status_at", Value::N(at.to_string()));
+            let update = Update::default().add("statuses_count", 1).set("last_status_at", Value::N(at.to_string()));
             ops.push(TxOp::Update { key, update, cond: Some(Cond::ItemExists) });
         }
     }

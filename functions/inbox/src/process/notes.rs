@@ -114,7 +114,9 @@ pub async fn create(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), In
         .map(|local| (local.clone(), notifications::new("mention", &actor.id, Some(&status.id))))
         .collect();
     let delivery = Delivery { home_of, notify };
-    if let Some(stored_id) = statuses::store_remote_into(table, &status, &delivery, &lists::timelines(&in_lists)).await? {
+    if let Some(stored_id) =
+        statuses::store_remote_into(table, &status, &delivery, &lists::timelines(&in_lists)).await?
+    {
         // The notifications were stored under the status's id: push them under it.
         let stored = petrel::model::Status { id: stored_id, ..status };
         for (local, n) in &delivery.notify {

@@ -168,7 +168,9 @@ pub async fn featured_tags(State(ctx): State<Ctx>, Path(name): Path<String>) -> 
     let base = ctx.config.base_url();
     let items: Vec<Value> = list
         .iter()
-        .map(|f| json!({ "type": "Hashtag", "href": format!("{base}/tags/{}", f.name), "name": format!("#{}", f.name) }))
+        .map(
+            |f| json!({ "type": "Hashtag", "href": format!("{base}/tags/{}", f.name), "name": format!("#{}", f.name) }),
+        )
         .collect();
     let id = format!("{}/collections/tags", actor_uri(&ctx.config, &account.username));
     activity_json(json!({

@@ -53,10 +53,8 @@ fn title_of(t: Option<String>) -> ApiResult<Option<String>> {
 }
 
 fn policy_of(p: Option<&str>) -> ApiResult<Option<RepliesPolicy>> {
-    p.map(|p| {
-        RepliesPolicy::parse(p).ok_or_else(|| ApiError::Unprocessable(format!("`{p}` is not a replies policy")))
-    })
-    .transpose()
+    p.map(|p| RepliesPolicy::parse(p).ok_or_else(|| ApiError::Unprocessable(format!("`{p}` is not a replies policy"))))
+        .transpose()
 }
 
 pub async fn create(State(ctx): State<Ctx>, auth: Auth, Params(p): Params<ListParams>) -> ApiResult<Json<Value>> {
@@ -208,8 +206,8 @@ pub async fn timeline(
 ) -> ApiResult<Paged<e::Status>> {
     let me = auth.user("read:lists")?;
     let list = owned(&ctx, &me.id, &id).await?;
-    let items = super::timelines::indexed_timeline(&ctx, me, &keys::list_timeline(&list.id), p.into_page_params())
-        .await?;
+    let items =
+        super::timelines::indexed_timeline(&ctx, me, &keys::list_timeline(&list.id), p.into_page_params()).await?;
     Ok(Paged::statuses(&ctx, items, &format!("/api/v1/timelines/list/{}", list.id)))
 }
 

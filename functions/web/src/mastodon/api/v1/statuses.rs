@@ -140,7 +140,8 @@ async fn render(
             let proper_author = original_status.map_or(&s.account_id, |o| &o.account_id);
             if viewer.is_some_and(|v| !filters.is_empty() && &v.id != proper_author) {
                 let matched = filters::matches(filters, s, original_status, now);
-                if context.is_some_and(|c| matched.iter().any(|m| m.filter.filter_action == "hide" && m.filter.applies_in(c)))
+                if context
+                    .is_some_and(|c| matched.iter().any(|m| m.filter.filter_action == "hide" && m.filter.applies_in(c)))
                 {
                     return None;
                 }
@@ -385,15 +386,9 @@ pub async fn create(
     } else {
         let public = status.visibility == Visibility::Public;
         let counts = public || status.visibility == Visibility::Unlisted;
-        let (mut homes, ops) = petrel::repo::tags::local_post_routing(
-            table,
-            &account.id,
-            &status.tags,
-            public,
-            counts,
-            status.created_at,
-        )
-        .await?;
+        let (mut homes, ops) =
+            petrel::repo::tags::local_post_routing(table, &account.id, &status.tags, public, counts, status.created_at)
+                .await?;
         homes.retain(|l| l != &account.id && !account.hidden_from(l));
         homes.truncate(MAX_TAG_HOMES);
         (homes, ops)

@@ -23,12 +23,15 @@ fn name_of(raw: &str) -> ApiResult<String> {
 /// The Tag entity; `viewer` adds `following` and `featuring` (two reads), `history` one query.
 async fn entity(ctx: &Ctx, name: &str, viewer: Option<&Account>, with_history: bool) -> ApiResult<Value> {
     let table = ctx.stores.table.as_ref();
-    let mut tag = serde_json::to_value(convert::tag(&ctx.config, name)).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut tag =
+        serde_json::to_value(convert::tag(&ctx.config, name)).map_err(|e| ApiError::Internal(e.to_string()))?;
     if with_history {
         let days = tags::history(table, name, petrel::clock::now_ms()).await?;
         tag["history"] = days
             .iter()
-            .map(|d| json!({ "day": d.day.to_string(), "uses": d.uses.to_string(), "accounts": d.accounts.to_string() }))
+            .map(
+                |d| json!({ "day": d.day.to_string(), "uses": d.uses.to_string(), "accounts": d.accounts.to_string() }),
+            )
             .collect();
     }
     if let Some(v) = viewer {
@@ -79,7 +82,8 @@ pub async fn followed(
     let (names, more) = tags::followed(ctx.stores.table.as_ref(), &me.id, after.as_deref(), limit).await?;
     let mut out = Vec::with_capacity(names.len());
     for n in &names {
-        let mut t = serde_json::to_value(convert::tag(&ctx.config, n)).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let mut t =
+            serde_json::to_value(convert::tag(&ctx.config, n)).map_err(|e| ApiError::Internal(e.to_string()))?;
         t["following"] = json!(true);
         out.push(t);
     }
@@ -178,11 +182,8 @@ pub async fn suggestions(State(ctx): State<Ctx>, auth: Auth) -> ApiResult<Json<V
         }
     }
     counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let out = counts
-        .iter()
-        .take(10)
-        .filter_map(|(n, _)| serde_json::to_value(convert::tag(&ctx.config, n)).ok())
-        .collect();
+    let out =
+        counts.iter().take(10).filter_map(|(n, _)| serde_json::to_value(convert::tag(&ctx.config, n)).ok()).collect();
     Ok(Json(out))
 }
 
