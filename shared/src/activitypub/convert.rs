@@ -453,6 +453,7 @@ pub fn remote_account(doc: &Value, id: String, now_ms: i64) -> Result<Account, A
         }),
         blocked_by: Vec::new(),
         muted_by: Vec::new(),
+        ttl: None,
         filters_count: 0,
     })
 }
@@ -595,6 +596,7 @@ pub fn remote_status(note: &Value, author: &Account, id: String) -> Result<Remot
                 })
             }),
             reblog_of: None,
+            ttl: None,
         },
         mentioned_uris,
     })

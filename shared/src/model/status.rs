@@ -92,6 +92,11 @@ pub struct Status {
     /// Set on a boost: the id of the status boosted (the boost itself has no content).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reblog_of: Option<String>,
+    /// The table's expiry attribute (epoch seconds): set on a remote post nobody here has
+    /// interacted with yet, removed when someone does (`repo::statuses::keep`). Never on a
+    /// local account's own post.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<i64>,
 }
 
 impl Status {
@@ -122,6 +127,7 @@ impl Status {
             remote_uri: None,
             remote_url: None,
             reblog_of: Some(reblog_of),
+            ttl: None,
         }
     }
 }

@@ -61,6 +61,7 @@ async fn insert(
         remote: None,
         blocked_by: Vec::new(),
         muted_by: Vec::new(),
+        ttl: None,
         filters_count: 0,
     };
     let mut local_entry = keys::local_account(&id).to_item();

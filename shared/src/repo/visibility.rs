@@ -156,6 +156,7 @@ mod tests {
             remote: None,
             blocked_by: Vec::new(),
             muted_by: Vec::new(),
+            ttl: None,
             filters_count: 0,
             token_generation: 0,
         }

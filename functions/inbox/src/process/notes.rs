@@ -66,16 +66,24 @@ pub async fn create(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), In
         }
     }
     // A reply to a status we have links to it.
+    let mut parent = None;
     if let Some(parent_uri) = status.in_reply_to_uri.clone() {
-        let parent = match local_status_id(ctx, &parent_uri) {
+        parent = match local_status_id(ctx, &parent_uri) {
             Some(id) => statuses::get(table, &id).await?,
             None => statuses::by_uri(table, &parent_uri).await?,
         };
-        if let Some(parent) = parent {
+        if let Some(parent) = &parent {
             status.in_reply_to_id = Some(parent.id.clone());
             status.in_reply_to_account_id = Some(parent.account_id.clone());
         }
     }
+    // Kept from the start when a local account takes part in its conversation, else it expires.
+    status.ttl = statuses::remote_ttl(
+        &ctx.config.retention,
+        parent.as_ref(),
+        !mentioned.is_empty(),
+        petrel::store::table::now_secs(),
+    );
     // The follow entries also name the followers' lists that hold the author: no further read.
     let mut followers = if status.visibility == Visibility::Direct {
         Vec::new()
@@ -111,9 +119,13 @@ pub async fn create(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), In
     }
     let notify = mentioned
         .iter()
-        .map(|local| (local.clone(), notifications::new("mention", &actor.id, Some(&status.id))))
+        .map(|local| (local.clone(), notifications::new(&ctx.config.retention, "mention", &actor.id, Some(&status.id))))
         .collect();
-    let delivery = Delivery { home_of, notify };
+    let delivery = Delivery { home_of, notify, home_cap: Some(ctx.config.retention.home_timeline_max) };
+    if status.ttl.is_none() {
+        // A kept post's author stays in the actor cache.
+        petrel::repo::actors::keep(table, actor).await?;
+    }
     if let Some(stored_id) =
         statuses::store_remote_into(table, &status, &delivery, &lists::timelines(&in_lists)).await?
     {

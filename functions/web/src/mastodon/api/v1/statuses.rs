@@ -318,6 +318,8 @@ pub async fn create(
     let (in_reply_to_id, in_reply_to_account_id, in_reply_to_uri) = match p.in_reply_to_id {
         Some(id) => {
             let parent = get_visible(&ctx, &id, Some(account)).await?;
+            // A local reply keeps the conversation it joins (no write when already kept).
+            statuses::keep(table, &parent).await?;
             let uri = match &parent.remote_uri {
                 Some(uri) => uri.clone(),
                 None if parent.account_id == account.id => {
@@ -365,6 +367,7 @@ pub async fn create(
         remote_uri: None,
         remote_url: None,
         reblog_of: None,
+        ttl: None,
     };
     let idempotency =
         headers.get("idempotency-key").and_then(|v| v.to_str().ok()).filter(|k| !k.is_empty() && k.len() <= 256);
@@ -513,6 +516,7 @@ pub async fn context(State(ctx): State<Ctx>, auth: MaybeAuth, Path(id): Path<Str
 pub async fn favourite(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<e::Status>> {
     let account = auth.user("write:favourites")?;
     let status = get_visible(&ctx, &id, Some(account)).await?;
+    statuses::keep(ctx.stores.table.as_ref(), &status).await?;
     statuses::favourite(ctx.stores.table.as_ref(), &account.id, &status.id).await?;
     send_like(&ctx, account, &status, false).await?;
     Ok(Json(render_one(&ctx, Some(account), &status.id).await?))
@@ -580,8 +584,9 @@ pub async fn reblog(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) 
         model::Status::boost(petrel::ids::snowflake(), me.id.clone(), original.id.clone(), petrel::clock::now_ms());
     boost.application = auth.token.app_name.clone();
     boost.application_website = auth.token.app_website.clone();
-    let notify =
-        (original.account_id != me.id).then(|| petrel::repo::notifications::new("reblog", &me.id, Some(&original.id)));
+    let notify = (original.account_id != me.id)
+        .then(|| petrel::repo::notifications::new(&ctx.config.retention, "reblog", &me.id, Some(&original.id)));
+    statuses::keep(table, &original).await?;
     let boost_id = match statuses::create_reblog(table, &boost, &original, notify.clone()).await? {
         Some(()) => {
             if let (Some(n), None) = (&notify, &original.remote_uri) {
@@ -767,6 +772,9 @@ async fn mark(
         && (status.account_id != account.id || !matches!(status.visibility, Visibility::Public | Visibility::Unlisted))
     {
         return Err(ApiError::Unprocessable("Only your own public or unlisted statuses can be pinned".into()));
+    }
+    if on {
+        statuses::keep(table, &status).await?;
     }
     statuses::set_mark(table, mark, &account.id, &status.id, on).await?;
     render_one(ctx, Some(account), &status.id).await.map(Json)
