@@ -141,7 +141,7 @@ def test_filters_v2_and_v1(server, peer, mp):
         assert mp.filters_v2() == []
         assert [x for x in mp.timeline_home() if word in x["content"]]
     with pytest.raises(MastodonAPIError) as err:
-        mp.create_filter_v2("bad", ["everywhere"])
+        mp.create_filter_v2("bad", ["everywhere"], "warn")
     assert err.value.args[1] == 422
 
 
