@@ -174,8 +174,10 @@ async fn followers(p: &InProcess, sizes: &[usize], port: u16) {
     people.sort_by_key(|(i, j)| (i * 7919 + j * 104_729) % 1_000_003);
     let owner = p.account.clone();
     let started = Instant::now();
+    // moto serialises requests; concurrent follows would mostly conflict there.
+    let concurrency = if matches!(p.ctx.config.backend, petrel::config::Backend::Aws { .. }) { 1 } else { 32 };
     futures::stream::iter(people)
-        .for_each_concurrent(32, |(i, j)| {
+        .for_each_concurrent(concurrency, |(i, j)| {
             let owner = owner.clone();
             async move {
                 let base = format!("http://{}:{port}", host(i));
@@ -195,7 +197,9 @@ async fn followers(p: &InProcess, sizes: &[usize], port: u16) {
                     match followed {
                         Ok(()) => break,
                         Err(e) if tries < 20 => {
-                            let _ = e;
+                            if tries == 1 {
+                                eprintln!("  set-up: {e}; retrying");
+                            }
                             tokio::time::sleep(Duration::from_millis(10 * tries)).await;
                         }
                         Err(e) => panic!("set-up failed: {e}"),
