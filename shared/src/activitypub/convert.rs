@@ -68,6 +68,7 @@ pub fn actor(cfg: &Config, a: &Account) -> Value {
         "followers": format!("{id}/followers"),
         "following": format!("{id}/following"),
         "featured": format!("{id}/collections/featured"),
+        "featuredTags": format!("{id}/collections/tags"),
         "endpoints": { "sharedInbox": shared_inbox(cfg) },
         "manuallyApprovesFollowers": a.locked,
         "discoverable": a.discoverable,
@@ -542,6 +543,7 @@ pub fn remote_account(doc: &Value, id: String, now_ms: i64) -> Result<Account, A
         blocked_by: Vec::new(),
         muted_by: Vec::new(),
         ttl: None,
+        filters_count: 0,
     })
 }
 

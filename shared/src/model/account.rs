@@ -66,6 +66,13 @@ pub struct Account {
     /// relationship or a kept post.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl: Option<i64>,
+    /// How many filters (v2) the account has: rendering reads them only when there are some.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub filters_count: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 /// What Petrel keeps of another server's actor.

@@ -62,6 +62,7 @@ async fn insert(
         blocked_by: Vec::new(),
         muted_by: Vec::new(),
         ttl: None,
+        filters_count: 0,
     };
     let mut local_entry = keys::local_account(&id).to_item();
     local_entry.insert("account_id".into(), Value::S(id.clone()));

@@ -331,3 +331,65 @@ pub fn scheduled_status(account_id: &str, id: &str) -> Key {
 pub fn scheduled_statuses(account_id: &str) -> String {
     format!("SCHEDULED#{account_id}")
 }
+
+// Lists, filters and hashtags (issue #16).
+
+/// A list of a local account (sort key: the list's id); the item holds its title and policies.
+pub fn list(owner_id: &str, list_id: &str) -> Key {
+    Key::new(lists(owner_id), list_id)
+}
+
+pub fn lists(owner_id: &str) -> String {
+    format!("LISTS#{owner_id}")
+}
+
+/// A member of a list (sort key: the member's account id).
+pub fn list_member(list_id: &str, account_id: &str) -> Key {
+    Key::new(list_members(list_id), account_id)
+}
+
+pub fn list_members(list_id: &str) -> String {
+    format!("LISTMEMBERS#{list_id}")
+}
+
+/// A list timeline entry.
+pub fn list_entry(list_id: &str, status_id: &str) -> Key {
+    Key::new(list_timeline(list_id), status_id)
+}
+
+pub fn list_timeline(list_id: &str) -> String {
+    format!("LISTTL#{list_id}")
+}
+
+/// A filter (v2) of a local account, keywords and filtered statuses inside (sort key: its id).
+pub fn filter(account_id: &str, filter_id: &str) -> Key {
+    Key::new(filters(account_id), filter_id)
+}
+
+pub fn filters(account_id: &str) -> String {
+    format!("FILTERS#{account_id}")
+}
+
+/// A hashtag a local account follows (sort key: the tag, lower-cased).
+pub fn followed_tag(account_id: &str, tag: &str) -> Key {
+    Key::new(followed_tags(account_id), tag)
+}
+
+pub fn followed_tags(account_id: &str) -> String {
+    format!("FOLLOWEDTAGS#{account_id}")
+}
+
+/// The local accounts that follow a hashtag: one item per tag, an attribute `f{account_id}` per
+/// follower, so a post's tags find their followers in one batch get.
+pub fn tag_followers(tag: &str) -> Key {
+    Key::new(format!("TAGFOLLOWERS#{tag}"), "LOCAL")
+}
+
+/// A hashtag featured on a local account's profile (sort key: the tag, lower-cased).
+pub fn featured_tag(account_id: &str, tag: &str) -> Key {
+    Key::new(featured_tags(account_id), tag)
+}
+
+pub fn featured_tags(account_id: &str) -> String {
+    format!("FEATURED#{account_id}")
+}

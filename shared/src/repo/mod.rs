@@ -4,8 +4,10 @@ pub mod accounts;
 pub mod actors;
 pub mod deliveries;
 pub mod domains;
+pub mod filters;
 pub mod follows;
 pub mod keys;
+pub mod lists;
 pub mod logins;
 pub mod media;
 pub mod notifications;
@@ -16,6 +18,7 @@ pub mod relations;
 pub mod scheduled;
 pub mod site;
 pub mod statuses;
+pub mod tags;
 pub mod timelines;
 pub mod visibility;
 

@@ -157,6 +157,7 @@ mod tests {
             blocked_by: Vec::new(),
             muted_by: Vec::new(),
             ttl: None,
+            filters_count: 0,
             token_generation: 0,
         }
     }

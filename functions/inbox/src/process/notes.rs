@@ -5,7 +5,7 @@ use petrel::activitypub::vocab::{self, id_of};
 use petrel::activitypub::{convert, fetch::FetchError};
 use petrel::model::{Account, MentionRef, Visibility};
 use petrel::repo::statuses::{self, Delivery};
-use petrel::repo::{actors, follows, notifications, polls};
+use petrel::repo::{actors, follows, lists, notifications, polls, tags};
 use petrel::Ctx;
 use serde_json::Value;
 use url::Url;
@@ -87,21 +87,37 @@ pub async fn create(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), In
         !mentioned.is_empty(),
         petrel::store::table::now_secs(),
     );
-    let mut home_of = if status.visibility == Visibility::Direct {
+    // The follow entries also name the followers' lists that hold the author: no further read.
+    let mut followers = if status.visibility == Visibility::Direct {
         Vec::new()
     } else {
-        follows::local_followers_of(table, &actor.id).await?
+        lists::local_followers(table, &actor.id).await?
     };
+    // Local accounts that block or mute the author get neither the post nor a notification.
+    followers.retain(|f| !actor.hidden_from(&f.id));
+    let mut home_of: Vec<String> = followers.iter().map(|f| f.id.clone()).collect();
+    // Public posts with a hashtag a local account follows reach its home (one batch get, only
+    // for public posts with hashtags).
+    if status.visibility == Visibility::Public && !status.tags.is_empty() {
+        for local in tags::followers_of(table, &status.tags).await? {
+            if !home_of.contains(&local) {
+                home_of.push(local);
+            }
+        }
+    }
+    // Members of an exclusive list stay out of its owner's home (unless they mention the owner).
+    let exclusive = lists::exclusive_owners(&followers);
+    home_of.retain(|l| !exclusive.contains(l));
     for m in &mentioned {
         if !home_of.contains(m) {
             home_of.push(m.clone());
         }
     }
-    // Local accounts that block or mute the author get neither the post nor a notification.
     home_of.retain(|l| !actor.hidden_from(l));
     mentioned.retain(|l| !actor.hidden_from(l));
+    let in_lists = lists::route(table, &status, &followers).await?;
     // Unsolicited posts (nobody here follows or is addressed) are not stored.
-    if home_of.is_empty() {
+    if home_of.is_empty() && in_lists.is_empty() {
         return Ok(());
     }
     let notify = mentioned
@@ -113,7 +129,9 @@ pub async fn create(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), In
         // A kept post's author stays in the actor cache.
         petrel::repo::actors::keep(table, actor).await?;
     }
-    if let Some(stored_id) = statuses::store_remote(table, &status, &delivery).await? {
+    if let Some(stored_id) =
+        statuses::store_remote_into(table, &status, &delivery, &lists::timelines(&in_lists)).await?
+    {
         // The notifications were stored under the status's id: push them under it.
         let stored = petrel::model::Status { id: stored_id, ..status };
         for (local, n) in &delivery.notify {

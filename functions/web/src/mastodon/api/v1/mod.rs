@@ -1,6 +1,7 @@
 pub mod accounts;
 pub mod apps;
 pub mod instance;
+pub mod lists;
 pub mod misc;
 pub mod notifications;
 pub mod petrel;
@@ -8,4 +9,5 @@ pub mod polls;
 pub mod push;
 pub mod scheduled_statuses;
 pub mod statuses;
+pub mod tags;
 pub mod timelines;

@@ -9,6 +9,7 @@ use axum::Json;
 use petrel::mastodon::convert::{self, Viewer};
 use petrel::mastodon::entities as e;
 use petrel::model::{self, MentionRef, Visibility};
+use petrel::repo::filters::{self, Filter};
 use petrel::repo::{accounts, polls, statuses, visibility, Freshness};
 use petrel::text::{self, ResolvedMention};
 use petrel::Ctx;
@@ -25,13 +26,36 @@ use petrel::api::params::{lenient, Params};
 /// the statuses and favourite flags together, and one for authors other than the viewer (none
 /// on a single-user instance).
 pub async fn render_many(ctx: &Ctx, viewer: Option<&model::Account>, ids: &[String]) -> ApiResult<Vec<e::Status>> {
-    render(ctx, viewer, ids, false).await
+    render(ctx, viewer, ids, false, None, None).await
 }
 
 /// As `render_many`, leaving out authors the viewer blocks or mutes (timelines do; a status
 /// opened directly still shows).
 pub async fn render_timeline(ctx: &Ctx, viewer: Option<&model::Account>, ids: &[String]) -> ApiResult<Vec<e::Status>> {
-    render(ctx, viewer, ids, true).await
+    render(ctx, viewer, ids, true, None, None).await
+}
+
+/// The viewer's filters (`repo::filters`): one query, made only when the account has some.
+pub async fn viewer_filters(ctx: &Ctx, viewer: Option<&model::Account>) -> ApiResult<Vec<Filter>> {
+    match viewer {
+        Some(v) if v.filters_count > 0 => Ok(filters::all(ctx.stores.table.as_ref(), &v.id).await?),
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// As `render_many` (or `render_timeline`, with `timeline`), shown in a filter context (`home`,
+/// `notifications`, `public`, `thread`, `account`): statuses a `hide` filter of the viewer
+/// matches in that context are left out. `filters`: the viewer's, when the caller read them
+/// already (a page read in rounds reads them once).
+pub async fn render_in(
+    ctx: &Ctx,
+    viewer: Option<&model::Account>,
+    ids: &[String],
+    timeline: bool,
+    context: &str,
+    filters: Option<&[Filter]>,
+) -> ApiResult<Vec<e::Status>> {
+    render(ctx, viewer, ids, timeline, Some(context), filters).await
 }
 
 async fn render(
@@ -39,8 +63,20 @@ async fn render(
     viewer: Option<&model::Account>,
     ids: &[String],
     timeline: bool,
+    context: Option<&str>,
+    filters: Option<&[Filter]>,
 ) -> ApiResult<Vec<e::Status>> {
     let table = ctx.stores.table.as_ref();
+    // Every status rendered for a signed-in viewer carries `filtered`, Mastodon's FilterResults.
+    let loaded;
+    let filters: &[Filter] = match filters {
+        Some(f) => f,
+        None => {
+            loaded = viewer_filters(ctx, viewer).await?;
+            &loaded
+        }
+    };
+    let now = petrel::clock::now_ms();
     // A timeline page renders what its index lists: eventually consistent reads, half the cost.
     let freshness = if timeline { Freshness::Eventual } else { Freshness::Strong };
     let found = statuses::get_many_for(table, viewer.map(|v| v.id.as_str()), ids, freshness).await?;
@@ -114,12 +150,30 @@ async fn render(
         .iter()
         .filter_map(|(s, marks)| {
             let mut status = with_votes(s, one(s, *marks)?);
+            let mut original_status = None;
             if let Some(of) = &s.reblog_of {
                 // A boost of something gone (or hidden from the viewer) is not shown.
                 let (original, original_marks) = boosted.get(of)?;
                 let mut inner = with_votes(original, one(original, *original_marks)?);
                 inner.reblogged = viewer.is_some_and(|v| v.id == s.account_id);
                 status.reblog = Some(Box::new(inner));
+                original_status = Some(original);
+            }
+            // Filters apply to others' statuses, as Mastodon's do.
+            let proper_author = original_status.map_or(&s.account_id, |o| &o.account_id);
+            if viewer.is_some_and(|v| !filters.is_empty() && &v.id != proper_author) {
+                let matched = filters::matches(filters, s, original_status, now);
+                if context
+                    .is_some_and(|c| matched.iter().any(|m| m.filter.filter_action == "hide" && m.filter.applies_in(c)))
+                {
+                    return None;
+                }
+                let results: Vec<serde_json::Value> =
+                    matched.iter().map(crate::mastodon::api::v2::filters::result).collect();
+                if let Some(inner) = status.reblog.as_mut() {
+                    inner.filtered = results.clone();
+                }
+                status.filtered = results;
             }
             Some(status)
         })
@@ -258,6 +312,10 @@ async fn resolve_mentions(ctx: &Ctx, text: &str) -> ApiResult<Mentions> {
     Ok(m)
 }
 
+/// At most this many local followers of a post's hashtags get it in their home timeline (the
+/// post's transaction has room for them; an instance has a handful of accounts).
+const MAX_TAG_HOMES: usize = 50;
+
 pub async fn create(
     State(ctx): State<Ctx>,
     auth: Auth,
@@ -372,7 +430,21 @@ pub async fn create(
             ctx.stores.blobs.keep(key).await?;
         }
     }
-    let (stored, favourited) = match statuses::create(table, status, idempotency).await? {
+    // Local accounts following one of its hashtags get a public post in their home timeline,
+    // and the author's featured tags count it, in the post's own transaction.
+    let (tag_homes, tag_counts) = if status.tags.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        let public = status.visibility == Visibility::Public;
+        let counts = public || status.visibility == Visibility::Unlisted;
+        let (mut homes, ops) =
+            petrel::repo::tags::local_post_routing(table, &account.id, &status.tags, public, counts, status.created_at)
+                .await?;
+        homes.retain(|l| l != &account.id && !account.hidden_from(l));
+        homes.truncate(MAX_TAG_HOMES);
+        (homes, ops)
+    };
+    let (stored, favourited) = match statuses::create_with(table, status, idempotency, &tag_homes, tag_counts).await? {
         statuses::Created::New(s) => {
             author_now.statuses_count += 1;
             author_now.last_status_at = Some(s.created_at);
@@ -393,6 +465,26 @@ pub async fn create(
     let mut entity = convert::status(&ctx.config, &stored, &author, Viewer { favourited, ..Viewer::default() });
     entity.poll = convert::poll(&stored, Some(&[]));
     Ok(Json(entity).into_response())
+}
+
+/// A deleted public or unlisted post no longer counts for its author's featured tags (one batch
+/// get, and a write per featured tag it had). After the delete, as Mastodon does it: a counter
+/// left one too high by a failure here is the lesser harm.
+async fn uncount_featured(ctx: &Ctx, status: &model::Status) -> ApiResult<()> {
+    if status.tags.is_empty() || !matches!(status.visibility, Visibility::Public | Visibility::Unlisted) {
+        return Ok(());
+    }
+    let table = ctx.stores.table.as_ref();
+    let ops = petrel::repo::tags::featured_counter_ops(table, &status.account_id, &status.tags, -1, 0).await?;
+    for op in ops {
+        if let petrel::store::TxOp::Update { key, update, cond } = op {
+            match table.update(&key, update, cond).await {
+                Ok(_) | Err(petrel::store::StoreError::ConditionFailed { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn readable(ctx: &Ctx, auth: &MaybeAuth, id: &str) -> ApiResult<model::Status> {
@@ -431,6 +523,7 @@ pub async fn delete(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) 
     if status.poll.is_some() {
         polls::clear_votes(table, &status.id).await?;
     }
+    uncount_featured(&ctx, &status).await?;
     let delete = petrel::activitypub::convert::delete(&ctx.config, account, &status);
     let render = outbox::render(account, &status.tags, &status);
     let inboxes = mention_inboxes(&ctx, &status).await?;
@@ -467,9 +560,10 @@ pub async fn context(State(ctx): State<Ctx>, auth: MaybeAuth, Path(id): Path<Str
     }
     ancestors.reverse();
     let descendants = statuses::descendants(table, &status.id, 60).await?;
+    let filters = viewer_filters(&ctx, auth.account()).await?;
     Ok(Json(e::Context {
-        ancestors: render_many(&ctx, auth.account(), &ancestors).await?,
-        descendants: render_many(&ctx, auth.account(), &descendants).await?,
+        ancestors: render_in(&ctx, auth.account(), &ancestors, false, "thread", Some(&filters)).await?,
+        descendants: render_in(&ctx, auth.account(), &descendants, false, "thread", Some(&filters)).await?,
     }))
 }
 
