@@ -54,6 +54,10 @@ pub struct Config {
     pub host_concurrency: usize,
     /// How long what other servers send is kept (infra/table-design.md, "Retention").
     pub retention: Retention,
+    /// The Management API endpoint of the WebSocket API that holds streaming connections
+    /// (`https://{api}.execute-api.{region}.amazonaws.com/{stage}`), on AWS. Without it no
+    /// connection is posted to (`petrel serve` holds its own: `Ctx::connect_local`).
+    pub streaming_endpoint: Option<String>,
 }
 
 /// Bounds on what other servers make the table hold. Local accounts' own posts never expire.
@@ -146,6 +150,7 @@ impl Config {
     /// | PETREL_REMOTE_STATUS_DAYS | `90`: remote posts nobody here interacted with expire after this (0: never) |
     /// | PETREL_NOTIFICATION_DAYS | `365`: notifications expire after this (0: never) |
     /// | PETREL_HOME_TIMELINE_MAX | `800`: entries a home timeline keeps |
+    /// | PETREL_STREAMING_ENDPOINT | none: the WebSocket API's Management API URL (aws; the template sets it) |
     pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let domain_from_table = match get("PETREL_DOMAIN_FROM_TABLE").as_deref() {
             None | Some("false") | Some("0") => false,
@@ -211,7 +216,14 @@ impl Config {
                 })?,
             },
         };
+        let streaming_endpoint = get("PETREL_STREAMING_ENDPOINT");
+        if let Some(e) = &streaming_endpoint {
+            if !(e.starts_with("https://") || e.starts_with("http://")) {
+                return Err(invalid("PETREL_STREAMING_ENDPOINT", format!("`{e}` is not an http(s) URL")));
+            }
+        }
         Ok(Config {
+            streaming_endpoint,
             max_characters,
             host_concurrency,
             retention,

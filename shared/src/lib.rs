@@ -88,7 +88,9 @@ impl Ctx {
     /// is logged, not refused. A local server is started under other addresses than the one its
     /// data was created with (development, the end-to-end tests); the Lambda functions refuse.
     pub async fn connect_local(config: Config) -> Result<Ctx, ConnectError> {
-        Ctx::connect_checked::<store::UsesAll>(config, false).await
+        let mut ctx = Ctx::connect_checked::<store::UsesAll>(config, false).await?;
+        ctx.stores = ctx.stores.with_local_connections();
+        Ok(ctx)
     }
 
     async fn connect_checked<U: store::Uses>(config: Config, strict: bool) -> Result<Ctx, ConnectError> {

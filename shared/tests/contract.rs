@@ -139,3 +139,40 @@ async fn missing_aws_resources_are_typed_errors() {
     let sent = q.send(petrel::store::OutMessage::new("x")).await;
     assert!(matches!(sent, Err(StoreError::MissingResource(_))), "{sent:?}");
 }
+
+#[tokio::test]
+async fn connections_contract_embedded() {
+    use petrel::store::embedded::EmbeddedConnections;
+    let c = EmbeddedConnections::default();
+    let (id, mut rx) = c.open();
+    contract::connections::run_all(&c, &id, true).await;
+    // What was sent arrived, in order, and the channel ended with the close.
+    assert_eq!(rx.recv().await.unwrap(), r#"{"event":"update","payload":"héllo ✓"}"#);
+    assert_eq!(rx.recv().await.unwrap().len(), petrel::store::connections::MAX_MESSAGE_BYTES);
+    assert_eq!(rx.recv().await, None);
+}
+
+#[tokio::test]
+async fn embedded_connections_drop_a_client_that_left_or_fell_behind() {
+    use petrel::store::embedded::{connections_backlog, EmbeddedConnections};
+    use petrel::store::Connections;
+    let c = EmbeddedConnections::default();
+    let (left, rx) = c.open();
+    drop(rx);
+    assert!(matches!(c.send(&left, "x").await, Err(StoreError::NotFound(_))));
+    let (slow, _rx) = c.open();
+    for _ in 0..connections_backlog() {
+        c.send(&slow, "x").await.unwrap();
+    }
+    assert!(matches!(c.send(&slow, "x").await, Err(StoreError::LimitExceeded(_))));
+    // Closed by falling behind: later sends find it gone.
+    assert!(matches!(c.send(&slow, "x").await, Err(StoreError::NotFound(_))));
+}
+
+#[tokio::test]
+async fn connections_contract_apigateway() {
+    let Some(sdk) = moto().await else { return };
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
+    let c = aws::ApiGatewayConnections::new(&sdk, &endpoint);
+    contract::connections::run_all(&c, &format!("conn-{}", ns()), false).await;
+}

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 use super::blobs::{Blob, Blobs};
+use super::connections::Connections;
 use super::error::{StoreError, StoreResult};
 use super::queue::{OutMessage, Queue, Received};
 
@@ -68,6 +69,16 @@ impl Queue for Absent {
         Err(self.error())
     }
     async fn change_visibility(&self, _: &str, _: Duration) -> StoreResult<()> {
+        Err(self.error())
+    }
+}
+
+#[async_trait]
+impl Connections for Absent {
+    async fn send(&self, _: &str, _: &str) -> StoreResult<()> {
+        Err(self.error())
+    }
+    async fn close(&self, _: &str) -> StoreResult<()> {
         Err(self.error())
     }
 }

@@ -11,6 +11,7 @@ use bytes::Bytes;
 use serde::Serialize;
 
 use super::blobs::{Blob, Blobs};
+use super::connections::Connections;
 use super::error::StoreResult;
 use super::queue::{OutMessage, Queue, Received};
 use super::table::{item_size, Cond, Item, Key, Page, Query, Table, TxOp, Update};
@@ -80,6 +81,10 @@ counters!(
         queue_receive_empty,
         queue_delete,
         queue_change_visibility,
+        // API Gateway Management API calls (PostToConnection, DeleteConnection): billed as
+        // WebSocket messages, and each is a round trip of the request that makes it.
+        connection_send,
+        connection_close,
     ],
     // DynamoDB on-demand capacity units (see `Capacity` below); reads in halves, so that
     // eventually consistent reads stay whole numbers. And the messages queued (a batch send
@@ -312,6 +317,20 @@ impl<T: Blobs + ?Sized> Blobs for Counted<T> {
     // Presigning is computed locally: no request, nothing to count.
     async fn presign_put(&self, key: &str, content_type: &str, expires: Duration) -> StoreResult<String> {
         self.inner.presign_put(key, content_type, expires).await
+    }
+}
+
+#[async_trait]
+impl<T: Connections + ?Sized> Connections for Counted<T> {
+    async fn send(&self, connection_id: &str, text: &str) -> StoreResult<()> {
+        let _timed = Timed::start(&self.counter);
+        bump(&self.counter.connection_send);
+        self.inner.send(connection_id, text).await
+    }
+    async fn close(&self, connection_id: &str) -> StoreResult<()> {
+        let _timed = Timed::start(&self.counter);
+        bump(&self.counter.connection_close);
+        self.inner.close(connection_id).await
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod absent;
 pub mod aws;
 pub mod blobs;
+pub mod connections;
 pub mod counted;
 pub mod embedded;
 pub mod error;
@@ -16,6 +17,7 @@ pub mod contract;
 use std::sync::Arc;
 
 pub use blobs::{Blob, Blobs};
+pub use connections::Connections;
 pub use counted::{Counted, OpCounter, OpCounts};
 pub use error::{StoreError, StoreResult};
 pub use queue::{OutMessage, Queue, Received};
@@ -46,9 +48,14 @@ pub struct Stores {
     pub table: Arc<dyn Table>,
     pub blobs: Arc<dyn Blobs>,
     pub queues: Queues,
+    /// Streaming clients' WebSocket connections (`crate::streaming`).
+    pub connections: Arc<dyn Connections>,
     pub ops: Arc<OpCounter>,
     /// The embedded blob store, which `petrel serve` also serves over HTTP; `None` on AWS.
     pub local_blobs: Option<Arc<embedded::EmbeddedBlobs>>,
+    /// The in-process connections `petrel serve`'s own WebSocket and SSE endpoints hold; `None`
+    /// in Lambda, where API Gateway holds them.
+    pub local_connections: Option<Arc<embedded::EmbeddedConnections>>,
 }
 
 fn counted<T: ?Sized>(inner: Arc<T>, ops: &Arc<OpCounter>) -> Counted<T> {
@@ -71,6 +78,9 @@ pub trait Uses {
     const BLOBS: bool = true;
     /// The Queue port (SQS).
     const QUEUE: bool = true;
+    /// The Connections port (API Gateway Management API): the functions that post streaming
+    /// events.
+    const CONNECTIONS: bool = true;
 }
 
 /// Everything: both backends, every port (`petrel serve`, the CLI, tests).
@@ -92,7 +102,12 @@ impl Stores {
             )),
             Backend::Aws { table, bucket, outbox_queue } => {
                 let sdk = aws::load_sdk_config().await;
-                Ok(Stores::aws_using::<U>(&sdk, table, bucket, outbox_queue, &config.media_base))
+                let mut stores = Stores::aws_using::<U>(&sdk, table, bucket, outbox_queue, &config.media_base);
+                if let (true, Some(endpoint)) = (U::CONNECTIONS, &config.streaming_endpoint) {
+                    let api = Arc::new(aws::ApiGatewayConnections::new(&sdk, endpoint));
+                    stores.connections = Arc::new(counted(api, &stores.ops));
+                }
+                Ok(stores)
             }
         }
     }
@@ -105,12 +120,15 @@ impl Stores {
             Arc::new(counted(Arc::new(embedded::EmbeddedQueue::new(db.clone(), name, Some(redrive))), &ops))
         };
         let blobs = Arc::new(embedded::EmbeddedBlobs::open(&data_dir.join("blobs"), media_base)?);
+        let connections = Arc::new(embedded::EmbeddedConnections::default());
         Ok(Stores {
             table: Arc::new(counted(Arc::new(embedded::EmbeddedTable::new(db.clone())), &ops)),
             blobs: Arc::new(counted(blobs.clone(), &ops)),
             queues: Queues { outbox: queue(DEFAULT_OUTBOX_QUEUE) },
+            connections: Arc::new(counted(connections.clone(), &ops)),
             ops: ops.clone(),
             local_blobs: Some(blobs),
+            local_connections: Some(connections),
         })
     }
 
@@ -125,7 +143,9 @@ impl Stores {
     }
 
     /// The AWS adapters `U` uses. Nothing is requested here: a queue given by name is resolved
-    /// when it is first used (the template passes its URL).
+    /// when it is first used (the template passes its URL). Connections are absent until
+    /// [`Stores::connect_using`] (the WebSocket API's endpoint) or [`Stores::with_local_connections`]
+    /// sets them.
     pub fn aws_using<U: Uses>(
         sdk: &aws_config::SdkConfig,
         table: &str,
@@ -146,9 +166,22 @@ impl Stores {
             table: Arc::new(counted(Arc::new(aws::DynamoTable::new(sdk, table)), &ops)),
             blobs,
             queues: Queues { outbox },
+            connections: Arc::new(absent::Absent("connections")),
             ops: ops.clone(),
             local_blobs: None,
+            local_connections: None,
         }
+    }
+
+    /// The same ports, with connections held in this process (`petrel serve` on either
+    /// backend serves its WebSockets itself).
+    pub fn with_local_connections(mut self) -> Stores {
+        if self.local_connections.is_none() {
+            let connections = Arc::new(embedded::EmbeddedConnections::default());
+            self.connections = Arc::new(counted(connections.clone(), &self.ops));
+            self.local_connections = Some(connections);
+        }
+        self
     }
 }
 

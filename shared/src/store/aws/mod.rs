@@ -1,10 +1,12 @@
 //! AWS adapters over one shared `SdkConfig`. `AWS_ENDPOINT_URL` is honoured by the SDK itself,
 //! so the same code talks to moto server locally; S3 then needs path-style addressing.
 
+mod apigw;
 mod dynamodb;
 mod s3;
 mod sqs;
 
+pub use apigw::ApiGatewayConnections;
 pub use dynamodb::DynamoTable;
 pub use s3::S3Blobs;
 pub use sqs::SqsQueue;
@@ -78,7 +80,8 @@ fn from_code(code: &str, msg: String) -> StoreError {
         | "NoSuchBucket"
         | "AWS.SimpleQueueService.NonExistentQueue"
         | "QueueDoesNotExist" => StoreError::MissingResource(msg),
-        "NoSuchKey" | "ReceiptHandleIsInvalid" | "MessageNotInflight" | "AWS.SimpleQueueService.MessageNotInflight" => {
+        // GoneException: API Gateway's 410 for a connection that has ended.
+        "NoSuchKey" | "GoneException" | "ReceiptHandleIsInvalid" | "MessageNotInflight" | "AWS.SimpleQueueService.MessageNotInflight" => {
             StoreError::NotFound(msg)
         }
         "ProvisionedThroughputExceededException"
@@ -97,7 +100,9 @@ fn from_code(code: &str, msg: String) -> StoreError {
         | "OverLimit"
         | "BatchRequestTooLong"
         | "TooManyEntriesInBatchRequest"
-        | "EntityTooLarge" => StoreError::LimitExceeded(msg),
+        | "EntityTooLarge"
+        | "PayloadTooLargeException"
+        | "LimitExceededException" => StoreError::LimitExceeded(msg),
         "ValidationException" if msg.contains("size") => StoreError::LimitExceeded(msg),
         "ValidationException"
         | "InvalidParameterValue"
@@ -115,6 +120,15 @@ fn from_code(code: &str, msg: String) -> StoreError {
 #[cfg(test)]
 mod tests {
     use base64::Engine;
+
+    #[test]
+    fn a_gone_connection_is_not_found() {
+        // moto's Management API never answers 410, so the mapping is held here.
+        let e = super::from_code("GoneException", "PostToConnection: GoneException".into());
+        assert!(matches!(e, super::StoreError::NotFound(_)), "{e:?}");
+        let e = super::from_code("PayloadTooLargeException", "too large".into());
+        assert!(matches!(e, super::StoreError::LimitExceeded(_)), "{e:?}");
+    }
 
     #[test]
     fn the_pem_bundle_holds_every_webpki_root() {

@@ -3,5 +3,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod blobs;
+pub mod connections;
 pub mod queue;
 pub mod table;

@@ -1,0 +1,47 @@
+//! Connections on AWS: the API Gateway Management API of the site's WebSocket API
+//! (`https://{api}.execute-api.{region}.amazonaws.com/{stage}`), on the shared `SdkConfig`.
+
+use async_trait::async_trait;
+use aws_sdk_apigatewaymanagement::primitives::Blob;
+use aws_sdk_apigatewaymanagement::Client;
+
+use super::map_sdk_error;
+use crate::store::connections::{validate_message, Connections};
+use crate::store::error::StoreResult;
+
+pub struct ApiGatewayConnections {
+    client: Client,
+}
+
+impl ApiGatewayConnections {
+    /// `endpoint`: the WebSocket API's stage URL with the https scheme.
+    pub fn new(sdk: &aws_config::SdkConfig, endpoint: &str) -> Self {
+        let config = aws_sdk_apigatewaymanagement::config::Builder::from(sdk).endpoint_url(endpoint).build();
+        ApiGatewayConnections { client: Client::from_conf(config) }
+    }
+}
+
+#[async_trait]
+impl Connections for ApiGatewayConnections {
+    async fn send(&self, connection_id: &str, text: &str) -> StoreResult<()> {
+        validate_message(connection_id, text)?;
+        self.client
+            .post_to_connection()
+            .connection_id(connection_id)
+            .data(Blob::new(text.as_bytes()))
+            .send()
+            .await
+            .map_err(|e| map_sdk_error(e, "PostToConnection"))?;
+        Ok(())
+    }
+
+    async fn close(&self, connection_id: &str) -> StoreResult<()> {
+        self.client
+            .delete_connection()
+            .connection_id(connection_id)
+            .send()
+            .await
+            .map_err(|e| map_sdk_error(e, "DeleteConnection"))?;
+        Ok(())
+    }
+}
