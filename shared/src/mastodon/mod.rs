@@ -3,6 +3,7 @@
 
 pub mod convert;
 pub mod entities;
+pub mod render;
 
 /// What clients read to enable features: Mastodon 4.3's API, by Petrel.
 pub const VERSION: &str = concat!("4.3.0 (compatible; Petrel ", env!("CARGO_PKG_VERSION"), ")");

@@ -1,17 +1,13 @@
 //! `/api/v1/notifications`: follows, follow requests, mentions, favourites and boosts of the
 //! owner's statuses, as the inbox function records them.
 
-use std::collections::HashMap;
-
 use axum::extract::{Path, State};
 use axum::Json;
 use petrel::api::auth::Auth;
 use petrel::api::error::{ApiError, ApiResult};
 use petrel::api::params::QueryParams;
-use petrel::clock::iso8601_ms;
-use petrel::mastodon::convert;
-use petrel::model::{Account, Notification};
-use petrel::repo::{accounts, notifications, Freshness};
+use petrel::model::Notification;
+use petrel::repo::notifications;
 use petrel::Ctx;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -26,43 +22,7 @@ pub struct ListParams {
     filters: crate::mastodon::api::v2::notifications::Filters,
 }
 
-/// Notifications as Mastodon entities: one batch get of the accounts, one of the statuses.
-async fn render(ctx: &Ctx, me: &Account, list: Vec<Notification>) -> ApiResult<Vec<Value>> {
-    let table = ctx.stores.table.as_ref();
-    let mut account_ids: Vec<String> = list.iter().map(|n| n.from_account_id.clone()).collect();
-    account_ids.dedup();
-    let senders: HashMap<String, Account> = accounts::by_ids_with(table, &account_ids, Freshness::Eventual)
-        .await?
-        .into_iter()
-        .map(|a| (a.id.clone(), a))
-        .collect();
-    let status_ids: Vec<String> = list.iter().filter_map(|n| n.status_id.clone()).collect();
-    let statuses: HashMap<String, Value> =
-        super::statuses::render_in(ctx, Some(me), &status_ids, false, "notifications", None)
-            .await?
-            .into_iter()
-            .filter_map(|s| Some((s.id.clone(), serde_json::to_value(s).ok()?)))
-            .collect();
-    Ok(list
-        .into_iter()
-        .filter_map(|n| {
-            // A notification whose sender or status is gone is not shown (Mastodon drops them too).
-            let from = senders.get(&n.from_account_id).filter(|a| !a.hidden_from(&me.id))?;
-            let status = match &n.status_id {
-                Some(id) => Some(statuses.get(id)?.clone()),
-                None => None,
-            };
-            Some(json!({
-                "id": n.id,
-                "type": n.kind,
-                "created_at": iso8601_ms(n.created_at),
-                "group_key": format!("ungrouped-{}", n.id),
-                "account": convert::account(&ctx.config, from, false),
-                "status": status,
-            }))
-        })
-        .collect())
-}
+use petrel::mastodon::render::notifications as render;
 
 pub async fn list(
     State(ctx): State<Ctx>,

@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::Json;
 use petrel::clock::iso8601_ms;
 use petrel::model::Account;
-use petrel::repo::filters::{self, Filter, FilteredStatus, Keyword, Matched};
+use petrel::repo::filters::{self, Filter, FilteredStatus, Keyword};
 use petrel::Ctx;
 use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};
@@ -16,37 +16,7 @@ use petrel::api::auth::Auth;
 use petrel::api::error::{ApiError, ApiResult};
 use petrel::api::params::{lenient, Params};
 
-fn keyword_entity(k: &Keyword) -> Value {
-    json!({ "id": k.id, "keyword": k.keyword, "whole_word": k.whole_word })
-}
-
-fn status_entity(s: &FilteredStatus) -> Value {
-    json!({ "id": s.id, "status_id": s.status_id })
-}
-
-/// The Filter entity (v2).
-pub fn entity(f: &Filter) -> Value {
-    json!({
-        "id": f.id,
-        "title": f.title,
-        "context": f.context,
-        "expires_at": f.expires_at.map(iso8601_ms),
-        "filter_action": f.filter_action,
-        "keywords": f.keywords.iter().map(keyword_entity).collect::<Vec<_>>(),
-        "statuses": f.statuses.iter().map(status_entity).collect::<Vec<_>>(),
-    })
-}
-
-/// A FilterResult, as a status's `filtered` lists them.
-pub fn result(m: &Matched) -> Value {
-    // Without keywords and statuses, as Mastodon's FilterResult carries its filter.
-    let mut filter = entity(m.filter);
-    if let Some(o) = filter.as_object_mut() {
-        o.remove("keywords");
-        o.remove("statuses");
-    }
-    json!({ "filter": filter, "keyword_matches": m.keyword_matches, "status_matches": m.status_matches })
-}
+pub use petrel::mastodon::render::{filter_entity as entity, filter_keyword_entity as keyword_entity, filter_result as result, filtered_status_entity as status_entity};
 
 /// The v1 Filter entity of one keyword.
 fn v1_entity(f: &Filter, k: &Keyword) -> Value {
