@@ -20,6 +20,7 @@ pub mod model;
 pub mod push;
 pub mod repo;
 pub mod store;
+pub mod streaming;
 pub mod text;
 
 use std::sync::Arc;

@@ -42,7 +42,7 @@ fn bearer(parts: &Parts) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-async fn authenticate(ctx: &Ctx, bearer: &str) -> ApiResult<Auth> {
+pub async fn authenticate(ctx: &Ctx, bearer: &str) -> ApiResult<Auth> {
     let table = ctx.stores.table.as_ref();
     let token = oauth::token(table, bearer).await?.ok_or(ApiError::Unauthorized)?;
     let account = match &token.account_id {

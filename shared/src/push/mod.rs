@@ -82,7 +82,10 @@ pub fn check_endpoint(endpoint: &str, policy: &FetchPolicy) -> Result<url::Url, 
 /// subscription wants it. `from` is who caused it and `status` the status it is about, both
 /// in hand at every place that notifies, so the message's text costs no read. Best effort: a
 /// failure is logged, never fails what caused the notification (which is stored already).
+/// Every place that notifies calls this, so it also streams the notification to the account's
+/// open `user` and `user:notification` streams (`crate::streaming`).
 pub async fn notify(ctx: &Ctx, local_id: &str, n: &Notification, from: &Account, status: Option<&Status>) {
+    crate::streaming::notification(ctx, local_id, n).await;
     if let Err(e) = queue(ctx, local_id, n, from, status).await {
         tracing::warn!(error = %e, notification = %n.id, "push not queued");
     }

@@ -393,3 +393,12 @@ pub fn featured_tag(account_id: &str, tag: &str) -> Key {
 pub fn featured_tags(account_id: &str) -> String {
     format!("FEATURED#{account_id}")
 }
+
+/// Every open streaming connection, in one partition: an event reads who is connected, and to
+/// what, with one query (none connected: one query that finds nothing). Sort key: the
+/// connection id. Expires by TTL shortly after API Gateway's two-hour limit.
+pub const STREAMING: &str = "STREAMING";
+
+pub fn streaming_connection(connection_id: &str) -> Key {
+    Key::new(STREAMING, connection_id)
+}

@@ -18,6 +18,7 @@ pub mod relations;
 pub mod scheduled;
 pub mod site;
 pub mod statuses;
+pub mod streaming;
 pub mod tags;
 pub mod timelines;
 pub mod visibility;

@@ -299,6 +299,7 @@ pub async fn create(
         let render = outbox::render(account, &stored.tags, &stored);
         outbox::created(&ctx, account, &stored, mentions.inboxes, render).await?;
         super::polls::queue_end(&ctx, &stored, None).await?;
+        petrel::streaming::status(&ctx, &stored, petrel::streaming::StatusEvent::Created).await;
     }
     let author = convert::account(&ctx.config, &author_now, false);
     let mut entity = convert::status(&ctx.config, &stored, &author, Viewer { favourited, ..Viewer::default() });
@@ -367,6 +368,7 @@ pub async fn delete(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) 
     let render = outbox::render(account, &status.tags, &status);
     let inboxes = mention_inboxes(&ctx, &status).await?;
     outbox::status(&ctx, account, &status, delete, inboxes, render).await?;
+    petrel::streaming::deleted(&ctx, &status).await;
     // The records went with the status; the files follow. A failure here leaves an orphan file
     // (logged), never a status pointing at a missing one.
     for m in &status.media {
@@ -488,6 +490,7 @@ pub async fn reblog(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) 
             let (uri, author_uri, inboxes) = announce_target(&ctx, me, &original).await?;
             let announce = petrel::activitypub::convert::announce(&ctx.config, me, &boost, &uri, &author_uri);
             outbox::status(&ctx, me, &boost, announce, inboxes, None).await?;
+            petrel::streaming::status(&ctx, &boost, petrel::streaming::StatusEvent::Created).await;
             boost.id
         }
         None => statuses::reblog_by(table, &original.id, &me.id).await?.ok_or(ApiError::NotFound)?,
@@ -513,7 +516,9 @@ async fn undo_boost(ctx: &Ctx, me: &model::Account, original: &model::Status) ->
     let boost = model::Status { id: boost_id, reblog_of: Some(original.id.clone()), ..original.clone() };
     let announce = petrel::activitypub::convert::announce(&ctx.config, me, &boost, &uri, &author_uri);
     let undo = petrel::activitypub::convert::undo(&ctx.config, me, announce);
-    outbox::status(ctx, me, &boost, undo, inboxes, None).await
+    outbox::status(ctx, me, &boost, undo, inboxes, None).await?;
+    petrel::streaming::deleted(ctx, &boost).await;
+    Ok(())
 }
 
 pub async fn reblogged_by(
@@ -626,6 +631,7 @@ pub async fn edit(
     let tags: Vec<String> = current.tags.iter().chain(&edited.tags).cloned().collect();
     let render = outbox::render(account, &tags, &edited);
     outbox::status(&ctx, account, &edited, update, mentions.inboxes, render).await?;
+    petrel::streaming::status(&ctx, &edited, petrel::streaming::StatusEvent::Edited).await;
     Ok(Json(render_one(&ctx, Some(account), &edited.id).await?))
 }
 

@@ -207,6 +207,7 @@ pub async fn create(State(ctx): State<Ctx>, auth: Auth, Params(p): Params<Filter
         version: 0,
     };
     create_filter(&ctx, me, &f).await?;
+    petrel::streaming::filters_changed(&ctx, &me.id).await;
     Ok(Json(entity(&f)))
 }
 
@@ -259,6 +260,7 @@ pub async fn update(
     }
     check_sizes(&f)?;
     let saved = filters::save(ctx.stores.table.as_ref(), &me.id, &f).await?;
+    petrel::streaming::filters_changed(&ctx, &me.id).await;
     Ok(Json(entity(&saved)))
 }
 
@@ -266,6 +268,7 @@ pub async fn delete(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) 
     let me = auth.user("write:filters")?;
     let f = owned(&ctx, me, &id).await?;
     filters::delete(ctx.stores.table.as_ref(), &me.id, &f.id).await?;
+    petrel::streaming::filters_changed(&ctx, &me.id).await;
     Ok(Json(json!({})))
 }
 
@@ -300,6 +303,7 @@ pub async fn add_keyword(
     f.keywords.push(k.clone());
     check_sizes(&f)?;
     filters::save(ctx.stores.table.as_ref(), &me.id, &f).await?;
+    petrel::streaming::filters_changed(&ctx, &me.id).await;
     Ok(Json(keyword_entity(&k)))
 }
 
@@ -336,6 +340,7 @@ pub async fn update_keyword(
         f.keywords[pos].whole_word = w;
     }
     let saved = filters::save(ctx.stores.table.as_ref(), &me.id, &f).await?;
+    petrel::streaming::filters_changed(&ctx, &me.id).await;
     Ok(Json(keyword_entity(&saved.keywords[pos])))
 }
 
@@ -344,6 +349,7 @@ pub async fn delete_keyword(State(ctx): State<Ctx>, auth: Auth, Path(kid): Path<
     let (mut f, pos) = with_keyword(&ctx, me, &kid).await?;
     f.keywords.remove(pos);
     filters::save(ctx.stores.table.as_ref(), &me.id, &f).await?;
+    petrel::streaming::filters_changed(&ctx, &me.id).await;
     Ok(Json(json!({})))
 }
 
@@ -379,6 +385,7 @@ pub async fn add_status(
     f.statuses.push(s.clone());
     check_sizes(&f)?;
     filters::save(ctx.stores.table.as_ref(), &me.id, &f).await?;
+    petrel::streaming::filters_changed(&ctx, &me.id).await;
     Ok(Json(status_entity(&s)))
 }
 
@@ -404,6 +411,7 @@ pub async fn delete_status(State(ctx): State<Ctx>, auth: Auth, Path(sid): Path<S
     let (mut f, pos) = with_status(&ctx, me, &sid).await?;
     f.statuses.remove(pos);
     filters::save(ctx.stores.table.as_ref(), &me.id, &f).await?;
+    petrel::streaming::filters_changed(&ctx, &me.id).await;
     Ok(Json(json!({})))
 }
 
@@ -451,6 +459,7 @@ pub async fn v1_create(State(ctx): State<Ctx>, auth: Auth, Params(p): Params<V1P
         version: 0,
     };
     create_filter(&ctx, me, &f).await?;
+    petrel::streaming::filters_changed(&ctx, &me.id).await;
     Ok(Json(v1_entity(&f, &k)))
 }
 
@@ -486,6 +495,7 @@ pub async fn v1_update(
         ));
     }
     let saved = filters::save(ctx.stores.table.as_ref(), &me.id, &f).await?;
+    petrel::streaming::filters_changed(&ctx, &me.id).await;
     Ok(Json(v1_entity(&saved, &saved.keywords[pos])))
 }
 
