@@ -120,6 +120,16 @@ pub fn require_origin_secret<S: AsRef<[u8]>>(
     }))
 }
 
+/// Whether `given` is one of `secrets`, compared in constant time as the HTTP layer compares
+/// them (the WebSocket API's `$connect`, which no HTTP layer sees).
+pub fn origin_secret_matches<S: AsRef<[u8]>>(secrets: &[S], given: &str) -> bool {
+    use ring::hmac;
+    let key = hmac::Key::new(hmac::HMAC_SHA256, b"petrel origin secret");
+    let given = hmac::sign(&key, given.as_bytes());
+    // `|`, not `||`: no early exit.
+    secrets.iter().fold(false, |known, s| hmac::verify(&key, s.as_ref(), given.as_ref()).is_ok() | known)
+}
+
 /// Set on a request whose origin secret was verified: it came through the site's CloudFront
 /// distribution, so the headers CloudFront sets can be believed.
 #[derive(Debug, Clone, Copy)]

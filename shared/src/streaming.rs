@@ -219,6 +219,31 @@ pub fn token_from(query: &HashMap<String, String>, protocol: Option<&str>, autho
         .filter(|t| !t.is_empty())
 }
 
+/// A client connecting: the token authenticated (two reads), the streams its query names
+/// checked, and the connection recorded (one put). The error is the HTTP answer to refuse it with.
+pub async fn connect(
+    ctx: &Ctx,
+    connection_id: &str,
+    query: &HashMap<String, String>,
+    token: Option<&str>,
+) -> Result<(Account, Connection), crate::api::error::ApiError> {
+    use crate::api::error::ApiError;
+    let auth = crate::api::auth::authenticate(ctx, token.ok_or(ApiError::Unauthorized)?).await?;
+    let account = auth.account.ok_or(ApiError::Unauthorized)?;
+    let streams = streams_from_query(query).map_err(ApiError::BadRequest)?;
+    for s in &streams {
+        match check(ctx, &account, &auth.token.scopes, s).await {
+            Ok(()) => {}
+            Err(StreamingError::Refused(_)) => return Err(ApiError::Forbidden),
+            Err(StreamingError::Repo(e)) => return Err(e.into()),
+        }
+    }
+    let names = streams.iter().map(Stream::name).collect();
+    let c = Connection::new(connection_id, &account.id, &auth.token.scopes, names, crate::clock::now_ms());
+    conns::put(ctx.stores.table.as_ref(), &c).await?;
+    Ok((account, c))
+}
+
 // ---- Publishing ----------------------------------------------------------------------------
 
 /// What happened to a status.

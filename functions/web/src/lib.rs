@@ -6,6 +6,7 @@ pub mod federation;
 pub mod mastodon;
 pub mod oauth;
 pub mod pagination;
+pub mod streaming;
 
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
@@ -150,6 +151,7 @@ fn api() -> Router<Ctx> {
         .route("/oauth/token", post(oauth::token::token))
         .route("/oauth/revoke", post(oauth::token::revoke))
         .route("/.well-known/oauth-authorization-server", get(oauth::metadata::metadata))
+        .merge(streaming::routes())
         // Set before the CORS layer, which must still see (and answer) preflight OPTIONS.
         .method_not_allowed_fallback(petrel::http::wrong_method)
         .layer(petrel::http::cors())

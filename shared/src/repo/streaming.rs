@@ -21,6 +21,9 @@ pub struct Connection {
     #[serde(default)]
     pub id: String,
     pub account_id: String,
+    /// The token's scopes, for what the connection subscribes to later.
+    #[serde(default)]
+    pub scopes: Vec<String>,
     /// Each stream as Mastodon names it in a message: `["user"]`, `["hashtag", "rust"]`, `["list", "12"]`.
     pub streams: Vec<Vec<String>>,
     pub connected_at: i64,
@@ -29,10 +32,11 @@ pub struct Connection {
 }
 
 impl Connection {
-    pub fn new(id: &str, account_id: &str, streams: Vec<Vec<String>>, now_ms: i64) -> Connection {
+    pub fn new(id: &str, account_id: &str, scopes: &[String], streams: Vec<Vec<String>>, now_ms: i64) -> Connection {
         Connection {
             id: id.to_string(),
             account_id: account_id.to_string(),
+            scopes: scopes.to_vec(),
             streams,
             connected_at: now_ms,
             ttl: now_ms / 1000 + MAX_CONNECTION_SECS,

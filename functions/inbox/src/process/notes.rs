@@ -139,6 +139,7 @@ pub async fn create(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), In
                 petrel::model::Notification { id: stored.id.clone(), status_id: Some(stored.id.clone()), ..n.clone() };
             petrel::push::notify(ctx, local, &n, actor, Some(&stored)).await;
         }
+        petrel::streaming::status(ctx, &stored, petrel::streaming::StatusEvent::Created).await;
     }
     Ok(())
 }
@@ -200,7 +201,9 @@ pub async fn update(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), In
         }
     }
     fresh.mentions = current.mentions.clone();
+    let edited = fresh.clone();
     statuses::replace_remote(table, &current, fresh).await?;
+    petrel::streaming::status(ctx, &edited, petrel::streaming::StatusEvent::Edited).await;
     Ok(())
 }
 
@@ -221,7 +224,8 @@ pub async fn delete(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), In
     if let Some(status) = statuses::by_uri(table, id).await? {
         if status.account_id == actor.id {
             match statuses::delete(table, &status).await {
-                Ok(()) | Err(petrel::repo::RepoError::NotFound(_)) => {}
+                Ok(()) => petrel::streaming::deleted(ctx, &status).await,
+                Err(petrel::repo::RepoError::NotFound(_)) => {}
                 Err(e) => return Err(e.into()),
             }
         }

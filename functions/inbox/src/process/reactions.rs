@@ -59,7 +59,8 @@ pub async fn undo(ctx: &Ctx, actor: &Account, inner: &Value, kind: &str) -> Resu
         } {
             if boost.account_id == actor.id && boost.reblog_of.is_some() {
                 match statuses::delete(ctx.stores.table.as_ref(), &boost).await {
-                    Ok(()) | Err(petrel::repo::RepoError::NotFound(_)) => {}
+                    Ok(()) => petrel::streaming::deleted(ctx, &boost).await,
+                    Err(petrel::repo::RepoError::NotFound(_)) => {}
                     Err(e) => return Err(e.into()),
                 }
             }
@@ -107,7 +108,11 @@ async fn boost_of_remote(ctx: &Ctx, actor: &Account, activity: &Value) -> Result
     boost.ttl = ctx.config.retention.remote_status_ttl(petrel::store::table::now_secs());
     let home_cap = Some(ctx.config.retention.home_timeline_max);
     let also = petrel::repo::lists::timelines(&in_lists);
-    statuses::store_remote_into(table, &boost, &statuses::Delivery { home_of, notify: Vec::new(), home_cap }, &also)
-        .await?;
+    let stored =
+        statuses::store_remote_into(table, &boost, &statuses::Delivery { home_of, notify: Vec::new(), home_cap }, &also)
+            .await?;
+    if let Some(id) = stored {
+        petrel::streaming::status(ctx, &Status { id, ..boost }, petrel::streaming::StatusEvent::Created).await;
+    }
     Ok(())
 }
