@@ -256,6 +256,14 @@ impl Config {
     pub fn base_url(&self) -> String {
         format!("{}://{}", self.scheme, self.domain)
     }
+
+    /// Where the streaming API is served, as the instance documents advertise it: the site's
+    /// own host (CloudFront routes `/api/v1/streaming` to the WebSocket API; `petrel serve`
+    /// serves it on its one port), `ws` for a local `http` server.
+    pub fn streaming_url(&self) -> String {
+        let scheme = if self.scheme == "https" { "wss" } else { "ws" };
+        format!("{scheme}://{}", self.domain)
+    }
 }
 
 fn is_local(domain: &str) -> bool {

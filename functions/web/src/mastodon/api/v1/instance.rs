@@ -43,7 +43,7 @@ pub async fn v1(State(ctx): State<Ctx>) -> ApiResult<Json<Value>> {
         "description": "A serverless ActivityPub microblog",
         "email": "",
         "version": VERSION,
-        "urls": { "streaming_api": format!("wss://{}", cfg.domain) },
+        "urls": { "streaming_api": cfg.streaming_url() },
         "stats": { "user_count": locals.len(), "status_count": statuses, "domain_count": 0 },
         "thumbnail": null,
         "languages": ["en"],
@@ -78,7 +78,7 @@ pub async fn v2(State(ctx): State<Ctx>) -> ApiResult<Json<Value>> {
         "icon": [],
         "languages": ["en"],
         "configuration": {
-            "urls": { "streaming": format!("wss://{}", cfg.domain), "status": null },
+            "urls": { "streaming": cfg.streaming_url(), "status": null },
             "vapid": { "public_key": vapid_key },
             "accounts": { "max_featured_tags": 0, "max_pinned_statuses": 5 },
             "statuses": statuses_config(&ctx),
