@@ -13,17 +13,19 @@ async fn posting_is_one_transaction() {
     // one batch send queues its fan-out and the re-render of the author's feeds (two messages,
     // one SQS request). A post with hashtags adds one batch get: the local followers of its tags
     // (whose home timelines get it) and the author's featured tags among them (counted), both
-    // written in the post's transaction.
+    // written in the post's transaction. Streaming it reads who is connected: one query, and
+    // nothing more with nobody connected (tests/tests/streaming.rs counts a connected viewer).
     assert_eq!(ops.table_get, 2, "{ops:?}");
+    assert_eq!(ops.table_query, 1, "{ops:?}");
     assert_eq!(ops.table_transact, 1, "{ops:?}");
     assert_eq!(ops.table_batch_get, 1, "{ops:?}");
     assert_eq!(ops.queue_send_batch, 1, "{ops:?}");
     assert_eq!(ops.queue_messages_sent, 2, "{ops:?}");
-    assert_eq!(ops.total(), 5, "{ops:?}");
+    assert_eq!(ops.total(), 6, "{ops:?}");
     // Without hashtags, nothing more than before.
     let (status, body, ops) = p.call("POST", "/api/v1/statuses", Some("status=Hello")).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!((ops.table_get, ops.table_transact, ops.table_batch_get, ops.total()), (2, 1, 0, 4), "{ops:?}");
+    assert_eq!((ops.table_get, ops.table_transact, ops.table_batch_get, ops.total()), (2, 1, 0, 5), "{ops:?}");
 }
 
 #[tokio::test]
