@@ -55,7 +55,7 @@ async fn a_connected_viewer_gets_its_post_edit_and_delete_and_what_that_costs() 
     // The post's own: two gets (authentication), one transaction, one queue batch send.
     assert_eq!(ops.connection_send, 1, "{ops:?}");
     assert_eq!((ops.table_query, ops.table_batch_get, ops.table_get), (1 + 3, 2, 2 + 1), "{ops:?}");
-    assert_eq!((ops.table_transact, ops.queue_send_batch, ops.total()), (1, 1, 11), "{ops:?}");
+    assert_eq!((ops.table_transact, ops.queue_send_batch, ops.total()), (1, 1, 12), "{ops:?}");
 
     let id = body["id"].as_str().unwrap().to_string();
     let (status, _, _) = p.call("PUT", &format!("/api/v1/statuses/{id}"), Some("status=edited")).await;
