@@ -229,6 +229,9 @@ def cloudfront_origin(distribution, path):
         ("/oauth/token", "web"),
         ("/health", "web"),
         ("/", "web"),
+        ("/api/v1/streaming", "streaming"),
+        ("/api/v1/streaming/health", "web"),
+        ("/api/v1/streaming/user", "web"),
     ],
 )
 def test_cloudfront_routes_each_path_to_its_function(resources, path, origin):
@@ -246,6 +249,10 @@ def test_cached_and_uncached_behaviours(resources):
             # The API: uncached, every method, Authorization and query strings forwarded.
             assert b["CachePolicyId"] == caching_disabled and b["OriginRequestPolicyId"] == all_viewer_but_host
             assert "POST" in b["AllowedMethods"] and "DELETE" in b["AllowedMethods"]
+        elif target == "streaming":
+            # A WebSocket upgrade is a GET: uncached, its headers and query string forwarded.
+            assert b["CachePolicyId"] == caching_disabled and b["OriginRequestPolicyId"] == all_viewer_but_host
+            assert b["AllowedMethods"] == ["GET", "HEAD"]
         else:
             # Feeds and media: cached, read-only, reached only through origin access control.
             assert b["CachePolicyId"] != caching_disabled and b["AllowedMethods"] == ["GET", "HEAD"]
@@ -350,3 +357,59 @@ def test_sam_build_builds_every_function_in_one_cargo_invocation(source):
         manifest = (ROOT / "functions" / b / "Cargo.toml").read_text()
         assert re.search(rf'^\[package\]\nname = "{b}"$', manifest, re.M), b
         assert re.findall(r'^\[\[bin\]\]\nname = "(.+)"$', manifest, re.M) == [b]
+
+
+def test_streaming_websocket_api_routes_to_the_web_function(resources):
+    """$connect, $disconnect and $default of one WebSocket API, each to the web function's
+    Lambda proxy integration, which only this API's stage may invoke."""
+    apis = of_type(resources, "AWS::ApiGatewayV2::Api")
+    assert list(apis) == ["StreamingApi"] and apis["StreamingApi"]["Properties"]["ProtocolType"] == "WEBSOCKET"
+    integrations = of_type(resources, "AWS::ApiGatewayV2::Integration")
+    assert list(integrations) == ["StreamingIntegration"]
+    integration = integrations["StreamingIntegration"]["Properties"]
+    assert integration["IntegrationType"] == "AWS_PROXY"
+    assert "${WebFunction.Arn}" in integration["IntegrationUri"]["Fn::Sub"]
+    routes = {r["Properties"]["RouteKey"]: r["Properties"] for r in of_type(resources, "AWS::ApiGatewayV2::Route").values()}
+    assert set(routes) == {"$connect", "$disconnect", "$default"}
+    for r in routes.values():
+        assert r["Target"] == {"Fn::Sub": "integrations/${StreamingIntegration}"}
+        assert r["ApiId"] == {"Ref": "StreamingApi"}
+    stage = of_type(resources, "AWS::ApiGatewayV2::Stage")["StreamingStage"]["Properties"]
+    assert stage["AutoDeploy"] is True and stage["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
+    invoke = [p["Properties"] for p in of_type(resources, "AWS::Lambda::Permission").values()
+              if p["Properties"]["Principal"] == "apigateway.amazonaws.com"]
+    assert len(invoke) == 1 and invoke[0]["FunctionName"] == {"Ref": "WebFunction"}
+    assert "${StreamingApi}/${StreamingStage}/*" in invoke[0]["SourceArn"]["Fn::Sub"]
+
+
+def test_only_the_functions_that_post_events_may_manage_connections_of_this_api_only(resources):
+    granted = {}
+    for rid, s in allow_statements(resources):
+        if "execute-api:ManageConnections" in as_list(s["Action"]):
+            assert as_list(s["Action"]) == ["execute-api:ManageConnections"], rid
+            granted[rid] = as_list(s["Resource"])
+    assert set(granted) == {"WebRole", "InboxRole", "OutboxFanoutRole"}
+    for rid, res in granted.items():
+        # This stack's API and stage, PostToConnection only.
+        assert res == [{"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
+                                   "${StreamingApi}/${StreamingStage}/POST/@connections/*"}], rid
+    functions = of_type(resources, "AWS::Lambda::Function")
+    for fid in ("WebFunction", "InboxFunction", "OutboxFanoutFunction"):
+        endpoint = functions[fid]["Properties"]["Environment"]["Variables"]["PETREL_STREAMING_ENDPOINT"]
+        assert "${StreamingApi}.execute-api" in endpoint["Fn::Sub"] and endpoint["Fn::Sub"].endswith("/${StreamingStage}")
+
+
+def test_cloudfront_sends_the_streaming_path_to_the_websocket_api_stage(resources):
+    cfg = resources["Distribution"]["Properties"]["DistributionConfig"]
+    origin = {o["Id"]: o for o in cfg["Origins"]}["streaming"]
+    assert origin["DomainName"] == {"Fn::Sub": "${StreamingApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}
+    assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    assert origin["OriginCustomHeaders"][0]["HeaderName"] == "x-petrel-origin"
+    behaviour = [b for b in cfg["CacheBehaviors"] if b["TargetOriginId"] == "streaming"]
+    assert [b["PathPattern"] for b in behaviour] == ["/api/v1/streaming"]
+    # The viewer's path becomes the stage's, the one path a WebSocket API answers on.
+    (assoc,) = behaviour[0]["FunctionAssociations"]
+    assert assoc["EventType"] == "viewer-request"
+    assert assoc["FunctionARN"] == {"Fn::GetAtt": ["StreamingPath", "FunctionMetadata.FunctionARN"]}
+    code = resources["StreamingPath"]["Properties"]["FunctionCode"]["Fn::Sub"]
+    assert "event.request.uri = '/${StreamingStage}'" in code

@@ -5,6 +5,8 @@ use petrel::{lambda, logging, Config, Ctx, Uses};
 struct Feed;
 impl Uses for Feed {
     const EMBEDDED: bool = false;
+    /// It creates no streaming events: the API Gateway Management API client is left out.
+    const CONNECTIONS: bool = false;
     const QUEUE: bool = false;
 }
 

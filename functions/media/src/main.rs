@@ -4,6 +4,8 @@ use petrel::{lambda, logging, Config, Ctx, Uses};
 struct Media;
 impl Uses for Media {
     const EMBEDDED: bool = false;
+    /// It creates no streaming events: the API Gateway Management API client is left out.
+    const CONNECTIONS: bool = false;
 }
 
 #[tokio::main]

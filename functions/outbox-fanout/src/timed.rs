@@ -166,7 +166,11 @@ pub async fn publish_scheduled(ctx: &Ctx, w: ScheduledWork, receipt: &Receipt) -
     status.created_at = now;
     status.poll = sch.poll.as_ref().map(|p| p.poll(now));
     let published = match scheduled::publish(table, &w.account_id, &w.scheduled_id, w.scheduled_at, status).await {
-        Ok(Publishing::New(s)) => *s,
+        Ok(Publishing::New(s)) => {
+            // A scheduled post appears on the streams when it is published, as a post does.
+            petrel::streaming::status(ctx, &s, petrel::streaming::StatusEvent::Created).await;
+            *s
+        }
         Ok(Publishing::Earlier(id)) => match statuses::get(table, &id).await? {
             Some(s) => s,
             None => {
