@@ -42,6 +42,7 @@ BASIS = {
     "S3 storage": "estimated media size; measured renders and overwrites",
     "SQS requests": "measured + estimated idle polling",
     "HTTP entry (function URLs)": "price",
+    "API Gateway WebSocket (streaming)": "estimated connected hours × events counted per unit of work",
     "CloudFront": "workload × estimated response sizes",
     "CloudWatch logs": "estimated bytes per invocation; retention from template",
     "CloudWatch alarms": "alarms in template",
@@ -251,12 +252,31 @@ def usage(workload, measured, scale=1.0, tpl=None):
     consumer_ms = u["consumer_ms"] / u["consumer_invocations"] if u["consumer_invocations"] else 0.0
     u.invoke("outbox-fanout", u["consumer_invocations"], consumer_ms * over, mem["outbox-fanout"], log)
 
+    # --- the streaming API: events of the units above, one app connected part of the day ---
+    streaming(u, e["streaming"], scale, ms["api_request"] * over, mem["web"], log)
+
     # --- idle long polling: every event source mapping, all month, messages or not ---
     mappings = tpl["event_source_mappings"]
     u.add("sqs_idle_polling", mappings * e["sqs_mapping_pollers"] * SECONDS_A_MONTH / e["sqs_long_poll_seconds"])
     u.add("event_source_mappings", mappings)
     u.add("alarm_metrics", tpl["alarm_metrics"])
     return u
+
+
+def streaming(u, s, scale, connect_ms, memory_mb, log):
+    """Streaming (issue #17): every event reads who is connected (one query); while an app is
+    connected it also renders and sends. API Gateway bills connection minutes and messages;
+    the web function handles $connect, the app's subscribe message and $disconnect."""
+    events = sum(u.units.get(unit, 0.0) * n for unit, n in s["events_per_unit"].items())
+    share = s["connected_hours_a_day"] / 24
+    u.add("stream_events", events)
+    u.add("rru", events * s["rru_per_event_nobody_connected"])
+    u.add("rru", events * share * (s["rru_per_event_connected"] - s["rru_per_event_nobody_connected"]))
+    days = SECONDS_A_MONTH / 86400 * scale
+    connections = days * s["connected_hours_a_day"] / s["connection_hours"]
+    u.add("ws_connection_minutes", days * s["connected_hours_a_day"] * 60)
+    u.add("ws_messages", events * share + connections * s["client_messages_per_connection"])
+    u.invoke("web", connections * (2 + s["client_messages_per_connection"]), connect_ms, memory_mb, log)
 
 
 # ------------------------------------------------------------------ what stays stored
@@ -358,6 +378,9 @@ def bill(u, st, prices, region="us-east-1", free=True, pitr=True):
         "S3 storage": (st["media"] + st["noncurrent"]) * s3["per_gb_month"],
         "SQS requests": over(sqs_requests, f["sqs_requests"]) / 1e6 * sqs["per_million_requests"],
         "HTTP entry (function URLs)": 0.0,
+        # No always-free tier (its million messages and 750,000 minutes last 12 months).
+        "API Gateway WebSocket (streaming)": u["ws_messages"] / 1e6 * p["api_gateway_websocket"]["per_million_messages"]
+        + u["ws_connection_minutes"] / 1e6 * p["api_gateway_websocket"]["per_million_connection_minutes"],
         "CloudFront": over(u["edge_requests"], f["cloudfront_requests"]) / 1e4 * cf["per_10k_https_requests"]
         + over(u["edge_bytes"] / GB, f["cloudfront_gb_out"]) * cf["per_gb_out"],
         "CloudWatch logs": ingested_billed * cw["per_gb_logs_ingested"]
@@ -488,7 +511,9 @@ def report(workload, measured, prices, scale=1.0, out=None, region="us-east-1", 
         f"{u['lambda_gb_s']:,.0f} GB-s, {u['rru']:,.0f} RRU, {u['wru']:,.0f} WRU, {u['s3_put']:,.0f} S3 PUT, "
         f"{u['s3_get']:,.0f} S3 GET, {sqs_requests:,.0f} SQS requests ({u['sqs_idle_polling']:,.0f} of them idle polling by "
         f"{u['event_source_mappings']:.0f} event source mapping), {u['deliveries']:,.0f} deliveries, "
-        f"{u['edge_requests']:,.0f} CloudFront requests, {u['log_bytes'] / GB:.2f} GB of logs\n"
+        f"{u['edge_requests']:,.0f} CloudFront requests, {u['log_bytes'] / GB:.2f} GB of logs, "
+        f"{u['stream_events']:,.0f} streaming events ({u['ws_messages']:,.0f} WebSocket messages, "
+        f"{u['ws_connection_minutes']:,.0f} connection minutes)\n"
     )
     w(
         f"from template.yaml: memory {', '.join(f'{k} {v} MB' for k, v in tpl['memory_mb'].items())}; "

@@ -214,6 +214,35 @@ def test_api_gateway_costs_its_regional_price():
     assert abs(eu - n / 1e6 * 1.11) < 1e-12
 
 
+def test_streaming_costs_connection_minutes_messages_and_a_query_per_event():
+    w, m = workload(), measured()
+    s = w["estimates"]["streaming"]
+    u = cost.usage(w, m, 1.0, TPL)
+    days = cost.SECONDS_A_MONTH / 86400
+    # One app, 8 hours a day, reconnecting every 2 hours (API Gateway's limit).
+    assert u["ws_connection_minutes"] == days * 8 * 60
+    events = u.units["post"] + sum(u.units[f"inbound.{k}"] * n for k, n in
+                                   ((k.split(".", 1)[1], n) for k, n in s["events_per_unit"].items() if k != "post"))
+    assert events > 0 and abs(u["stream_events"] - events) < 1e-6
+    assert abs(u["ws_messages"] - (events / 3 + days * 4 * s["client_messages_per_connection"])) < 1e-6
+    # Without streaming (no events priced) the reads drop by the query per event and the render
+    # while connected, and nothing else moves but the web function's reconnect invocations.
+    quiet = copy.deepcopy(w)
+    quiet["estimates"]["streaming"]["events_per_unit"] = {}
+    quiet["estimates"]["streaming"]["connected_hours_a_day"] = 0
+    u0 = cost.usage(quiet, m, 1.0, TPL)
+    expected = events * (0.5 + (5 - 0.5) / 3)
+    assert abs((u["rru"] - u0["rru"]) - expected) < 1e-6
+    lines, _ = cost.bill(u, cost.stored(w, m, u, 12, TPL), PRICES)
+    line = lines["API Gateway WebSocket (streaming)"]
+    assert abs(line - (u["ws_messages"] / 1e6 + u["ws_connection_minutes"] / 1e6 * 0.25)) < 1e-12
+    eu, _ = cost.bill(u, cost.stored(w, m, u, 12, TPL), PRICES, "eu-west-1")
+    assert eu["API Gateway WebSocket (streaming)"] > line
+    # Idle: nobody connected, no events, nothing billed (no polling).
+    idle = cost.usage(w, m, 0.0, TPL)
+    assert idle["ws_connection_minutes"] == idle["ws_messages"] == idle["stream_events"] == 0
+
+
 def test_the_report_names_what_is_measured_and_the_free_tier_dependence(capsys):
     cost.main([])
     out = capsys.readouterr().out
