@@ -123,7 +123,12 @@ impl From<StoreError> for StreamingError {
 
 /// Whether `viewer`, with a token of `scopes`, may subscribe to `stream`: the scope, and a list
 /// of its own (one read, for lists only).
-pub async fn check(ctx: &Ctx, viewer: &Account, token_scopes: &[String], stream: &Stream) -> Result<(), StreamingError> {
+pub async fn check(
+    ctx: &Ctx,
+    viewer: &Account,
+    token_scopes: &[String],
+    stream: &Stream,
+) -> Result<(), StreamingError> {
     if !scopes::allows(token_scopes, stream.scope()) {
         return Err(StreamingError::Refused("Access token does not have the required scopes".into()));
     }
@@ -180,7 +185,8 @@ pub async fn client_message(
         Some("unsubscribe") => false,
         _ => return None,
     };
-    let field = |k: &str| msg.get(k).and_then(|v| v.as_str().map(str::to_string).or_else(|| v.as_u64().map(|n| n.to_string())));
+    let field =
+        |k: &str| msg.get(k).and_then(|v| v.as_str().map(str::to_string).or_else(|| v.as_u64().map(|n| n.to_string())));
     let name = field("stream").unwrap_or_default();
     let stream = match Stream::parse(&name, field("tag").as_deref(), field("list").as_deref()) {
         Ok(s) => s,
@@ -209,7 +215,11 @@ pub fn streams_from_query(query: &HashMap<String, String>) -> Result<Vec<Stream>
 /// The token a streaming client presents: `access_token` in the query, the
 /// `Sec-WebSocket-Protocol` header (browsers cannot set others on a WebSocket), or a bearer
 /// `Authorization` header.
-pub fn token_from(query: &HashMap<String, String>, protocol: Option<&str>, authorization: Option<&str>) -> Option<String> {
+pub fn token_from(
+    query: &HashMap<String, String>,
+    protocol: Option<&str>,
+    authorization: Option<&str>,
+) -> Option<String> {
     let bearer = authorization.and_then(|a| a.split_once(' ')).filter(|(s, _)| s.eq_ignore_ascii_case("bearer"));
     query
         .get("access_token")
@@ -437,7 +447,10 @@ async fn publish_notification(ctx: &Ctx, local_id: &str, n: &Notification) -> Re
         .into_iter()
         .filter(|c| c.account_id == local_id)
         .filter_map(|c| {
-            let name = c.streams.iter().find(|s| matches!(s.first().map(String::as_str), Some("user" | "user:notification")))?;
+            let name = c
+                .streams
+                .iter()
+                .find(|s| matches!(s.first().map(String::as_str), Some("user" | "user:notification")))?;
             let name = name.clone();
             Some((c, name))
         })

@@ -140,15 +140,21 @@ async fn websocket_api_events_connect_subscribe_and_disconnect() {
     let secrets = vec!["s3cret".to_string()];
     let headers = json!({ "x-petrel-origin": "s3cret", "sec-websocket-protocol": p.token });
     // Not through CloudFront: refused before anything is read.
-    let bare = ws_event("$connect", "c1", json!({ "stream": "user" }), json!({ "sec-websocket-protocol": p.token }), None);
+    let bare =
+        ws_event("$connect", "c1", json!({ "stream": "user" }), json!({ "sec-websocket-protocol": p.token }), None);
     assert_eq!(handle(&p, bare, &secrets).await, 403);
-    let bad = ws_event("$connect", "c1", json!({}), json!({ "x-petrel-origin": "s3cret", "sec-websocket-protocol": "nope" }), None);
+    let bad = ws_event(
+        "$connect",
+        "c1",
+        json!({}),
+        json!({ "x-petrel-origin": "s3cret", "sec-websocket-protocol": "nope" }),
+        None,
+    );
     assert_eq!(handle(&p, bad, &secrets).await, 401);
     assert!(conns::get(table, "c1").await.unwrap().is_none());
 
     let ok = ws_event("$connect", "c1", json!({ "stream": "user" }), headers.clone(), None);
-    let response =
-        web::streaming::websocket_event(&p.ctx, serde_json::from_value(ok).unwrap(), &secrets).await;
+    let response = web::streaming::websocket_event(&p.ctx, serde_json::from_value(ok).unwrap(), &secrets).await;
     assert_eq!(response.status_code, 200);
     assert_eq!(response.headers.get("sec-websocket-protocol").unwrap().to_str().unwrap(), p.token);
     let c = conns::get(table, "c1").await.unwrap().unwrap();

@@ -133,9 +133,7 @@ mod local {
     use serde_json::Value;
 
     pub fn routes(router: Router<Ctx>) -> Router<Ctx> {
-        router
-            .route("/api/v1/streaming", get(websocket))
-            .route("/api/v1/streaming/{*stream}", get(server_sent_events))
+        router.route("/api/v1/streaming", get(websocket)).route("/api/v1/streaming/{*stream}", get(server_sent_events))
     }
 
     fn header<'a>(headers: &'a HeaderMap, name: header::HeaderName) -> Option<&'a str> {
@@ -166,8 +164,7 @@ mod local {
         query: &HashMap<String, String>,
         headers: &HeaderMap,
     ) -> Result<(Open, tokio::sync::mpsc::Receiver<String>, Account, Vec<String>), ApiError> {
-        let local =
-            ctx.stores.local_connections.clone().ok_or(ApiError::Unavailable("no local connections".into()))?;
+        let local = ctx.stores.local_connections.clone().ok_or(ApiError::Unavailable("no local connections".into()))?;
         let protocol = header(headers, header::SEC_WEBSOCKET_PROTOCOL);
         let token = petrel::streaming::token_from(query, protocol, header(headers, header::AUTHORIZATION));
         let (id, rx) = local.open();

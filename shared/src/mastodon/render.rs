@@ -161,8 +161,7 @@ async fn render(
                 {
                     return None;
                 }
-                let results: Vec<serde_json::Value> =
-                    matched.iter().map(filter_result).collect();
+                let results: Vec<serde_json::Value> = matched.iter().map(filter_result).collect();
                 if let Some(inner) = status.reblog.as_mut() {
                     inner.filtered = results.clone();
                 }
@@ -177,7 +176,6 @@ pub async fn render_one(ctx: &Ctx, viewer: Option<&model::Account>, id: &str) ->
     render_many(ctx, viewer, &[id.to_string()]).await?.into_iter().next().ok_or(ApiError::NotFound)
 }
 
-
 /// Notifications as Mastodon entities: one batch get of the accounts, one of the statuses.
 pub async fn notifications(ctx: &Ctx, me: &Account, list: Vec<Notification>) -> ApiResult<Vec<Value>> {
     let table = ctx.stores.table.as_ref();
@@ -189,12 +187,11 @@ pub async fn notifications(ctx: &Ctx, me: &Account, list: Vec<Notification>) -> 
         .map(|a| (a.id.clone(), a))
         .collect();
     let status_ids: Vec<String> = list.iter().filter_map(|n| n.status_id.clone()).collect();
-    let statuses: HashMap<String, Value> =
-        render_in(ctx, Some(me), &status_ids, false, "notifications", None)
-            .await?
-            .into_iter()
-            .filter_map(|s| Some((s.id.clone(), serde_json::to_value(s).ok()?)))
-            .collect();
+    let statuses: HashMap<String, Value> = render_in(ctx, Some(me), &status_ids, false, "notifications", None)
+        .await?
+        .into_iter()
+        .filter_map(|s| Some((s.id.clone(), serde_json::to_value(s).ok()?)))
+        .collect();
     Ok(list
         .into_iter()
         .filter_map(|n| {
@@ -215,7 +212,6 @@ pub async fn notifications(ctx: &Ctx, me: &Account, list: Vec<Notification>) -> 
         })
         .collect())
 }
-
 
 pub fn filter_keyword_entity(k: &Keyword) -> Value {
     json!({ "id": k.id, "keyword": k.keyword, "whole_word": k.whole_word })
@@ -248,4 +244,3 @@ pub fn filter_result(m: &Matched) -> Value {
     }
     json!({ "filter": filter, "keyword_matches": m.keyword_matches, "status_matches": m.status_matches })
 }
-

@@ -108,9 +108,13 @@ async fn boost_of_remote(ctx: &Ctx, actor: &Account, activity: &Value) -> Result
     boost.ttl = ctx.config.retention.remote_status_ttl(petrel::store::table::now_secs());
     let home_cap = Some(ctx.config.retention.home_timeline_max);
     let also = petrel::repo::lists::timelines(&in_lists);
-    let stored =
-        statuses::store_remote_into(table, &boost, &statuses::Delivery { home_of, notify: Vec::new(), home_cap }, &also)
-            .await?;
+    let stored = statuses::store_remote_into(
+        table,
+        &boost,
+        &statuses::Delivery { home_of, notify: Vec::new(), home_cap },
+        &also,
+    )
+    .await?;
     if let Some(id) = stored {
         petrel::streaming::status(ctx, &Status { id, ..boost }, petrel::streaming::StatusEvent::Created).await;
     }

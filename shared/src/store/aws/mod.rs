@@ -81,9 +81,11 @@ fn from_code(code: &str, msg: String) -> StoreError {
         | "AWS.SimpleQueueService.NonExistentQueue"
         | "QueueDoesNotExist" => StoreError::MissingResource(msg),
         // GoneException: API Gateway's 410 for a connection that has ended.
-        "NoSuchKey" | "GoneException" | "ReceiptHandleIsInvalid" | "MessageNotInflight" | "AWS.SimpleQueueService.MessageNotInflight" => {
-            StoreError::NotFound(msg)
-        }
+        "NoSuchKey"
+        | "GoneException"
+        | "ReceiptHandleIsInvalid"
+        | "MessageNotInflight"
+        | "AWS.SimpleQueueService.MessageNotInflight" => StoreError::NotFound(msg),
         "ProvisionedThroughputExceededException"
         | "RequestLimitExceeded"
         | "ThrottlingException"

@@ -16,7 +16,10 @@ use petrel::api::auth::Auth;
 use petrel::api::error::{ApiError, ApiResult};
 use petrel::api::params::{lenient, Params};
 
-pub use petrel::mastodon::render::{filter_entity as entity, filter_keyword_entity as keyword_entity, filter_result as result, filtered_status_entity as status_entity};
+pub use petrel::mastodon::render::{
+    filter_entity as entity, filter_keyword_entity as keyword_entity, filter_result as result,
+    filtered_status_entity as status_entity,
+};
 
 /// The v1 Filter entity of one keyword.
 fn v1_entity(f: &Filter, k: &Keyword) -> Value {
