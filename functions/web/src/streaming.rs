@@ -136,7 +136,7 @@ mod local {
         router.route("/api/v1/streaming", get(websocket)).route("/api/v1/streaming/{*stream}", get(server_sent_events))
     }
 
-    fn header<'a>(headers: &'a HeaderMap, name: header::HeaderName) -> Option<&'a str> {
+    fn header(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
         headers.get(name).and_then(|v| v.to_str().ok())
     }
 
