@@ -2,6 +2,7 @@
 //! queue consumer; `petrel serve` calls the same router and consumer directly.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
@@ -41,28 +42,39 @@ fn guarded(router: Router) -> Result<(Router, Vec<String>), Error> {
 /// serves it. One runtime loop: the function stays one binary and one cold start.
 pub async fn run_http_and_websocket<W, Fut>(router: Router, websocket: W) -> Result<(), Error>
 where
-    W: Fn(ApiGatewayWebsocketProxyRequest, std::sync::Arc<Vec<String>>) -> Fut,
+    W: Fn(ApiGatewayWebsocketProxyRequest, Arc<Vec<String>>) -> Fut,
     Fut: Future<Output = ApiGatewayProxyResponse>,
 {
-    use lambda_http::tower::ServiceExt;
     let (router, secrets) = guarded(router)?;
-    let secrets = std::sync::Arc::new(secrets);
+    let secrets = Arc::new(secrets);
     let app = crate::http::app(router);
     let websocket = &websocket;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
-        let (app, secrets) = (app.clone(), secrets.clone());
-        async move {
-            if event.payload.pointer("/requestContext/eventType").is_some_and(serde_json::Value::is_string) {
-                let request: ApiGatewayWebsocketProxyRequest = serde_json::from_value(event.payload)?;
-                return Ok::<_, Error>(serde_json::to_value(websocket(request, secrets).await)?);
-            }
-            let request: lambda_http::request::LambdaRequest = serde_json::from_value(event.payload)?;
-            let adapter = lambda_http::Adapter::from(app);
-            let response = adapter.oneshot(LambdaEvent::new(request, event.context)).await?;
-            Ok(serde_json::to_value(response)?)
-        }
+        dispatch(app.clone(), secrets.clone(), websocket, event)
     }))
     .await
+}
+
+/// One invocation of [`run_http_and_websocket`]: a WebSocket API event to `websocket`, anything
+/// else to the HTTP app through `lambda_http`'s own adapter. Both answers go back as JSON.
+pub async fn dispatch<W, Fut>(
+    app: crate::http::App,
+    secrets: Arc<Vec<String>>,
+    websocket: &W,
+    event: LambdaEvent<serde_json::Value>,
+) -> Result<serde_json::Value, Error>
+where
+    W: Fn(ApiGatewayWebsocketProxyRequest, Arc<Vec<String>>) -> Fut,
+    Fut: Future<Output = ApiGatewayProxyResponse>,
+{
+    use lambda_http::tower::ServiceExt;
+    if event.payload.pointer("/requestContext/eventType").is_some_and(serde_json::Value::is_string) {
+        let request: ApiGatewayWebsocketProxyRequest = serde_json::from_value(event.payload)?;
+        return Ok(serde_json::to_value(websocket(request, secrets).await)?);
+    }
+    let request: lambda_http::request::LambdaRequest = serde_json::from_value(event.payload)?;
+    let response = lambda_http::Adapter::from(app).oneshot(LambdaEvent::new(request, event.context)).await?;
+    Ok(serde_json::to_value(response)?)
 }
 
 /// A queue consumer behind an SQS event source mapping with `ReportBatchItemFailures`.
@@ -76,4 +88,51 @@ where
         async move { Ok::<_, Error>(work.await) }
     }))
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn app() -> crate::http::App {
+        crate::http::app(Router::new().route("/health", axum::routing::get(|| async { "ok" })))
+    }
+
+    async fn websocket(request: ApiGatewayWebsocketProxyRequest, secrets: Arc<Vec<String>>) -> ApiGatewayProxyResponse {
+        let mut r = ApiGatewayProxyResponse::default();
+        r.status_code = 200;
+        let route = request.request_context.route_key.unwrap_or_default();
+        r.body = Some(format!("{route} {}", secrets.len()).into());
+        r
+    }
+
+    #[tokio::test]
+    async fn websocket_events_and_http_requests_reach_their_own_handler() {
+        let ws = json!({
+            "requestContext": { "routeKey": "$connect", "eventType": "CONNECT", "connectionId": "c1",
+                                "connectedAt": 0, "requestTimeEpoch": 0, "apiId": "a", "stage": "live" },
+            "headers": {}, "multiValueHeaders": {}, "isBase64Encoded": false
+        });
+        let out = dispatch(app(), Arc::new(vec!["s".into()]), &websocket, LambdaEvent::new(ws, Default::default()))
+            .await
+            .unwrap();
+        assert_eq!((out["statusCode"].as_i64(), out["body"].as_str()), (Some(200), Some("$connect 1")));
+
+        // A function URL's request (HTTP API payload 2.0), as lambda_http::run serves it.
+        let http = json!({
+            "version": "2.0", "routeKey": "$default", "rawPath": "/health", "rawQueryString": "",
+            "headers": { "host": "example.lambda-url.us-east-1.on.aws" },
+            "requestContext": { "accountId": "anonymous", "apiId": "x", "domainName": "example.lambda-url.us-east-1.on.aws",
+                                "domainPrefix": "example", "http": { "method": "GET", "path": "/health",
+                                "protocol": "HTTP/1.1", "sourceIp": "192.0.2.1", "userAgent": "t" },
+                                "requestId": "r", "routeKey": "$default", "stage": "$default", "time": "30/Nov/2026:12:00:00 +0000",
+                                "timeEpoch": 0 },
+            "isBase64Encoded": false
+        });
+        let out = dispatch(app(), Arc::new(Vec::new()), &websocket, LambdaEvent::new(http, Default::default()))
+            .await
+            .unwrap();
+        assert_eq!((out["statusCode"].as_i64(), out["body"].as_str()), (Some(200), Some("ok")));
+    }
 }
