@@ -145,10 +145,14 @@ async fn connections_contract_embedded() {
     use petrel::store::embedded::EmbeddedConnections;
     let c = EmbeddedConnections::default();
     let (id, mut rx) = c.open();
-    contract::connections::run_all(&c, &id, true).await;
-    // What was sent arrived, in order, and the channel ended with the close.
+    let (ended, _ended_rx) = c.open();
+    c.close(&ended).unwrap();
+    assert!(matches!(c.close(&ended), Err(StoreError::NotFound(_))));
+    contract::connections::run_all(&c, &id, Some(&ended)).await;
+    // What was sent arrived, in order; closing ends the channel.
     assert_eq!(rx.recv().await.unwrap(), r#"{"event":"update","payload":"héllo ✓"}"#);
     assert_eq!(rx.recv().await.unwrap().len(), petrel::store::connections::MAX_MESSAGE_BYTES);
+    c.close(&id).unwrap();
     assert_eq!(rx.recv().await, None);
 }
 
@@ -174,5 +178,5 @@ async fn connections_contract_apigateway() {
     let Some(sdk) = moto().await else { return };
     let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
     let c = aws::ApiGatewayConnections::new(&sdk, &endpoint);
-    contract::connections::run_all(&c, &format!("conn-{}", ns()), false).await;
+    contract::connections::run_all(&c, &format!("conn-{}", ns()), None).await;
 }

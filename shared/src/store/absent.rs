@@ -78,7 +78,4 @@ impl Connections for Absent {
     async fn send(&self, _: &str, _: &str) -> StoreResult<()> {
         Err(self.error())
     }
-    async fn close(&self, _: &str) -> StoreResult<()> {
-        Err(self.error())
-    }
 }

@@ -14,10 +14,10 @@ pub const MAX_MESSAGE_BYTES: usize = 128 * 1024;
 #[async_trait]
 pub trait Connections: Send + Sync {
     /// Sends one text message to the connection. `NotFound` when the connection is gone
-    /// (API Gateway's 410 GoneException): the caller drops its record.
+    /// (API Gateway's 410 GoneException): the caller drops its record. (Connections end by the
+    /// client or by API Gateway's limits; nothing here closes one, so no DeleteConnection code
+    /// is linked into the functions.)
     async fn send(&self, connection_id: &str, text: &str) -> StoreResult<()>;
-    /// Closes the connection. `NotFound` when it was gone already.
-    async fn close(&self, connection_id: &str) -> StoreResult<()>;
 }
 
 pub fn validate_message(connection_id: &str, text: &str) -> StoreResult<()> {

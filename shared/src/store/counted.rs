@@ -81,10 +81,9 @@ counters!(
         queue_receive_empty,
         queue_delete,
         queue_change_visibility,
-        // API Gateway Management API calls (PostToConnection, DeleteConnection): billed as
-        // WebSocket messages, and each is a round trip of the request that makes it.
+        // PostToConnection (API Gateway Management API): billed as a WebSocket message, and a
+        // round trip of the request that makes it.
         connection_send,
-        connection_close,
     ],
     // DynamoDB on-demand capacity units (see `Capacity` below); reads in halves, so that
     // eventually consistent reads stay whole numbers. And the messages queued (a batch send
@@ -326,11 +325,6 @@ impl<T: Connections + ?Sized> Connections for Counted<T> {
         let _timed = Timed::start(&self.counter);
         bump(&self.counter.connection_send);
         self.inner.send(connection_id, text).await
-    }
-    async fn close(&self, connection_id: &str) -> StoreResult<()> {
-        let _timed = Timed::start(&self.counter);
-        bump(&self.counter.connection_close);
-        self.inner.close(connection_id).await
     }
 }
 

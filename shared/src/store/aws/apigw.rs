@@ -34,14 +34,4 @@ impl Connections for ApiGatewayConnections {
             .map_err(|e| map_sdk_error(e, "PostToConnection"))?;
         Ok(())
     }
-
-    async fn close(&self, connection_id: &str) -> StoreResult<()> {
-        self.client
-            .delete_connection()
-            .connection_id(connection_id)
-            .send()
-            .await
-            .map_err(|e| map_sdk_error(e, "DeleteConnection"))?;
-        Ok(())
-    }
 }

@@ -38,6 +38,16 @@ impl EmbeddedConnections {
         }
     }
 
+    /// Ends a connection from the server's side (as API Gateway does after two hours): its
+    /// channel ends, and later sends find it gone. `NotFound` when it was gone already.
+    pub fn close(&self, connection_id: &str) -> StoreResult<()> {
+        let removed = self.open.lock().ok().and_then(|mut open| open.remove(connection_id));
+        match removed {
+            Some(_) => Ok(()),
+            None => Err(StoreError::NotFound(format!("connection {connection_id} is gone"))),
+        }
+    }
+
     fn sender(&self, id: &str) -> Option<mpsc::Sender<String>> {
         self.open.lock().ok()?.get(id).cloned()
     }
@@ -60,14 +70,6 @@ impl Connections for EmbeddedConnections {
                 self.forget(connection_id);
                 Err(StoreError::LimitExceeded(format!("connection {connection_id} is {BACKLOG} messages behind")))
             }
-        }
-    }
-
-    async fn close(&self, connection_id: &str) -> StoreResult<()> {
-        let removed = self.open.lock().ok().and_then(|mut open| open.remove(connection_id));
-        match removed {
-            Some(_) => Ok(()),
-            None => Err(StoreError::NotFound(format!("connection {connection_id} is gone"))),
         }
     }
 }
