@@ -72,6 +72,8 @@ fn remote_status(author: &Account, n: u32) -> Status {
         ttl: None,
         poll: None,
         poll_tally: Default::default(),
+        emojis: Vec::new(),
+        card: None,
     }
 }
 

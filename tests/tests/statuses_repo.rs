@@ -33,6 +33,8 @@ fn status(id: &str, account_id: &str) -> Status {
         reblog_of: None,
         poll: None,
         poll_tally: Default::default(),
+        emojis: Vec::new(),
+        card: None,
         ttl: None,
     }
 }

@@ -271,6 +271,8 @@ fn read_note(
             reblog_of: None,
             poll: None,
             poll_tally: Default::default(),
+            emojis: Vec::new(),
+            card: None,
             ttl: None,
         },
         mention_uris,

@@ -66,6 +66,13 @@ pub struct Account {
     /// relationship or a kept post.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl: Option<i64>,
+    /// Custom emoji of a remote actor (its `Emoji` tags used in its name, bio or fields).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub emojis: Vec<crate::model::Emoji>,
+    /// Profile field values found to link back to this profile (`rel="me"`), with when
+    /// (milliseconds). Keyed by the value, so an edited field is unverified until checked again.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub verified_links: std::collections::BTreeMap<String, i64>,
     /// How many filters (v2) the account has: rendering reads them only when there are some.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub filters_count: i64,

@@ -98,6 +98,12 @@ pub struct Status {
     /// A local poll's counts, as top-level attributes of the status item.
     #[serde(flatten)]
     pub poll_tally: crate::model::PollTally,
+    /// Custom emoji of a remote post (its `Emoji` tags whose shortcodes the text uses).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub emojis: Vec<crate::model::Emoji>,
+    /// The preview card of the post's first link, copied from the URL's card once fetched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<crate::model::PreviewCard>,
     /// The table's expiry attribute (epoch seconds): set on a remote post nobody here has
     /// interacted with yet, removed when someone does (`repo::statuses::keep`). Never on a
     /// local account's own post.
@@ -135,6 +141,8 @@ impl Status {
             reblog_of: Some(reblog_of),
             poll: None,
             poll_tally: Default::default(),
+            emojis: Vec::new(),
+            card: None,
             ttl: None,
         }
     }

@@ -63,6 +63,8 @@ async fn insert(
         muted_by: Vec::new(),
         ttl: None,
         filters_count: 0,
+        emojis: Vec::new(),
+        verified_links: Default::default(),
     };
     let mut local_entry = keys::local_account(&id).to_item();
     local_entry.insert("account_id".into(), Value::S(id.clone()));

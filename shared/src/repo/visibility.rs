@@ -158,6 +158,8 @@ mod tests {
             muted_by: Vec::new(),
             ttl: None,
             filters_count: 0,
+            emojis: Vec::new(),
+            verified_links: Default::default(),
             token_generation: 0,
         }
     }

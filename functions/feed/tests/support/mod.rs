@@ -74,6 +74,8 @@ pub async fn site(posts: usize) -> Site {
             reblog_of: None,
             poll: None,
             poll_tally: Default::default(),
+            emojis: Vec::new(),
+            card: None,
             ttl: None,
         };
         statuses::create(table, status, None).await.unwrap();

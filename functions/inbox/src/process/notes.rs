@@ -39,7 +39,7 @@ pub async fn create(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), In
     let Some(note) = authoritative(ctx, actor, object).await? else {
         return Ok(());
     };
-    if !matches!(vocab::type_of(&note), "Note" | "Article" | "Page" | "Question") {
+    if !petrel::activitypub::extras::is_status_type(vocab::type_of(&note)) {
         return Ok(());
     }
     if poll_vote(ctx, actor, &note).await? {

@@ -410,6 +410,8 @@ pub async fn create(
         reblog_of: None,
         poll: poll.as_ref().map(|p| p.poll(petrel::clock::now_ms())),
         poll_tally: Default::default(),
+        emojis: Vec::new(),
+        card: None,
         ttl: None,
     };
     if let Some(at) = scheduled_at {
