@@ -155,6 +155,31 @@ pub fn first_link(html: &str) -> Option<String> {
     None
 }
 
+/// The link a status's preview card is made for: its first link (see [`first_link`]), when the
+/// status is public or unlisted (addressed to everyone), not a boost, and has no card yet.
+pub fn card_link(s: &crate::model::Status) -> Option<String> {
+    use crate::model::Visibility;
+    if !matches!(s.visibility, Visibility::Public | Visibility::Unlisted) || s.reblog_of.is_some() || s.card.is_some() {
+        return None;
+    }
+    first_link(&s.content)
+}
+
+/// The queue message that gives `s` its preview card, when it wants one.
+pub fn card_event(s: &crate::model::Status) -> Option<crate::events::OutboxEvent> {
+    card_link(s).map(|_| crate::events::OutboxEvent::Card(crate::events::CardWork { status_id: s.id.clone() }))
+}
+
+/// The https URL a profile field's value is (the value itself, or the one link it holds), for a
+/// `rel="me"` check; `None` for anything else.
+pub fn field_link(value: &str) -> Option<String> {
+    let plain = html_escape::decode_html_entities(&crate::activitypub::sanitize::text(value)).trim().to_string();
+    let candidate = if plain.starts_with("https://") { Some(plain) } else { first_link(value) };
+    candidate
+        .filter(|u| u.starts_with("https://") && !u.contains(char::is_whitespace))
+        .and_then(|u| crate::activitypub::vocab::http_url(&u))
+}
+
 /// What a page says about itself.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct PageMeta {

@@ -149,9 +149,9 @@ pub async fn update_credentials(State(ctx): State<Ctx>, auth: Auth, req: Request
         }
     }
     // Followers' servers get Update(actor), and the profile page and feeds are rendered again
-    // (two messages, one SQS request). The profile is saved either way; a failed send is logged
+    // (two messages, three with a link check, one SQS request). The profile is saved either way; a failed send is logged
     // (the next change publishes the whole actor again).
-    let events = [
+    let mut events = vec![
         petrel::events::OutboxEvent::Publish(petrel::events::Publish {
             account_id: fresh.id.clone(),
             activity: petrel::activitypub::convert::update_actor(&ctx.config, &fresh, petrel::clock::now_ms()),
@@ -168,6 +168,12 @@ pub async fn update_credentials(State(ctx): State<Ctx>, auth: Auth, req: Request
             statuses: vec![],
         }),
     ];
+    // Changed fields with https links are checked for links back (`rel="me"`) off the request
+    // path; a change that removes every link clears the marks the same way.
+    let links = |a: &petrel::model::Account| a.fields.iter().any(|(_, v)| petrel::links::field_link(v).is_some());
+    if fresh.fields != account.fields && (links(&fresh) || !account.verified_links.is_empty()) {
+        events.push(petrel::events::OutboxEvent::VerifyLinks(petrel::events::VerifyWork { account_id: fresh.id.clone() }));
+    }
     match events.iter().map(petrel::events::OutboxEvent::message).collect::<Result<Vec<_>, _>>() {
         Ok(messages) => match ctx.stores.queues.outbox.send_batch(messages).await {
             Ok(results) => {

@@ -59,6 +59,7 @@ fn api() -> Router<Ctx> {
         .route("/api/v1/statuses/{id}", get(v1::statuses::get).delete(v1::statuses::delete).put(v1::statuses::edit))
         .route("/api/v1/statuses/{id}/source", get(v1::statuses::source))
         .route("/api/v1/statuses/{id}/history", get(v1::statuses::history))
+        .route("/api/v1/statuses/{id}/card", get(v1::statuses::card))
         .route("/api/v1/statuses/{id}/bookmark", post(v1::statuses::bookmark))
         .route("/api/v1/statuses/{id}/unbookmark", post(v1::statuses::unbookmark))
         .route("/api/v1/statuses/{id}/pin", post(v1::statuses::pin))

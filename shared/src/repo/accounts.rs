@@ -226,6 +226,25 @@ pub async fn update_profile(table: &dyn Table, id: &str, p: ProfileUpdate) -> Re
     }
 }
 
+/// Records which profile field values link back (value → when it was checked, ms), replacing
+/// what was recorded before.
+pub async fn set_verified_links(
+    table: &dyn Table,
+    id: &str,
+    verified: &std::collections::BTreeMap<String, i64>,
+) -> Result<(), RepoError> {
+    let update = if verified.is_empty() {
+        Update::default().remove("verified_links")
+    } else {
+        let stored = serde_dynamo::to_attribute_value(verified).map_err(|e| RepoError::Invalid(e.to_string()))?;
+        Update::default().set("verified_links", stored)
+    };
+    match table.update(&keys::account(id), update, Some(Cond::ItemExists)).await {
+        Ok(_) | Err(StoreError::ConditionFailed { .. }) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod actors;
+pub mod cards;
 pub mod deliveries;
 pub mod domains;
 pub mod filters;

@@ -519,6 +519,10 @@ pub async fn edit(table: &dyn Table, current: &Status, e: Edit) -> Result<Status
         next.poll_tally = Default::default();
     }
     next.edited_at = Some(now);
+    if next.content != current.content {
+        // The first link may have changed: the card is made again.
+        next.card = None;
+    }
     let guard = match current.edited_at {
         Some(at) => Cond::AttrEq("edited_at".into(), Value::N(at.to_string())),
         None => Cond::And(vec![Cond::ItemExists, Cond::AttrNotExists("edited_at".into())]),
@@ -771,6 +775,9 @@ pub async fn replace_remote(table: &dyn Table, current: &Status, mut fresh: Stat
     fresh.edited_at = Some(fresh.edited_at.unwrap_or_else(crate::clock::now_ms));
     // An edit neither keeps a post nor shortens its life.
     fresh.ttl = current.ttl;
+    if fresh.content == current.content {
+        fresh.card = current.card.clone();
+    }
     table.put(to_item(&keys::status(&current.id), &fresh)?, Some(Cond::ItemExists)).await?;
     Ok(fresh)
 }

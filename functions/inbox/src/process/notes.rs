@@ -134,6 +134,7 @@ pub async fn create(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), In
     {
         // The notifications were stored under the status's id: push them under it.
         let stored = petrel::model::Status { id: stored_id, ..status };
+        card(ctx, &stored).await?;
         for (local, n) in &delivery.notify {
             let n =
                 petrel::model::Notification { id: stored.id.clone(), status_id: Some(stored.id.clone()), ..n.clone() };
@@ -200,7 +201,17 @@ pub async fn update(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), In
         }
     }
     fresh.mentions = current.mentions.clone();
-    statuses::replace_remote(table, &current, fresh).await?;
+    let stored = statuses::replace_remote(table, &current, fresh).await?;
+    card(ctx, &stored).await?;
+    Ok(())
+}
+
+/// Queues the preview card of a stored post's first link (made by outbox-fanout, off the
+/// sender's request).
+async fn card(ctx: &Ctx, s: &petrel::model::Status) -> Result<(), InboxError> {
+    if let Some(event) = petrel::links::card_event(s) {
+        ctx.stores.queues.outbox.send(event.message()?).await?;
+    }
     Ok(())
 }
 

@@ -802,6 +802,17 @@ pub async fn source(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) 
     Ok(Json(serde_json::json!({ "id": status.id, "text": status.text, "spoiler_text": status.spoiler_text })))
 }
 
+/// `GET /api/v1/statuses/:id/card` (deprecated in Mastodon, still answered): the status's preview
+/// card, or `{}` when it has none, as Mastodon answers.
+pub async fn card(
+    State(ctx): State<Ctx>,
+    auth: MaybeAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let status = readable(&ctx, &auth, &id).await?;
+    Ok(Json(status.card.as_ref().map_or_else(|| serde_json::json!({}), |c| convert::card(&ctx.config, c))))
+}
+
 /// `GET /api/v1/statuses/:id/history`: every version, oldest first, the current one last.
 pub async fn history(
     State(ctx): State<Ctx>,
