@@ -171,12 +171,14 @@ pub fn card_event(s: &crate::model::Status) -> Option<crate::events::OutboxEvent
 }
 
 /// The https URL a profile field's value is (the value itself, or the one link it holds), for a
-/// `rel="me"` check; `None` for anything else.
-pub fn field_link(value: &str) -> Option<String> {
+/// `rel="me"` check; `None` for anything else. `allow_http` (the local-network test setting only)
+/// admits plain http as well.
+pub fn field_link(value: &str, allow_http: bool) -> Option<String> {
     let plain = html_escape::decode_html_entities(&crate::activitypub::sanitize::text(value)).trim().to_string();
-    let candidate = if plain.starts_with("https://") { Some(plain) } else { first_link(value) };
+    let secure = |u: &str| u.starts_with("https://") || (allow_http && u.starts_with("http://"));
+    let candidate = if secure(&plain) { Some(plain) } else { first_link(value) };
     candidate
-        .filter(|u| u.starts_with("https://") && !u.contains(char::is_whitespace))
+        .filter(|u| secure(u) && !u.contains(char::is_whitespace))
         .and_then(|u| crate::activitypub::vocab::http_url(&u))
 }
 

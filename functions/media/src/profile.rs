@@ -170,7 +170,8 @@ pub async fn update_credentials(State(ctx): State<Ctx>, auth: Auth, req: Request
     ];
     // Changed fields with https links are checked for links back (`rel="me"`) off the request
     // path; a change that removes every link clears the marks the same way.
-    let links = |a: &petrel::model::Account| a.fields.iter().any(|(_, v)| petrel::links::field_link(v).is_some());
+    let http = ctx.config.allow_private_network;
+    let links = |a: &petrel::model::Account| a.fields.iter().any(|(_, v)| petrel::links::field_link(v, http).is_some());
     if fresh.fields != account.fields && (links(&fresh) || !account.verified_links.is_empty()) {
         events.push(petrel::events::OutboxEvent::VerifyLinks(petrel::events::VerifyWork { account_id: fresh.id.clone() }));
     }

@@ -205,7 +205,7 @@ pub async fn verify_links(ctx: &Ctx, work: VerifyWork) -> Result<Settled, Fanout
     let actor = petrel::mastodon::convert::actor_uri(&ctx.config, &account.username);
     let mut verified = BTreeMap::new();
     for (_, value) in account.fields.iter().take(petrel::activitypub::convert::MAX_FIELDS) {
-        let Some(link) = links::field_link(value) else { continue };
+        let Some(link) = links::field_link(value, ctx.config.allow_private_network) else { continue };
         if links_back(ctx, &link, &[&profile, &actor]).await {
             // A mark already held keeps its first time, as Mastodon keeps `verified_at`.
             let at = account.verified_links.get(value).copied().unwrap_or_else(petrel::clock::now_ms);
@@ -218,7 +218,8 @@ pub async fn verify_links(ctx: &Ctx, work: VerifyWork) -> Result<Settled, Fanout
     Ok(Settled::Done)
 }
 
-async fn links_back(ctx: &Ctx, link: &str, targets: &[&str]) -> bool {
+/// Whether the page at `link` has a `rel="me"` link to one of `targets`.
+pub async fn links_back(ctx: &Ctx, link: &str, targets: &[&str]) -> bool {
     let Ok(url) = Url::parse(link) else { return false };
     let page = match fetch(ctx, &url, ACCEPT_HTML, &["text/html", "application/xhtml+xml"], MAX_PAGE_BYTES).await {
         Ok(page) => page,
