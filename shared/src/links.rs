@@ -8,9 +8,7 @@ use std::cell::{Cell, RefCell};
 
 use html5ever::tendril::StrTendril;
 use html5ever::tokenizer::states::RawKind;
-use html5ever::tokenizer::{
-    BufferQueue, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
-};
+use html5ever::tokenizer::{BufferQueue, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts};
 use url::Url;
 
 /// Tags looked at in one document; the rest is ignored.
@@ -221,14 +219,14 @@ pub fn page_meta(html: &str, base: &Url) -> PageMeta {
         };
         match el.name.as_str() {
             "html" => {
-                meta.language = el
-                    .attr("lang")
-                    .map(|l| l.trim().to_string())
-                    .filter(|l| !l.is_empty() && l.len() <= 16 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+                meta.language = el.attr("lang").map(|l| l.trim().to_string()).filter(|l| {
+                    !l.is_empty() && l.len() <= 16 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                });
             }
             "meta" => {
                 let Some(content) = el.attr("content") else { continue };
-                let key = el.attr("property").or_else(|| el.attr("name")).unwrap_or_default().trim().to_ascii_lowercase();
+                let key =
+                    el.attr("property").or_else(|| el.attr("name")).unwrap_or_default().trim().to_ascii_lowercase();
                 if matches!(key.as_str(), "robots" | "googlebot" | "x-robots-tag") {
                     let c = content.to_ascii_lowercase();
                     if c.contains("noindex") || c.contains("nopreview") || c.contains("none") {

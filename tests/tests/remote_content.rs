@@ -97,8 +97,10 @@ async fn remote_content(p: InProcess) {
     assert!(content.contains(&format!("<a href=\"{watch}\"")), "{content}");
     assert_eq!(s["spoiler_text"], "");
     let media = &s["media_attachments"][0];
-    assert_eq!((media["type"].as_str(), media["remote_url"].as_str()),
-        (Some("video"), Some("https://framatube.org/static/webseed/6050732a-8a7a-43d4-a6cd-809525a1d206-1080.mp4")));
+    assert_eq!(
+        (media["type"].as_str(), media["remote_url"].as_str()),
+        (Some("video"), Some("https://framatube.org/static/webseed/6050732a-8a7a-43d4-a6cd-809525a1d206-1080.mp4"))
+    );
     assert_eq!(media["description"], "Déframasoftisons Internet [Framasoft]");
     assert!(tags(&s).contains(&"framasoft"), "{:?}", tags(&s));
 
@@ -120,7 +122,10 @@ async fn remote_content(p: InProcess) {
     let content = s["content"].as_str().unwrap();
     assert!(content.starts_with("<h2>Mobilizon Launching Party</h2>"), "{content}");
     assert!(content.contains("<p>2019-12-18 13:00 UTC – 2019-12-18 14:00 UTC</p>"), "{content}");
-    assert!(content.contains("<p>Cour du Château des Ducs de Bretagne, Nantes, Pays de la Loire, France</p>"), "{content}");
+    assert!(
+        content.contains("<p>Cour du Château des Ducs de Bretagne, Nantes, Pays de la Loire, France</p>"),
+        "{content}"
+    );
     assert_eq!(tags(&s), ["mobilizon", "federation", "activitypub", "party"]);
     assert!(s["media_attachments"].as_array().unwrap().is_empty());
 
@@ -130,9 +135,15 @@ async fn remote_content(p: InProcess) {
     assert_eq!(s["url"], "https://pixelfed.social/p/mczachurski/624592411232880406");
     let m = &s["media_attachments"][0];
     assert_eq!(m["type"], "image");
-    assert_eq!(m["description"], "Stickers on the glass from the stairs, casting long and colourful shadows from the sun.");
+    assert_eq!(
+        m["description"],
+        "Stickers on the glass from the stairs, casting long and colourful shadows from the sun."
+    );
     assert_eq!(m["blurhash"], "U9AmM5?GIp9b~UNGoeRk4=E2oeax4;ofxtWB");
-    assert_eq!((m["meta"]["original"]["width"].as_u64(), m["meta"]["original"]["height"].as_u64()), (Some(1620), Some(1080)));
+    assert_eq!(
+        (m["meta"]["original"]["width"].as_u64(), m["meta"]["original"]["height"].as_u64()),
+        (Some(1620), Some(1080))
+    );
     assert!(s["content"].as_str().unwrap().starts_with("Shadows "));
 
     // Misskey: the quote becomes a readable "RE:" link (Misskey's own RE: link in the content
@@ -193,12 +204,19 @@ async fn remote_content(p: InProcess) {
     assert_eq!((a["group"].as_bool(), a["bot"].as_bool()), (Some(false), Some(true)), "{a}");
     let emoji = json!({"type": "Emoji", "name": ":blobcat:", "icon": {"type": "Image", "url": "https://e.example/blobcat.png"}});
     let bad = json!({"type": "Emoji", "name": ":evil:", "icon": {"url": "javascript:alert(1)"}});
-    let doc = person("https://e.example/users/em", json!({"name": "Em :blobcat: :evil:", "tag": [emoji, bad],
-        "attachment": [{"type": "PropertyValue", "name": "Cat", "value": ":blobcat:"}]}));
+    let doc = person(
+        "https://e.example/users/em",
+        json!({"name": "Em :blobcat: :evil:", "tag": [emoji, bad],
+        "attachment": [{"type": "PropertyValue", "name": "Cat", "value": ":blobcat:"}]}),
+    );
     let em = save_actor(&p, &doc).await;
     let (_, e, _) = p.call_as(Some(&p.token), "GET", &account(&em), None).await;
-    assert_eq!(e["emojis"], json!([{"shortcode": "blobcat", "url": "https://e.example/blobcat.png",
-        "static_url": "https://e.example/blobcat.png", "visible_in_picker": false}]), "{e}");
+    assert_eq!(
+        e["emojis"],
+        json!([{"shortcode": "blobcat", "url": "https://e.example/blobcat.png",
+        "static_url": "https://e.example/blobcat.png", "visible_in_picker": false}]),
+        "{e}"
+    );
 
     // Odd shapes are stored without failing: numbers and strings where objects are expected.
     let odd = json!({"id": "https://e.example/notes/odd", "type": "Video", "name": ["not", "a", "string"],
@@ -323,7 +341,10 @@ async fn run_link_work(p: &InProcess) -> usize {
 }
 
 async fn post(p: &InProcess, text: &str, visibility: &str) -> String {
-    let form = format!("status={}&visibility={visibility}", url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>());
+    let form = format!(
+        "status={}&visibility={visibility}",
+        url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
+    );
     let (status, body, _) = p.call_as(Some(&p.token), "POST", "/api/v1/statuses", Some(&form)).await;
     assert_eq!(status, 200, "{body}");
     body["id"].as_str().unwrap().to_string()
@@ -402,7 +423,11 @@ async fn cards_and_links(p: InProcess) {
         let mut form = String::new();
         for (i, (name, value)) in fields.iter().enumerate() {
             let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-            form.push_str(&format!("fields_attributes[{i}][name]={}&fields_attributes[{i}][value]={}&", enc(name), enc(value)));
+            form.push_str(&format!(
+                "fields_attributes[{i}][name]={}&fields_attributes[{i}][value]={}&",
+                enc(name),
+                enc(value)
+            ));
         }
         let req = axum::http::Request::builder()
             .method("PATCH")

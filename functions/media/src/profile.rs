@@ -173,7 +173,9 @@ pub async fn update_credentials(State(ctx): State<Ctx>, auth: Auth, req: Request
     let http = ctx.config.allow_private_network;
     let links = |a: &petrel::model::Account| a.fields.iter().any(|(_, v)| petrel::links::field_link(v, http).is_some());
     if fresh.fields != account.fields && (links(&fresh) || !account.verified_links.is_empty()) {
-        events.push(petrel::events::OutboxEvent::VerifyLinks(petrel::events::VerifyWork { account_id: fresh.id.clone() }));
+        events.push(petrel::events::OutboxEvent::VerifyLinks(petrel::events::VerifyWork {
+            account_id: fresh.id.clone(),
+        }));
     }
     match events.iter().map(petrel::events::OutboxEvent::message).collect::<Result<Vec<_>, _>>() {
         Ok(messages) => match ctx.stores.queues.outbox.send_batch(messages).await {

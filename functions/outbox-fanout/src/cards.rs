@@ -86,7 +86,8 @@ pub async fn make_card(ctx: &Ctx, url: &str) -> Option<PreviewCard> {
         None => None,
     };
     let mut card = card_from(url, &page.url, &meta, oembed.as_ref())?;
-    let image = oembed.as_ref().and_then(|o| vocab::str_prop(o, "thumbnail_url")).and_then(vocab::http_url).or(meta.image);
+    let image =
+        oembed.as_ref().and_then(|o| vocab::str_prop(o, "thumbnail_url")).and_then(vocab::http_url).or(meta.image);
     if let Some(image) = image {
         if let Some((key, w, h, blurhash)) = copy_image(ctx, url, &image).await {
             card.image_key = Some(key);
@@ -169,14 +170,14 @@ async fn copy_image(ctx: &Ctx, page_url: &str, image: &str) -> Option<(String, u
             return None;
         }
     };
-    let processed = match pipeline::process_thumbnail(&fetched.body, Shape::Fit(IMAGE_SIDE, IMAGE_SIDE), MAX_IMAGE_PIXELS)
-    {
-        Ok(p) => p,
-        Err(e) => {
-            tracing::info!(image, error = %e, "card image refused");
-            return None;
-        }
-    };
+    let processed =
+        match pipeline::process_thumbnail(&fetched.body, Shape::Fit(IMAGE_SIDE, IMAGE_SIDE), MAX_IMAGE_PIXELS) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::info!(image, error = %e, "card image refused");
+                return None;
+            }
+        };
     // One key per page URL: a refreshed card overwrites its old image.
     let key = format!("media/cards/{}.{}", petrel::repo::keys::url_hash(page_url), processed.extension);
     let (w, h) = (processed.original.width, processed.original.height);

@@ -5,8 +5,8 @@ use serde_json::{json, Value};
 use thiserror::Error;
 use time::format_description::well_known::Rfc3339;
 
-use super::sanitize;
 use super::extras;
+use super::sanitize;
 use super::vocab::{self, id_of, str_prop, PUBLIC};
 use crate::clock::iso8601_ms;
 use crate::config::Config;

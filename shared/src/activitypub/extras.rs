@@ -234,7 +234,10 @@ mod tests {
     #[test]
     fn url_in_every_shape() {
         assert_eq!(object_url(Some(&json!("https://a.example/x"))).as_deref(), Some("https://a.example/x"));
-        assert_eq!(object_url(Some(&json!({"type": "Link", "href": "https://a.example/y"}))).as_deref(), Some("https://a.example/y"));
+        assert_eq!(
+            object_url(Some(&json!({"type": "Link", "href": "https://a.example/y"}))).as_deref(),
+            Some("https://a.example/y")
+        );
         let list = json!([
             {"type": "Link", "mediaType": "video/mp4", "href": "https://a.example/v.mp4"},
             {"type": "Link", "mediaType": "text/html", "href": "https://a.example/watch"},
@@ -268,7 +271,12 @@ mod tests {
         let note = json!({"_misskey_quote": "https://m.example/notes/1"});
         let url = quote_url(&note).unwrap();
         let c = with_quote_link("<p>hi</p>", &url);
-        assert!(c.ends_with("<p class=\"quote-inline\">RE: <a href=\"https://m.example/notes/1\">https://m.example/notes/1</a></p>"), "{c}");
+        assert!(
+            c.ends_with(
+                "<p class=\"quote-inline\">RE: <a href=\"https://m.example/notes/1\">https://m.example/notes/1</a></p>"
+            ),
+            "{c}"
+        );
         assert_eq!(with_quote_link(&c, &url), c);
         let e232 = json!({"tag": [{"type": "Link", "mediaType": "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"", "href": "https://x.example/o/2"}]});
         assert_eq!(quote_url(&e232).as_deref(), Some("https://x.example/o/2"));
@@ -284,6 +292,9 @@ mod tests {
         assert!(c.starts_with("<h2>Party now</h2>"), "{c}");
         assert!(c.contains("<p>2019-12-18 13:00 UTC – 2019-12-18 14:00 UTC</p>"), "{c}");
         assert!(c.contains("<p>Castle, Nantes, France</p>"), "{c}");
-        assert!(c.ends_with("<p><a href=\"https://mobilizon.example/events/1\">https://mobilizon.example/events/1</a></p>"), "{c}");
+        assert!(
+            c.ends_with("<p><a href=\"https://mobilizon.example/events/1\">https://mobilizon.example/events/1</a></p>"),
+            "{c}"
+        );
     }
 }
