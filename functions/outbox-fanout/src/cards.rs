@@ -179,7 +179,7 @@ async fn copy_image(ctx: &Ctx, page_url: &str, image: &str) -> Option<(String, u
             }
         };
     // One key per page URL: a refreshed card overwrites its old image.
-    let key = format!("media/cards/{}.{}", petrel::repo::keys::url_hash(page_url), processed.extension);
+    let key = format!("media/cards/{}.{}", petrel::crypto::sha256_hex(page_url), processed.extension);
     let (w, h) = (processed.original.width, processed.original.height);
     let stored = ctx.stores.blobs.put(&key, processed.original.bytes.into(), processed.content_type).await;
     match stored {

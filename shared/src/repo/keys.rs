@@ -393,13 +393,8 @@ pub fn featured_tags(account_id: &str) -> String {
     format!("FEATURED#{account_id}")
 }
 
-/// The SHA-256 of a URL as hex: URLs may be longer than a key may be.
-pub fn url_hash(url: &str) -> String {
-    let hash = ring::digest::digest(&ring::digest::SHA256, url.as_bytes());
-    hash.as_ref().iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The preview card of one URL (or the note that it has none), shared by every status linking it.
+/// The preview card of one URL (or the note that it has none), shared by every status linking it
+/// (by the URL's SHA-256: a URL may be longer than a key may be).
 pub fn card(url: &str) -> Key {
-    Key::new(format!("CARD#{}", url_hash(url)), "CARD")
+    Key::new(format!("CARD#{}", crate::crypto::sha256_hex(url)), "CARD")
 }
