@@ -115,8 +115,8 @@ fn tidy(s: &str) -> String {
 }
 
 /// The first link of a post's HTML that a preview is made for, as Mastodon picks it: not a
-/// mention, not a hashtag (by class, by `rel="tag"`, or by text starting with `@` or `#`), not
-/// in a quote's "RE:" paragraph, and http(s) only.
+/// mention, not a hashtag (by class `mention`, `hashtag`, `u-url` or `h-card`, by `rel="tag"`, or
+/// by text starting with `@` or `#`), not in a quote's "RE:" paragraph, and http(s) only.
 pub fn first_link(html: &str) -> Option<String> {
     let events = tokenize(html, true);
     let mut quote: Option<String> = None;
@@ -135,7 +135,9 @@ pub fn first_link(html: &str) -> Option<String> {
         if !el.start || el.name != "a" {
             continue;
         }
-        if el.has_word("class", "mention") || el.has_word("class", "hashtag") || el.has_word("rel", "tag") {
+        // Mastodon's `skip_link?`: microformat mentions (`u-url`, `h-card`) and `rel="tag"`.
+        let marked = ["mention", "hashtag", "u-url", "h-card"].iter().any(|c| el.has_word("class", c));
+        if marked || el.has_word("rel", "tag") {
             continue;
         }
         let Some(href) = el.attr("href").and_then(crate::activitypub::vocab::http_url) else { continue };

@@ -413,6 +413,12 @@ async fn cards_and_links(p: InProcess) {
         assert!(site.hits(path) <= 4, "{path}: {}", site.hits(path));
     }
     assert!(get_status(&p, &private).await["card"].is_null());
+    // A link to this server's own pages gets no card, and is not even looked up.
+    let own = format!("{}/@{}", p.ctx.config.base_url(), p.account.username);
+    let own_post = post(&p, &format!("my profile {own}"), "public").await;
+    run_link_work(&p).await;
+    assert!(get_status(&p, &own_post).await["card"].is_null());
+    assert_eq!(petrel::repo::cards::get(p.ctx.stores.table.as_ref(), &own).await.unwrap(), None);
     let hashtag_only = post(&p, "#nolink here", "public").await;
     assert_eq!(run_link_work(&p).await, 0, "no link, no work");
     assert!(get_status(&p, &hashtag_only).await["card"].is_null());

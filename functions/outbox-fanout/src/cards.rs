@@ -48,6 +48,10 @@ pub async fn card(ctx: &Ctx, work: CardWork) -> Result<Settled, FanoutError> {
     let Some(url) = links::card_link(&status) else {
         return Ok(Settled::Done);
     };
+    // A link to this server's own pages gets no card (Mastodon's `bad_url?`).
+    if vocab::same_host(&url, &ctx.config.base_url()) {
+        return Ok(Settled::Done);
+    }
     let card = match cards::get(table, &url).await? {
         Some(Known::Card(card)) => Some(*card),
         Some(Known::None) => None,
