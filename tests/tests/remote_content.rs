@@ -285,6 +285,12 @@ impl Site {
                         <meta property="og:site_name" content="The Site">
                         <meta name="author" content="Ann Author"></head><body>text</body></html>"#.into()),
                     "/cover.png" => ([(header::CONTENT_TYPE, "image/png")], image).into_response(),
+                    "/video" => html(r#"<html><head><title>Page title</title><meta property="og:site_name" content="Page site">
+                        <link rel="alternate" type="application/json+oembed" href="/oembed.json?u=1"></head></html>"#.into()),
+                    "/oembed.json" => ([(header::CONTENT_TYPE, "application/json+oembed")],
+                        r#"{"type": "video", "version": "1.0", "title": "oEmbed title", "author_name": "Vi Deo",
+                            "author_url": "https://tube.example/@vi", "provider_name": "Tube", "provider_url": "https://tube.example/",
+                            "thumbnail_url": "/cover.png", "html": "<iframe src=\"https://tube.example/embed\"></iframe>"}"#).into_response(),
                     "/private" => html(r#"<html><head><meta name="robots" content="noindex"><meta property="og:title" content="Hidden"></head></html>"#.into()),
                     "/header-noindex" => ([(header::CONTENT_TYPE, "text/html"), (header::HeaderName::from_static("x-robots-tag"), "noindex")],
                         "<title>Header says no</title>").into_response(),
@@ -390,6 +396,19 @@ async fn cards_and_links(p: InProcess) {
     assert_eq!(site.hits("/article"), 1);
     assert_eq!(site.hits("/cover.png"), 1);
     assert_eq!(get_status(&p, &again).await["card"]["title"], "A & B: the article");
+
+    // oEmbed, found through the page's discovery link, comes first; its embed HTML is not kept.
+    let video = post(&p, &format!("watch {}", site.url("/video")), "public").await;
+    run_link_work(&p).await;
+    let card = get_status(&p, &video).await["card"].clone();
+    assert_eq!((card["title"].as_str(), card["author_name"].as_str()), (Some("oEmbed title"), Some("Vi Deo")));
+    assert_eq!(
+        (card["provider_name"].as_str(), card["provider_url"].as_str()),
+        (Some("Tube"), Some("https://tube.example/"))
+    );
+    assert_eq!((card["type"].as_str(), card["html"].as_str()), (Some("link"), Some("")));
+    assert_eq!(site.hits("/oembed.json"), 1);
+    assert!(card["image"].is_null(), "a relative thumbnail_url is not an oEmbed URL: {card}");
 
     // A received public post gets its card the same way, queued by the inbox.
     let remote = save_actor(&p, &person("https://r.example/users/rob", json!({}))).await;
