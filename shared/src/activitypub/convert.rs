@@ -452,6 +452,8 @@ pub fn remote_account(doc: &Value, id: String, now_ms: i64) -> Result<Account, A
         }),
         blocked_by: Vec::new(),
         muted_by: Vec::new(),
+        posting: Default::default(),
+        blocked_domains: Vec::new(),
     })
 }
 
@@ -593,6 +595,7 @@ pub fn remote_status(note: &Value, author: &Account, id: String) -> Result<Remot
                 })
             }),
             reblog_of: None,
+            conversation: None,
         },
         mentioned_uris,
     })

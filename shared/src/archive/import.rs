@@ -269,6 +269,7 @@ fn read_note(
             remote_uri: None,
             remote_url: None,
             reblog_of: None,
+            conversation: None,
         },
         mention_uris,
         archived_content: str_prop(note, "content").unwrap_or_default().to_string(),
@@ -606,6 +607,7 @@ async fn restore_profile(
         fields: Some(p.fields.clone()),
         avatar_key: p.avatar_key.clone(),
         header_key: p.header_key.clone(),
+        posting: None,
     };
     Ok(accounts::update_profile(table, &account.id, update).await?)
 }

@@ -59,6 +59,9 @@ pub struct Account {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<Source>,
     pub roles: Vec<serde_json::Value>,
+    /// On the credential account only (`verify_credentials`, `update_credentials`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -8,7 +8,7 @@ mod oauth;
 mod push;
 mod status;
 
-pub use account::{valid_username, Account, RemoteActor};
+pub use account::{valid_username, Account, PostingDefaults, RemoteActor};
 pub use media::{Dimensions, Media};
 pub use notification::Notification;
 pub use oauth::{AccessToken, App, AuthCode};

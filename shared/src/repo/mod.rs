@@ -2,7 +2,9 @@
 
 pub mod accounts;
 pub mod actors;
+pub mod conversations;
 pub mod deliveries;
+pub mod domain_blocks;
 pub mod domains;
 pub mod follows;
 pub mod keys;

@@ -72,6 +72,7 @@ pub async fn site(posts: usize) -> Site {
             remote_uri: None,
             remote_url: None,
             reblog_of: None,
+            conversation: None,
         };
         statuses::create(table, status, None).await.unwrap();
         previous = Some(id);

@@ -74,6 +74,7 @@ pub async fn create(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), In
         if let Some(parent) = parent {
             status.in_reply_to_id = Some(parent.id.clone());
             status.in_reply_to_account_id = Some(parent.account_id.clone());
+            status.conversation = Some(parent.thread_root().to_string());
         }
     }
     let mut home_of = if status.visibility == Visibility::Direct {
@@ -93,14 +94,22 @@ pub async fn create(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), In
     if home_of.is_empty() {
         return Ok(());
     }
-    let notify = mentioned
-        .iter()
-        .map(|local| (local.clone(), notifications::new("mention", &actor.id, Some(&status.id))))
-        .collect();
+    // Mentioned accounts that muted the thread get the post, not a notification (a read each).
+    let mut notify = Vec::new();
+    for local in &mentioned {
+        if !petrel::repo::conversations::thread_muted(table, local, &status).await? {
+            notify.push((local.clone(), notifications::new("mention", &actor.id, Some(&status.id))));
+        }
+    }
     let delivery = Delivery { home_of, notify };
     if let Some(stored_id) = statuses::store_remote(table, &status, &delivery).await? {
         // The notifications were stored under the status's id: push them under it.
         let stored = petrel::model::Status { id: stored_id, ..status };
+        // A direct message joins the conversation of each local account it mentions. Logged,
+        // not retried, on failure: a redelivery finds the status stored and stops before this.
+        if let Err(e) = petrel::repo::conversations::record(table, &stored, &mentioned).await {
+            tracing::warn!(status = %stored.id, error = %e, "conversation not updated");
+        }
         for (local, n) in &delivery.notify {
             let n =
                 petrel::model::Notification { id: stored.id.clone(), status_id: Some(stored.id.clone()), ..n.clone() };

@@ -102,6 +102,10 @@ pub struct AccountStatuses {
     only_media: Option<bool>,
     #[serde(default, deserialize_with = "lenient::opt_bool")]
     pinned: Option<bool>,
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    exclude_reblogs: Option<bool>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    tagged: Option<String>,
 }
 
 pub async fn statuses(
@@ -133,8 +137,21 @@ pub async fn statuses(
         let list = crate::mastodon::api::v1::statuses::render_many(ctx_ref, viewer, &ids).await?;
         let kept = list
             .into_iter()
-            .filter(|s| q_ref.exclude_replies != Some(true) || s.in_reply_to_id.is_none())
+            // As Mastodon: replies to the author's own posts (threads) stay.
+            .filter(|s| {
+                q_ref.exclude_replies != Some(true)
+                    || s.in_reply_to_id.is_none()
+                    || s.in_reply_to_account_id.as_deref() == Some(s.account.id.as_str())
+            })
             .filter(|s| q_ref.only_media != Some(true) || !s.media_attachments.is_empty())
+            .filter(|s| q_ref.exclude_reblogs != Some(true) || s.reblog.is_none())
+            // Boosts carry no tags of their own, so `tagged` leaves them out, as Mastodon does.
+            .filter(|s| {
+                q_ref.tagged.as_deref().is_none_or(|t| {
+                    let t = t.trim_start_matches('#');
+                    s.tags.iter().any(|tag| tag.name.eq_ignore_ascii_case(t))
+                })
+            })
             .collect();
         Ok((ids, kept))
     })
@@ -176,20 +193,26 @@ pub struct Relationships {
     id: Vec<String>,
 }
 
-/// Relationships of the caller with each account: one batch get of four markers per account.
+/// Relationships of the caller with each account: one batch get of five items per account (the
+/// follow markers, the account, the caller's note on it).
 pub async fn relationships_of(ctx: &Ctx, me: &str, ids: &[String]) -> ApiResult<Vec<Relationship>> {
     let ids: Vec<&String> = ids.iter().filter(|id| statuses::valid_id(id)).take(25).collect();
-    let mut keys_list = Vec::with_capacity(ids.len() * 4);
+    const PER: usize = 5;
+    let mut keys_list = Vec::with_capacity(ids.len() * PER);
     for id in &ids {
         keys_list.push(keys::following(me, id));
         keys_list.push(keys::follower(me, id));
         keys_list.push(keys::follow_request(me, id));
         keys_list.push(keys::account(id));
+        keys_list.push(keys::account_note(me, id));
     }
-    let got = if keys_list.is_empty() { Vec::new() } else { ctx.stores.table.batch_get(&keys_list).await? };
+    let mut got = Vec::with_capacity(keys_list.len());
+    for chunk in keys_list.chunks(petrel::store::table::MAX_BATCH_GET_KEYS) {
+        got.extend(ctx.stores.table.batch_get(chunk).await?);
+    }
     let mut out = Vec::new();
     for (i, id) in ids.iter().enumerate() {
-        let at = |k: usize| got.get(i * 4 + k).and_then(Option::as_ref);
+        let at = |k: usize| got.get(i * PER + k).and_then(Option::as_ref);
         let listed = |attr: &str| {
             at(3).and_then(|a| a.get(attr)).is_some_and(|v| matches!(v, petrel::store::Value::L(l) if l.iter().any(|x| matches!(x, petrel::store::Value::S(s) if s == me))))
         };
@@ -210,7 +233,7 @@ pub async fn relationships_of(ctx: &Ctx, me: &str, ids: &[String]) -> ApiResult<
             requested_by: at(2).is_some(),
             domain_blocking: false,
             endorsed: false,
-            note: String::new(),
+            note: at(4).and_then(|n| petrel::store::str_attr_of(n, "comment")).unwrap_or_default().to_string(),
         });
     }
     Ok(out)
@@ -429,4 +452,26 @@ pub async fn reject_request(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Relationship>> {
     answer_request(&ctx, &auth, &id, false).await
+}
+
+#[derive(Deserialize)]
+pub struct Note {
+    #[serde(default)]
+    comment: Option<String>,
+}
+
+/// `POST /api/v1/accounts/:id/note`: the caller's private note on an account (empty removes it).
+pub async fn note(
+    State(ctx): State<Ctx>,
+    auth: Auth,
+    Path(id): Path<String>,
+    petrel::api::params::Params(p): petrel::api::params::Params<Note>,
+) -> ApiResult<Json<Relationship>> {
+    let me = auth.user("write:accounts")?;
+    let table = ctx.stores.table.as_ref();
+    if !statuses::valid_id(&id) || accounts::by_id(table, &id).await?.is_none() {
+        return Err(ApiError::NotFound);
+    }
+    petrel::repo::relations::set_note(table, &me.id, &id, p.comment.as_deref().unwrap_or_default()).await?;
+    relationship(&ctx, &me.id, &id).await
 }
