@@ -266,3 +266,134 @@ async fn errors_are_mastodons_everywhere() {
         assert!(body["error"].is_string(), "{method} {path}: {body}");
     }
 }
+
+async fn remote_actor(p: &InProcess, uri: &str, shared: Option<&str>) -> petrel::model::Account {
+    let mut doc = serde_json::json!({ "id": uri, "type": "Person", "preferredUsername": "x",
+        "inbox": format!("{uri}/inbox"),
+        "publicKey": { "id": format!("{uri}#main-key"), "owner": uri, "publicKeyPem": "-" } });
+    if let Some(s) = shared {
+        doc["endpoints"] = serde_json::json!({ "sharedInbox": s });
+    }
+    let a = petrel::activitypub::convert::remote_account(&doc, petrel::ids::snowflake(), 0).unwrap();
+    petrel::repo::actors::save(p.ctx.stores.table.as_ref(), a).await.unwrap()
+}
+
+/// A Create of a Note from `actor` mentioning the owner, processed as the inbox does after the
+/// signature verified; returns whether it was stored.
+async fn mention_from(p: &InProcess, actor: &petrel::model::Account, n: u32) -> bool {
+    let uri = actor.remote.as_ref().unwrap().uri.clone();
+    let owner = format!("{}/users/owner", p.ctx.config.base_url());
+    let note_id = format!("{uri}/notes/{n}");
+    let note = serde_json::json!({ "id": note_id, "type": "Note", "attributedTo": uri, "content": "<p>@owner hi</p>",
+        "to": [owner], "tag": [{ "type": "Mention", "href": owner }], "published": "2026-01-01T00:00:00Z" });
+    let create = serde_json::json!({ "id": format!("{note_id}/activity"), "type": "Create", "actor": uri,
+        "to": [owner], "object": note });
+    inbox::process::activity(&p.ctx, &create, actor).await.unwrap();
+    petrel::repo::statuses::by_uri(p.ctx.stores.table.as_ref(), &note_id).await.unwrap().is_some()
+}
+
+/// What a fan-out of one post to the owner's followers queues: the inboxes.
+async fn fan_out(p: &InProcess) -> std::collections::BTreeSet<String> {
+    let publish = petrel::events::Publish {
+        account_id: p.account.id.clone(),
+        activity: serde_json::json!({ "id": format!("{}/activity/{}", p.ctx.config.base_url(), petrel::ids::snowflake()),
+            "type": "Create" }),
+        to_followers: true,
+        inboxes: Vec::new(),
+        status_id: None,
+        cursor: None,
+        over: None,
+        render: None,
+    };
+    outbox_fanout::fanout::publish(&p.ctx, publish).await.unwrap();
+    let mut got = std::collections::BTreeSet::new();
+    loop {
+        let batch = p
+            .ctx
+            .stores
+            .queues
+            .outbox
+            .receive(10, std::time::Duration::from_secs(30), std::time::Duration::ZERO)
+            .await
+            .unwrap();
+        if batch.is_empty() {
+            return got;
+        }
+        for m in batch {
+            if let petrel::events::OutboxEvent::Deliver(d) = serde_json::from_str(&m.body).unwrap() {
+                got.insert(d.inbox);
+            }
+            p.ctx.stores.queues.outbox.delete(&m.receipt).await.unwrap();
+        }
+    }
+}
+
+/// A domain block applies to inbound activities (the domain's accounts count as blocked), to
+/// timelines (their posts leave the home timeline) and to deliveries (fan-out skips the domain),
+/// subdomains included; unblocking undoes all three.
+async fn domain_blocks(p: InProcess) {
+    let owner = Some(p.token.as_str());
+    let table = p.ctx.stores.table.as_ref();
+    let bad = remote_actor(&p, "https://bad.example/users/b", Some("https://bad.example/inbox")).await;
+    let sub = remote_actor(&p, "https://eu.bad.example/users/s", None).await;
+    let good = remote_actor(&p, "https://good.example/users/g", Some("https://good.example/inbox")).await;
+    for a in [&bad, &sub, &good] {
+        assert!(petrel::repo::follows::add_follower(table, &p.account, a, "f").await.unwrap());
+    }
+    let everyone: std::collections::BTreeSet<String> =
+        ["https://bad.example/inbox", "https://eu.bad.example/users/s/inbox", "https://good.example/inbox"]
+            .map(String::from)
+            .into();
+    assert_eq!(fan_out(&p).await, everyone);
+    // A post of the domain in the home timeline before the block.
+    let mut s = petrel::model::Status::boost(petrel::ids::snowflake(), bad.id.clone(), String::new(), 1);
+    (s.reblog_of, s.text, s.content, s.remote_uri) =
+        (None, "from bad".into(), "<p>from bad</p>".into(), Some("https://bad.example/notes/0".into()));
+    let delivery = petrel::repo::statuses::Delivery { home_of: vec![p.account.id.clone()], notify: Vec::new() };
+    let stored = petrel::repo::statuses::store_remote(table, &s, &delivery).await.unwrap().unwrap();
+    let home_ids = |body: &Value| body.as_array().unwrap().iter().map(id).collect::<Vec<_>>();
+    let (_, home, _) = p.call_as(owner, "GET", "/api/v1/timelines/home", None).await;
+    assert!(home_ids(&home).contains(&stored));
+
+    let (status, body, _) =
+        p.call_as(owner, "POST", "/api/v1/domain_blocks", Some("domain=https://Bad.Example/")).await;
+    assert_eq!((status, body), (200, serde_json::json!({})));
+    let (_, list, _) = p.call_as(owner, "GET", "/api/v1/domain_blocks", None).await;
+    assert_eq!(list, serde_json::json!(["bad.example"]));
+    let (status, body, _) = p.call_as(owner, "POST", "/api/v1/domain_blocks", Some("domain=not%20a%20domain")).await;
+    assert_eq!(status, 422, "{body}");
+    let (status, _, _) = p.call_as(owner, "POST", "/api/v1/domain_blocks", None).await;
+    assert_eq!(status, 422);
+
+    let (_, home, _) = p.call_as(owner, "GET", "/api/v1/timelines/home", None).await;
+    assert!(!home_ids(&home).contains(&stored), "the domain's posts leave the timeline");
+    assert_eq!(fan_out(&p).await, ["https://good.example/inbox".to_string()].into(), "nothing to the domain");
+    assert!(!mention_from(&p, &bad, 1).await, "the domain's post is not taken in");
+    assert!(!mention_from(&p, &sub, 2).await, "nor its subdomain's");
+    assert!(mention_from(&p, &good, 3).await, "another domain's is");
+    let (_, notes, _) = p.call_as(owner, "GET", "/api/v1/notifications", None).await;
+    let from: Vec<&str> = notes.as_array().unwrap().iter().map(|n| n["account"]["id"].as_str().unwrap()).collect();
+    assert_eq!(from, [good.id.as_str()]);
+
+    // DELETE with the domain in the query (as Mastodon.py sends it) or the body.
+    let (status, _, _) = p.call_as(owner, "DELETE", "/api/v1/domain_blocks?domain=bad.example", None).await;
+    assert_eq!(status, 200);
+    let (_, list, _) = p.call_as(owner, "GET", "/api/v1/domain_blocks", None).await;
+    assert_eq!(list, serde_json::json!([]));
+    let (_, home, _) = p.call_as(owner, "GET", "/api/v1/timelines/home", None).await;
+    assert!(home_ids(&home).contains(&stored));
+    assert_eq!(fan_out(&p).await, everyone);
+    assert!(mention_from(&p, &bad, 4).await);
+}
+
+#[tokio::test]
+async fn domain_blocks_embedded() {
+    domain_blocks(InProcess::new().await).await;
+}
+
+#[tokio::test]
+async fn domain_blocks_on_moto() {
+    let Some(vars) = petrel_e2e::fresh_aws("petrel-dblk").await else { return };
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    domain_blocks(InProcess::with_vars(&vars).await).await;
+}

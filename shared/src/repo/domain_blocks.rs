@@ -4,8 +4,7 @@
 //! `DOMAINBLOCKERS#` partition (so the inbox finds, in one query, which local accounts block the
 //! domain an activity comes from, and treats them as blocking its actor).
 //!
-//! A block covers the domain and its subdomains where the blocker's own list is read (timelines,
-//! deliveries); the inbox looks up the actor's exact host.
+//! A block covers the domain and its subdomains, as Mastodon's does.
 
 use crate::model::Account;
 use crate::repo::{keys, RepoError};
@@ -82,11 +81,22 @@ pub async fn set(table: &dyn Table, account: &Account, domain: &str, on: bool) -
     }
 }
 
-/// The local accounts that block `host`: one query (of an empty partition, usually).
+/// The local accounts that block `host` or a domain above it (not the bare top-level domain):
+/// one query per such domain, all at once (one for most hosts, `social.example`; two for
+/// `eu.social.example`), of partitions that are usually empty.
 pub async fn blockers(table: &dyn Table, host: &str) -> Result<Vec<String>, RepoError> {
-    let Some(domain) = normalize(host) else { return Ok(Vec::new()) };
-    let page = table.query(Query::new(keys::domain_blockers(&domain)).limit(1000)).await?;
-    Ok(page.items.iter().filter_map(|i| str_attr_of(i, SK)).map(str::to_string).collect())
+    let Some(host) = normalize(host) else { return Ok(Vec::new()) };
+    let labels: Vec<&str> = host.split('.').collect();
+    let domains: Vec<String> = (0..labels.len().saturating_sub(1)).map(|i| labels[i..].join(".")).collect();
+    let pages = futures::future::try_join_all(
+        domains.iter().map(|d| table.query(Query::new(keys::domain_blockers(d)).limit(1000))),
+    )
+    .await?;
+    let mut out: Vec<String> =
+        pages.iter().flat_map(|p| p.items.iter()).filter_map(|i| str_attr_of(i, SK)).map(str::to_string).collect();
+    out.sort();
+    out.dedup();
+    Ok(out)
 }
 
 /// The actor as the inbox treats it: local accounts that block its domain count as blocking it
