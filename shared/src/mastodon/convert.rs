@@ -83,6 +83,9 @@ pub fn account(cfg: &Config, a: &model::Account, with_source: bool) -> e::Accoun
             sensitive: a.posting.sensitive,
             language: a.posting.language.clone(),
             follow_requests_count: 0,
+            indexable: a.discoverable,
+            discoverable: Some(a.discoverable),
+            hide_collections: Some(false),
         }),
         roles: Vec::new(),
         // Mastodon's "everyone" role: Petrel has no admin API, so no permissions are claimed.

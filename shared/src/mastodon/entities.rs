@@ -27,6 +27,10 @@ pub struct Source {
     pub sensitive: bool,
     pub language: Option<String>,
     pub follow_requests_count: u64,
+    /// Required by the CredentialAccount schema (as the account's own `indexable`).
+    pub indexable: bool,
+    pub discoverable: Option<bool>,
+    pub hide_collections: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize)]
