@@ -367,6 +367,11 @@ async fn domain_blocks(p: InProcess) {
 
     let (_, home, _) = p.call_as(owner, "GET", "/api/v1/timelines/home", None).await;
     assert!(!home_ids(&home).contains(&stored), "the domain's posts leave the timeline");
+    let uri = format!("/api/v1/accounts/relationships?id[]={}&id[]={}&id[]={}", bad.id, sub.id, good.id);
+    let (_, rels, _) = p.call_as(owner, "GET", &uri, None).await;
+    let blocking: Vec<bool> =
+        rels.as_array().unwrap().iter().map(|r| r["domain_blocking"].as_bool().unwrap()).collect();
+    assert_eq!(blocking, [true, true, false]);
     assert_eq!(fan_out(&p).await, ["https://good.example/inbox".to_string()].into(), "nothing to the domain");
     assert!(!mention_from(&p, &bad, 1).await, "the domain's post is not taken in");
     assert!(!mention_from(&p, &sub, 2).await, "nor its subdomain's");

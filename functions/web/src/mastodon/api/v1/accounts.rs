@@ -195,8 +195,9 @@ pub struct Relationships {
 
 /// Relationships of the caller with each account: one batch get of five items per account (the
 /// follow markers, the account, the caller's note on it).
-pub async fn relationships_of(ctx: &Ctx, me: &str, ids: &[String]) -> ApiResult<Vec<Relationship>> {
+pub async fn relationships_of(ctx: &Ctx, me: &petrel::model::Account, ids: &[String]) -> ApiResult<Vec<Relationship>> {
     let ids: Vec<&String> = ids.iter().filter(|id| statuses::valid_id(id)).take(25).collect();
+    let (me_account, me) = (me, me.id.as_str());
     const PER: usize = 5;
     let mut keys_list = Vec::with_capacity(ids.len() * PER);
     for id in &ids {
@@ -231,7 +232,17 @@ pub async fn relationships_of(ctx: &Ctx, me: &str, ids: &[String]) -> ApiResult<
             muting_notifications: listed("muted_by"),
             requested: following.is_some() && !accepted,
             requested_by: at(2).is_some(),
-            domain_blocking: false,
+            // The caller's domain blocks came with the caller's account; the target's domain
+            // with its item.
+            domain_blocking: at(3)
+                .and_then(|a| match a.get("remote") {
+                    Some(petrel::store::Value::M(r)) => match r.get("domain") {
+                        Some(petrel::store::Value::S(d)) => Some(d.as_str()),
+                        _ => None,
+                    },
+                    _ => None,
+                })
+                .is_some_and(|d| petrel::repo::domain_blocks::blocks_host(me_account, d)),
             endorsed: false,
             note: at(4).and_then(|n| petrel::store::str_attr_of(n, "comment")).unwrap_or_default().to_string(),
         });
@@ -245,7 +256,7 @@ pub async fn relationships(
     QueryParams(q): QueryParams<Relationships>,
 ) -> ApiResult<Json<Vec<Relationship>>> {
     let me = auth.user("read:follows")?;
-    Ok(Json(relationships_of(&ctx, &me.id, &q.id).await?))
+    Ok(Json(relationships_of(&ctx, me, &q.id).await?))
 }
 
 /// `POST /api/v1/accounts/:id/follow`: a Follow to a remote account, pending until it accepts.
@@ -270,7 +281,7 @@ pub async fn follow(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) 
         let activity = petrel::activitypub::convert::follow(&ctx.config, me, &remote.uri, &follow_id);
         crate::federation::outbox::to_inbox(&ctx, me, &remote.inbox, activity).await?;
     }
-    let rel = relationships_of(&ctx, &me.id, std::slice::from_ref(&target.id)).await?;
+    let rel = relationships_of(&ctx, me, std::slice::from_ref(&target.id)).await?;
     rel.into_iter().next().map(Json).ok_or(ApiError::NotFound)
 }
 
@@ -286,7 +297,7 @@ pub async fn unfollow(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>
         let undo = petrel::activitypub::convert::undo(&ctx.config, me, follow);
         crate::federation::outbox::to_inbox(&ctx, me, &remote.inbox, undo).await?;
     }
-    let rel = relationships_of(&ctx, &me.id, std::slice::from_ref(&target.id)).await?;
+    let rel = relationships_of(&ctx, me, std::slice::from_ref(&target.id)).await?;
     rel.into_iter().next().map(Json).ok_or(ApiError::NotFound)
 }
 
@@ -322,7 +333,7 @@ pub async fn resolve_remote(ctx: &Ctx, q: &str) -> Option<petrel::model::Account
     }
 }
 
-async fn relationship(ctx: &Ctx, me: &str, target_id: &str) -> ApiResult<Json<Relationship>> {
+async fn relationship(ctx: &Ctx, me: &petrel::model::Account, target_id: &str) -> ApiResult<Json<Relationship>> {
     let rel = relationships_of(ctx, me, &[target_id.to_string()]).await?;
     rel.into_iter().next().map(Json).ok_or(ApiError::NotFound)
 }
@@ -334,7 +345,7 @@ async fn set_block(ctx: &Ctx, auth: &Auth, id: &str, on: bool) -> ApiResult<Json
     let table = ctx.stores.table.as_ref();
     let target = accounts::by_id(table, id).await?.filter(|a| a.id != me.id).ok_or(ApiError::NotFound)?;
     if !petrel::repo::relations::set(table, petrel::repo::relations::Kind::Block, &me.id, &target, on).await? {
-        return relationship(ctx, &me.id, &target.id).await;
+        return relationship(ctx, me, &target.id).await;
     }
     if on {
         petrel::repo::follows::remove_follower(table, &me.id, &target.id).await?;
@@ -345,7 +356,7 @@ async fn set_block(ctx: &Ctx, auth: &Auth, id: &str, on: bool) -> ApiResult<Json
         let activity = if on { block } else { petrel::activitypub::convert::undo(&ctx.config, me, block) };
         crate::federation::outbox::to_inbox(ctx, me, &remote.inbox, activity).await?;
     }
-    relationship(ctx, &me.id, &target.id).await
+    relationship(ctx, me, &target.id).await
 }
 
 pub async fn block(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<Relationship>> {
@@ -361,7 +372,7 @@ async fn set_mute(ctx: &Ctx, auth: &Auth, id: &str, on: bool) -> ApiResult<Json<
     let table = ctx.stores.table.as_ref();
     let target = accounts::by_id(table, id).await?.filter(|a| a.id != me.id).ok_or(ApiError::NotFound)?;
     petrel::repo::relations::set(table, petrel::repo::relations::Kind::Mute, &me.id, &target, on).await?;
-    relationship(ctx, &me.id, &target.id).await
+    relationship(ctx, me, &target.id).await
 }
 
 pub async fn mute(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<Relationship>> {
@@ -435,7 +446,7 @@ async fn answer_request(ctx: &Ctx, auth: &Auth, id: &str, accept: bool) -> ApiRe
         );
         crate::federation::outbox::to_inbox(ctx, me, &remote.inbox, answer).await?;
     }
-    relationship(ctx, &me.id, &requester.id).await
+    relationship(ctx, me, &requester.id).await
 }
 
 pub async fn authorize_request(
@@ -473,5 +484,5 @@ pub async fn note(
         return Err(ApiError::NotFound);
     }
     petrel::repo::relations::set_note(table, &me.id, &id, p.comment.as_deref().unwrap_or_default()).await?;
-    relationship(&ctx, &me.id, &id).await
+    relationship(&ctx, me, &id).await
 }
