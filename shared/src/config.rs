@@ -52,6 +52,73 @@ pub struct Config {
     pub max_characters: usize,
     /// At most this many deliveries POST to one host at once, per process (politeness).
     pub host_concurrency: usize,
+    /// How long what other servers send is kept (infra/table-design.md, "Retention").
+    pub retention: Retention,
+}
+
+/// Bounds on what other servers make the table hold. Local accounts' own posts never expire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Days a remote post nobody here interacted with is kept; `None`: forever.
+    pub remote_status_days: Option<u32>,
+    /// Days a notification is kept; `None`: forever.
+    pub notification_days: Option<u32>,
+    /// Entries a home timeline keeps (Mastodon: 800).
+    pub home_timeline_max: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention { remote_status_days: Some(90), notification_days: Some(365), home_timeline_max: 800 }
+    }
+}
+
+/// How long an unused cached actor outlives the last use that renewed it, beyond the longest of
+/// the other retentions: a use renews it once it has less than this margin left over them, so
+/// every post or notification it stands behind expires before it does.
+pub const ACTOR_MARGIN_DAYS: u32 = 30;
+
+const DAY_SECS: i64 = 86_400;
+
+impl Retention {
+    /// The `ttl` (epoch seconds) of a remote post received at `now_secs` that nobody here has
+    /// touched; `None` when such posts are kept.
+    pub fn remote_status_ttl(&self, now_secs: i64) -> Option<i64> {
+        self.remote_status_days.map(|d| now_secs + i64::from(d) * DAY_SECS)
+    }
+
+    pub fn notification_ttl(&self, now_secs: i64) -> Option<i64> {
+        self.notification_days.map(|d| now_secs + i64::from(d) * DAY_SECS)
+    }
+
+    /// Seconds an unused remote actor is kept after a use; `None` when posts or notifications are
+    /// kept forever (an actor behind them must be too).
+    pub fn actor_secs(&self) -> Option<i64> {
+        let longest = self.remote_status_days?.max(self.notification_days?);
+        Some(i64::from(longest + ACTOR_MARGIN_DAYS) * DAY_SECS)
+    }
+
+    /// Renew an actor's expiry once less than this is left (a use then costs no write for a month).
+    pub fn actor_renew_below_secs(&self) -> Option<i64> {
+        self.actor_secs().map(|s| s - i64::from(ACTOR_MARGIN_DAYS) * DAY_SECS)
+    }
+}
+
+fn days(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: Option<u32>,
+) -> Result<Option<u32>, ConfigError> {
+    match get(var) {
+        None => Ok(default),
+        Some(v) if v == "0" || v == "never" => Ok(None),
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=36_500).contains(n))
+            .map(Some)
+            .ok_or_else(|| invalid(var, format!("`{v}` is not a number of days from 1 to 36500 (or 0: never)"))),
+    }
 }
 
 impl Config {
@@ -76,6 +143,9 @@ impl Config {
     /// | PETREL_MAX_CHARACTERS | `500`: the longest status (URLs count 23) |
     /// | PETREL_ALLOW_PRIVATE_NETWORK | `false`; `true` lets outbound fetches reach loopback/private hosts (tests only) |
     /// | PETREL_HOST_CONCURRENCY | `2`: deliveries POSTing to one host at once, per process (1 to 50) |
+    /// | PETREL_REMOTE_STATUS_DAYS | `90`: remote posts nobody here interacted with expire after this (0: never) |
+    /// | PETREL_NOTIFICATION_DAYS | `365`: notifications expire after this (0: never) |
+    /// | PETREL_HOME_TIMELINE_MAX | `800`: entries a home timeline keeps |
     pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let domain_from_table = match get("PETREL_DOMAIN_FROM_TABLE").as_deref() {
             None | Some("false") | Some("0") => false,
@@ -130,9 +200,21 @@ impl Config {
                 .filter(|n| (1..=50).contains(n))
                 .ok_or_else(|| invalid("PETREL_HOST_CONCURRENCY", format!("`{v}` is not a number from 1 to 50")))?,
         };
+        let defaults = Retention::default();
+        let retention = Retention {
+            remote_status_days: days(&get, "PETREL_REMOTE_STATUS_DAYS", defaults.remote_status_days)?,
+            notification_days: days(&get, "PETREL_NOTIFICATION_DAYS", defaults.notification_days)?,
+            home_timeline_max: match get("PETREL_HOME_TIMELINE_MAX") {
+                None => defaults.home_timeline_max,
+                Some(v) => v.parse::<u32>().ok().filter(|n| (20..=100_000).contains(n)).ok_or_else(|| {
+                    invalid("PETREL_HOME_TIMELINE_MAX", format!("`{v}` is not a number from 20 to 100000"))
+                })?,
+            },
+        };
         Ok(Config {
             max_characters,
             host_concurrency,
+            retention,
             domain,
             handle_domain,
             scheme,
@@ -250,5 +332,22 @@ mod tests {
         assert!(e.to_string().starts_with("PETREL_MAX_CHARACTERS"), "{e}");
         assert_eq!(cfg(&[("PETREL_MAX_CHARACTERS", "1000")]).unwrap().max_characters, 1000);
         assert_eq!(cfg(&[]).unwrap().max_characters, 500);
+    }
+
+    #[test]
+    fn retention_defaults_and_bounds() {
+        let r = cfg(&[]).unwrap().retention;
+        assert_eq!(r, Retention { remote_status_days: Some(90), notification_days: Some(365), home_timeline_max: 800 });
+        // An unused actor outlives the longest retention by the margin.
+        assert_eq!(r.actor_secs(), Some((365 + 30) * 86_400));
+        assert_eq!(r.remote_status_ttl(1000), Some(1000 + 90 * 86_400));
+        let r = cfg(&[("PETREL_REMOTE_STATUS_DAYS", "0"), ("PETREL_HOME_TIMELINE_MAX", "100")]).unwrap().retention;
+        assert_eq!((r.remote_status_days, r.home_timeline_max, r.actor_secs()), (None, 100, None));
+        for (var, bad) in
+            [("PETREL_REMOTE_STATUS_DAYS", "-1"), ("PETREL_NOTIFICATION_DAYS", "x"), ("PETREL_HOME_TIMELINE_MAX", "5")]
+        {
+            let e = cfg(&[(var, bad)]).unwrap_err();
+            assert!(e.to_string().starts_with(var), "{e}");
+        }
     }
 }

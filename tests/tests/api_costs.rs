@@ -10,10 +10,12 @@ async fn posting_is_one_transaction() {
     let (status, body, ops) = p.call("POST", "/api/v1/statuses", Some("status=Hello%20%23world")).await;
     assert_eq!(status, 200, "{body}");
     // Authentication reads the token and the account; the post itself is one transaction, and
-    // one queue send asks the feed function to re-render the author's feeds.
+    // one batch send queues its fan-out and the re-render of the author's feeds (two messages,
+    // one SQS request).
     assert_eq!(ops.table_get, 2, "{ops:?}");
     assert_eq!(ops.table_transact, 1, "{ops:?}");
-    assert_eq!(ops.queue_send, 1, "{ops:?}");
+    assert_eq!(ops.queue_send_batch, 1, "{ops:?}");
+    assert_eq!(ops.queue_messages_sent, 2, "{ops:?}");
     assert_eq!(ops.total(), 4, "{ops:?}");
 }
 

@@ -349,7 +349,8 @@ async fn domain_blocks(p: InProcess) {
     let mut s = petrel::model::Status::boost(petrel::ids::snowflake(), bad.id.clone(), String::new(), 1);
     (s.reblog_of, s.text, s.content, s.remote_uri) =
         (None, "from bad".into(), "<p>from bad</p>".into(), Some("https://bad.example/notes/0".into()));
-    let delivery = petrel::repo::statuses::Delivery { home_of: vec![p.account.id.clone()], notify: Vec::new() };
+    let delivery =
+        petrel::repo::statuses::Delivery { home_of: vec![p.account.id.clone()], notify: Vec::new(), home_cap: None };
     let stored = petrel::repo::statuses::store_remote(table, &s, &delivery).await.unwrap().unwrap();
     let home_ids = |body: &Value| body.as_array().unwrap().iter().map(id).collect::<Vec<_>>();
     let (_, home, _) = p.call_as(owner, "GET", "/api/v1/timelines/home", None).await;

@@ -102,7 +102,7 @@ async fn tag_feeds_hold_local_posts_only() {
         "tag": [{ "type": "Hashtag", "name": "#birds" }],
     });
     let remote = petrel::activitypub::convert::remote_status(&note, &author, petrel::ids::snowflake()).unwrap();
-    let delivery = petrel::repo::statuses::Delivery { home_of: vec![p.account.id.clone()], notify: vec![] };
+    let delivery = petrel::repo::statuses::Delivery { home_of: vec![p.account.id.clone()], ..Default::default() };
     petrel::repo::statuses::store_remote(table, &remote.status, &delivery).await.unwrap();
     let page = feed::load::tag_feed(&p.ctx, "birds", None, 20, &[]).await.unwrap();
     let ids: Vec<&str> = page.items.iter().map(|i| i.id.as_str()).collect();

@@ -263,7 +263,7 @@ async fn a_key_cannot_be_taken_over_from_another_host() {
     // A pointer planted before this was fixed (bob's key → another account) heals: the key is
     // refetched from its own id and bob's Undo is heard.
     let other = petrel::repo::accounts::create(table, "planted", "correct horse battery").await.unwrap();
-    petrel::repo::actors::set_key_owner(table, &bob_key, &other.id).await.unwrap();
+    petrel::repo::actors::set_key_owner(table, &bob_key, &other.id, None).await.unwrap();
     let undo = json!({ "@context": "https://www.w3.org/ns/activitystreams", "id": format!("{bob_uri}#undo/1"),
         "type": "Undo", "actor": bob_uri, "object": follow(&bob_uri, &format!("{bob_uri}#follows/1")) });
     let body = undo.to_string();

@@ -26,6 +26,7 @@ async fn notify(p: &InProcess, kind: &str, from: &Account, status: Option<&str>,
         from_account_id: from.id.clone(),
         status_id: status.map(str::to_string),
         created_at: at,
+        ttl: None,
     };
     petrel::repo::notifications::create(p.ctx.stores.table.as_ref(), &p.account.id, &n).await.unwrap();
     n.id

@@ -421,7 +421,7 @@ async fn what_a_notification_costs_with_and_without_a_subscription() {
     let service = PushService::start().await;
     let (bob, _) = p.user("bob").await;
     let owner = p.account.clone();
-    let n = petrel::repo::notifications::new("follow", &bob.id, None);
+    let n = petrel::repo::notifications::new(&ctx.config.retention, "follow", &bob.id, None);
     let (owner_ref, n_ref, bob_ref) = (&owner, &n, &bob);
     let measure = move || async move {
         let before = ctx.stores.ops.snapshot();

@@ -32,6 +32,7 @@ fn status(id: &str, account_id: &str) -> Status {
         remote_url: None,
         reblog_of: None,
         conversation: None,
+        ttl: None,
     }
 }
 
@@ -70,7 +71,7 @@ async fn an_interrupted_remote_store_is_completed_by_the_retry() {
     let uri = "https://remote.example/notes/1";
     let mut post = status("200000000000000001", "remote-author");
     post.remote_uri = Some(uri.into());
-    let to = statuses::Delivery { home_of: vec!["local-1".into()], notify: vec![] };
+    let to = statuses::Delivery { home_of: vec!["local-1".into()], ..Default::default() };
 
     // The first attempt claimed the URI for id …9 and stopped; only the pointer was written.
     let mut pointer = keys::status_uri(uri).to_item();

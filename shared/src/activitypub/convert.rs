@@ -454,6 +454,7 @@ pub fn remote_account(doc: &Value, id: String, now_ms: i64) -> Result<Account, A
         muted_by: Vec::new(),
         posting: Default::default(),
         blocked_domains: Vec::new(),
+        ttl: None,
     })
 }
 
@@ -596,6 +597,7 @@ pub fn remote_status(note: &Value, author: &Account, id: String) -> Result<Remot
             }),
             reblog_of: None,
             conversation: None,
+            ttl: None,
         },
         mentioned_uris,
     })

@@ -119,6 +119,7 @@ pub async fn actor(ctx: &Ctx, uri: &str, refresh: bool) -> Result<Account, Resol
     if let Some(a) = &cached {
         let fresh = a.remote.as_ref().is_some_and(|r| crate::clock::now_ms() - r.fetched_at < actors::REFRESH_MS);
         if fresh && !refresh {
+            actors::touch(table, a, &ctx.config.retention).await?;
             return Ok(a.clone());
         }
     }
@@ -135,7 +136,9 @@ async fn store_actor(ctx: &Ctx, uri: &str, doc: &Value, known_id: Option<String>
         return Err(ResolveError::Mismatch(format!("the document at {uri} has another id")));
     }
     let id = known_id.unwrap_or_else(crate::ids::snowflake);
-    let account = convert::remote_account(doc, id, crate::clock::now_ms())?;
+    let mut account = convert::remote_account(doc, id, crate::clock::now_ms())?;
+    // Expires unless kept (`actors::keep`); a refetch of a kept actor leaves it kept.
+    account.ttl = actors::fresh_ttl(&ctx.config.retention);
     Ok(actors::save(ctx.stores.table.as_ref(), account).await?)
 }
 
@@ -149,6 +152,7 @@ pub async fn key_owner(ctx: &Ctx, key_id: &str, refresh: bool) -> Result<Account
     if !refresh {
         if let Some(a) = actors::by_key_id(table, key_id).await? {
             if a.remote.as_ref().is_some_and(|r| r.key_id == key_id) {
+                actors::touch(table, &a, &ctx.config.retention).await?;
                 return Ok(a);
             }
         }
@@ -172,7 +176,7 @@ pub async fn key_owner(ctx: &Ctx, key_id: &str, refresh: bool) -> Result<Account
     };
     match &owner.remote {
         Some(r) if r.key_id == key_id => {
-            actors::set_key_owner(table, key_id, &owner.id).await?;
+            actors::set_key_owner(table, key_id, &owner.id, owner.ttl).await?;
             Ok(owner)
         }
         Some(r) => Err(ResolveError::Mismatch(format!("{} does not own key {key_id}", r.uri))),
@@ -243,7 +247,9 @@ pub async fn status(ctx: &Ctx, url: &str) -> Result<Option<Status>, ResolveError
         return Err(ResolveError::Mismatch(format!("{id} is attributed to an actor on another host")));
     }
     let author = actor(ctx, &author_uri, false).await?;
-    let remote = convert::remote_status(&doc, &author, crate::ids::snowflake())?;
+    let mut remote = convert::remote_status(&doc, &author, crate::ids::snowflake())?;
+    // Fetched for a boost or a search: it expires unless someone here interacts with it.
+    remote.status.ttl = ctx.config.retention.remote_status_ttl(crate::store::table::now_secs());
     statuses::store_remote(table, &remote.status, &statuses::Delivery::default()).await?;
     Ok(statuses::by_uri(table, &id).await?)
 }

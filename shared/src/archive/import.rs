@@ -270,6 +270,7 @@ fn read_note(
             remote_url: None,
             reblog_of: None,
             conversation: None,
+            ttl: None,
         },
         mention_uris,
         archived_content: str_prop(note, "content").unwrap_or_default().to_string(),
@@ -444,6 +445,8 @@ pub async fn import(
     let uri_of = |a: &Account| a.remote.as_ref().map(|r| r.uri.clone()).unwrap_or_default();
     for f in &plan.followers {
         if let Some(follower) = by_uri.get(&uri_of(f)) {
+            // A relationship keeps the actor in the cache (`actors::keep`).
+            actors::keep(table, follower).await?;
             if !follows::is_follower(table, &account.id, &follower.id).await?
                 && follows::add_follower(table, &account, follower, "").await?
             {
@@ -453,6 +456,7 @@ pub async fn import(
     }
     for f in &plan.following {
         if let Some(target) = by_uri.get(&uri_of(f)) {
+            actors::keep(table, target).await?;
             if follows::following(table, &account.id, &target.id).await?.is_none() {
                 follows::request_following(table, &account.id, &target.id, &crate::ids::snowflake()).await?;
                 follows::accept_following(table, &account.id, &target.id).await?;

@@ -61,6 +61,11 @@ pub struct Account {
     /// Local accounts that mute this account (its posts leave their timelines and notifications).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub muted_by: Vec<String>,
+    /// The table's expiry attribute (epoch seconds) of a cached remote actor nothing here holds
+    /// on to (`repo::actors`); never set on a local account, nor on an actor kept by a
+    /// relationship or a kept post.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<i64>,
     /// The owner's posting defaults (`source.privacy`, `sensitive`, `language`), saved by
     /// `update_credentials` and applied when a post leaves them out.
     #[serde(default, skip_serializing_if = "PostingDefaults::is_empty")]

@@ -13,4 +13,7 @@ pub struct Notification {
     pub status_id: Option<String>,
     /// Milliseconds since the epoch.
     pub created_at: i64,
+    /// The table's expiry attribute (epoch seconds); see `config::Retention`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<i64>,
 }

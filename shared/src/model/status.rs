@@ -97,6 +97,11 @@ pub struct Status {
     /// was kept (those count as starting their own thread).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conversation: Option<String>,
+    /// The table's expiry attribute (epoch seconds): set on a remote post nobody here has
+    /// interacted with yet, removed when someone does (`repo::statuses::keep`). Never on a
+    /// local account's own post.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<i64>,
 }
 
 impl Status {
@@ -128,6 +133,7 @@ impl Status {
             remote_url: None,
             reblog_of: Some(reblog_of),
             conversation: None,
+            ttl: None,
         }
     }
 

@@ -63,6 +63,7 @@ async fn insert(
         muted_by: Vec::new(),
         posting: Default::default(),
         blocked_domains: Vec::new(),
+        ttl: None,
     };
     let mut local_entry = keys::local_account(&id).to_item();
     local_entry.insert("account_id".into(), Value::S(id.clone()));

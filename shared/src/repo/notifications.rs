@@ -1,17 +1,20 @@
 //! Notifications of local accounts, newest last in their partition.
 
+use crate::config::Retention;
 use crate::model::Notification;
 use crate::repo::timelines::{page_items, PageParams};
 use crate::repo::{from_item, keys, to_item, RepoError};
 use crate::store::{Item, Query, Table, TxOp, SK};
 
-pub fn new(kind: &str, from_account_id: &str, status_id: Option<&str>) -> Notification {
+/// A new notification, expiring after the configured retention (`ttl` in the item).
+pub fn new(retention: &Retention, kind: &str, from_account_id: &str, status_id: Option<&str>) -> Notification {
     Notification {
         id: crate::ids::snowflake(),
         kind: kind.into(),
         from_account_id: from_account_id.into(),
         status_id: status_id.map(str::to_string),
         created_at: crate::clock::now_ms(),
+        ttl: retention.notification_ttl(crate::store::table::now_secs()),
     }
 }
 
@@ -187,6 +190,7 @@ mod tests {
             from_account_id: "1".into(),
             status_id: status.map(str::to_string),
             created_at: at,
+            ttl: None,
         }
     }
 

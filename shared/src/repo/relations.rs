@@ -45,6 +45,10 @@ pub async fn set(table: &dyn Table, kind: Kind, local_id: &str, target: &Account
     };
     let update =
         if next.is_empty() { Update::default().remove(field) } else { Update::default().set(field, Value::L(next)) };
+    if on {
+        // The lists live on the actor's item: a blocked or muted actor must never expire.
+        crate::repo::actors::keep(table, target).await?;
+    }
     let index = keys::relation(kind.partition_kind(), local_id, &target.id);
     let ops = vec![
         TxOp::Update { key: keys::account(&target.id), update, cond: Some(guard) },

@@ -582,6 +582,65 @@ pub async fn restore(table: &dyn Table, status: &Status) -> Result<bool, RepoErr
 pub struct Delivery {
     pub home_of: Vec<String>,
     pub notify: Vec<(String, crate::model::Notification)>,
+    /// The entries a home timeline keeps (`config::Retention::home_timeline_max`); `None`: no trim.
+    pub home_cap: Option<u32>,
+}
+
+/// The expiry of a received post (`Status::ttl`): none when a local account takes part in its
+/// conversation from the start — it mentions one, or replies to a local post or to a kept one
+/// (`parent`, when stored) — else the configured retention.
+pub fn remote_ttl(
+    retention: &crate::config::Retention,
+    parent: Option<&Status>,
+    mentions_local: bool,
+    now_secs: i64,
+) -> Option<i64> {
+    let in_kept_thread = parent.is_some_and(|p| p.ttl.is_none());
+    if mentions_local || in_kept_thread {
+        return None;
+    }
+    retention.remote_status_ttl(now_secs)
+}
+
+/// At most this many ancestors are kept with a post a local account interacts with.
+pub const MAX_KEPT_ANCESTORS: usize = 20;
+
+/// Makes an expiring remote post permanent because a local account interacts with it (favourite,
+/// boost, bookmark, pin, reply, vote), with the items that find it again — its URI pointer (or
+/// its author's Delete could not reach it), its entry in the author's statuses and in its
+/// parent's replies — its author (`actors::keep`), and its ancestors up to the first kept one, so
+/// the conversation stays whole. Home and hashtag entries keep their expiry: those timelines
+/// only show recent posts. Nothing is written when the post is already kept (a local post, or
+/// one kept before), so the usual cost is zero; the first time it is 1 read of the author (+3
+/// writes the first time that author is kept) and 2–3 puts and 1 update per post kept. The
+/// status item is updated last: while it still carries `ttl`, a retry does it all again.
+pub async fn keep(table: &dyn Table, status: &Status) -> Result<usize, RepoError> {
+    let mut kept = 0;
+    let mut next = Some(status.clone());
+    while let Some(s) = next.take() {
+        if s.ttl.is_none() || kept > MAX_KEPT_ANCESTORS {
+            break;
+        }
+        super::actors::keep_by_id(table, &s.account_id).await?;
+        let mut entries = vec![index_item(keys::account_status(&s.account_id, &s.id), &s.id)];
+        if let Some(uri) = &s.remote_uri {
+            entries.push(index_item(keys::status_uri(uri), &s.id));
+        }
+        if let Some(parent) = &s.in_reply_to_id {
+            entries.push(index_item(keys::reply(parent, &s.id), &s.id));
+        }
+        futures::future::try_join_all(entries.into_iter().map(|item| table.put(item, None))).await?;
+        match table.update(&keys::status(&s.id), Update::default().remove(TTL), Some(Cond::ItemExists)).await {
+            Ok(_) => kept += 1,
+            // Expired or deleted meanwhile: nothing left to keep.
+            Err(StoreError::ConditionFailed { .. }) => break,
+            Err(e) => return Err(e.into()),
+        }
+        if let Some(parent) = &s.in_reply_to_id {
+            next = get(table, parent).await?;
+        }
+    }
+    Ok(kept)
 }
 
 /// Stores a remote status with its timeline entries and notifications. Returns the id it was
@@ -600,8 +659,14 @@ pub struct Delivery {
 pub async fn store_remote(table: &dyn Table, status: &Status, to: &Delivery) -> Result<Option<String>, RepoError> {
     let uri = status.remote_uri.as_deref().ok_or_else(|| RepoError::Invalid("not a remote status".into()))?;
     let mut status = status.clone();
-    let mut pointer = keys::status_uri(uri).to_item();
-    pointer.insert("status_id".into(), Value::S(status.id.clone()));
+    // Every item written here expires with the status (when it does); notifications carry their own.
+    let expiring = |mut item: Item, ttl: Option<i64>| {
+        if let Some(t) = ttl {
+            item.insert(TTL.into(), Value::N(t.to_string()));
+        }
+        item
+    };
+    let pointer = expiring(index_item(keys::status_uri(uri), &status.id), status.ttl);
     match table.put(pointer, Some(Cond::ItemNotExists)).await {
         Ok(()) => {}
         Err(StoreError::ConditionFailed { .. }) => {
@@ -628,6 +693,7 @@ pub async fn store_remote(table: &dyn Table, status: &Status, to: &Delivery) -> 
         entries.push(index_item(keys::reply(parent, &status.id), &status.id));
     }
     entries.extend(to.home_of.iter().map(|local| index_item(keys::home_entry(local, &status.id), &status.id)));
+    let mut entries: Vec<Item> = entries.into_iter().map(|i| expiring(i, status.ttl)).collect();
     for (local, n) in &to.notify {
         // Keyed by the status, so completing an interrupted store does not notify twice.
         let n = crate::model::Notification { id: status.id.clone(), status_id: Some(status.id.clone()), ..n.clone() };
@@ -635,6 +701,11 @@ pub async fn store_remote(table: &dyn Table, status: &Status, to: &Delivery) -> 
     }
     futures::future::try_join_all(entries.into_iter().map(|item| table.put(item, None))).await?;
     table.put(to_item(&keys::status(&status.id), &status)?, None).await?;
+    if let Some(cap) = to.home_cap {
+        for local in to.home_of.iter().filter(|l| super::timelines::trim_due(l, &status.id)) {
+            super::timelines::trim_home(table, local, cap).await?;
+        }
+    }
 
     if let Some(parent) = &status.in_reply_to_id {
         let bump = Update::default().add("replies_count", 1);
@@ -668,6 +739,8 @@ pub async fn replace_remote(table: &dyn Table, current: &Status, mut fresh: Stat
     fresh.in_reply_to_id = current.in_reply_to_id.clone();
     fresh.in_reply_to_account_id = current.in_reply_to_account_id.clone();
     fresh.edited_at = Some(fresh.edited_at.unwrap_or_else(crate::clock::now_ms));
+    // An edit neither keeps a post nor shortens its life.
+    fresh.ttl = current.ttl;
     table.put(to_item(&keys::status(&current.id), &fresh)?, Some(Cond::ItemExists)).await?;
     Ok(fresh)
 }

@@ -75,3 +75,56 @@ pub async fn page_items(table: &dyn Table, pk: &str, p: &PageParams) -> Result<V
     }
     Ok(items)
 }
+
+/// About one home insert in this many trims that timeline. Which inserts do is decided by a hash
+/// of (account, status id), so no counter has to be written on every insert.
+pub const TRIM_EVERY: u64 = 50;
+
+/// At most this many entries are deleted by one trim (a burst beyond it is caught by the next).
+pub const MAX_TRIM: u32 = 500;
+
+/// Whether inserting `status_id` into `account_id`'s home timeline trims it (FNV-1a, stable
+/// across processes and builds).
+pub fn trim_due(account_id: &str, status_id: &str) -> bool {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in account_id.bytes().chain([b'#']).chain(status_id.bytes()) {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    h.is_multiple_of(TRIM_EVERY)
+}
+
+/// Deletes the entries of a home timeline beyond its newest `cap` (at most `MAX_TRIM` of them);
+/// returns how many went. Reads the newest `cap` keys to find the boundary (one query: 800
+/// entries of ~60 bytes fit one page), then the older ones (one query), and deletes each (plain
+/// deletes: a transaction would bill every item twice). The statuses stay.
+pub async fn trim_home(table: &dyn Table, account_id: &str, cap: u32) -> Result<usize, RepoError> {
+    let pk = crate::repo::keys::home(account_id);
+    let mut seen = 0u32;
+    let mut boundary = None;
+    let mut cursor = None;
+    while seen < cap {
+        let page = table.query(Query::new(pk.clone()).backward().limit(cap - seen).cursor(cursor)).await?;
+        seen += page.items.len() as u32;
+        if let Some(sk) = page.items.last().and_then(|i| str_attr_of(i, SK)) {
+            boundary = Some(sk.to_string());
+        }
+        cursor = page.cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    let Some(boundary) = boundary.filter(|_| seen >= cap) else {
+        return Ok(0);
+    };
+    let older = table.query(Query::new(pk.clone()).range(SkRange::Lt(boundary)).backward().limit(MAX_TRIM)).await?;
+    let keys: Vec<crate::store::Key> = older
+        .items
+        .iter()
+        .filter_map(|i| str_attr_of(i, SK))
+        .map(|sk| crate::store::Key::new(pk.clone(), sk))
+        .collect();
+    for chunk in keys.chunks(16) {
+        futures::future::try_join_all(chunk.iter().map(|k| table.delete(k, None))).await?;
+    }
+    Ok(keys.len())
+}

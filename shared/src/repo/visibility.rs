@@ -158,6 +158,7 @@ mod tests {
             muted_by: Vec::new(),
             posting: Default::default(),
             blocked_domains: Vec::new(),
+            ttl: None,
             token_generation: 0,
         }
     }

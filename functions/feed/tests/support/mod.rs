@@ -73,6 +73,7 @@ pub async fn site(posts: usize) -> Site {
             remote_url: None,
             reblog_of: None,
             conversation: None,
+            ttl: None,
         };
         statuses::create(table, status, None).await.unwrap();
         previous = Some(id);

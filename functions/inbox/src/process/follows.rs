@@ -27,16 +27,18 @@ pub async fn follow(ctx: &Ctx, actor: &Account, activity: &Value) -> Result<(), 
         let reject = convert::answer_follow(&ctx.config, &local, "Reject", activity, &follower_uri);
         return deliver(ctx, &local, &inbox, reject).await;
     }
+    // A follower (or one asking to be) is never dropped from the actor cache.
+    petrel::repo::actors::keep(table, actor).await?;
     if local.locked && !follows::is_follower(table, &local.id, &actor.id).await? {
         if follows::add_request(table, &local.id, &actor.id, follow_id).await? {
-            let n = notifications::new("follow_request", &actor.id, None);
+            let n = notifications::new(&ctx.config.retention, "follow_request", &actor.id, None);
             notifications::create(table, &local.id, &n).await?;
             petrel::push::notify(ctx, &local.id, &n, actor, None).await;
         }
         return Ok(());
     }
     if follows::add_follower(table, &local, actor, follow_id).await? {
-        let n = notifications::new("follow", &actor.id, None);
+        let n = notifications::new(&ctx.config.retention, "follow", &actor.id, None);
         notifications::create(table, &local.id, &n).await?;
         petrel::push::notify(ctx, &local.id, &n, actor, None).await;
     }
@@ -105,7 +107,12 @@ pub async fn moved(ctx: &Ctx, actor: &Account, activity: &Value) -> Result<(), I
         return Ok(());
     }
     let table = ctx.stores.table.as_ref();
-    for local_id in follows::local_followers_of(table, &actor.id).await? {
+    let followers = follows::local_followers_of(table, &actor.id).await?;
+    if !followers.is_empty() {
+        // Local accounts are about to follow it: never dropped from the actor cache.
+        petrel::repo::actors::keep(table, &target).await?;
+    }
+    for local_id in followers {
         let Some(local) = petrel::repo::accounts::by_id(table, &local_id).await? else {
             continue;
         };

@@ -66,17 +66,25 @@ pub async fn create(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), In
         }
     }
     // A reply to a status we have links to it.
+    let mut parent = None;
     if let Some(parent_uri) = status.in_reply_to_uri.clone() {
-        let parent = match local_status_id(ctx, &parent_uri) {
+        parent = match local_status_id(ctx, &parent_uri) {
             Some(id) => statuses::get(table, &id).await?,
             None => statuses::by_uri(table, &parent_uri).await?,
         };
-        if let Some(parent) = parent {
+        if let Some(parent) = &parent {
             status.in_reply_to_id = Some(parent.id.clone());
             status.in_reply_to_account_id = Some(parent.account_id.clone());
             status.conversation = Some(parent.thread_root().to_string());
         }
     }
+    // Kept from the start when a local account takes part in its conversation, else it expires.
+    status.ttl = statuses::remote_ttl(
+        &ctx.config.retention,
+        parent.as_ref(),
+        !mentioned.is_empty(),
+        petrel::store::table::now_secs(),
+    );
     let mut home_of = if status.visibility == Visibility::Direct {
         Vec::new()
     } else {
@@ -98,10 +106,17 @@ pub async fn create(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), In
     let mut notify = Vec::new();
     for local in &mentioned {
         if !petrel::repo::conversations::thread_muted(table, local, &status).await? {
-            notify.push((local.clone(), notifications::new("mention", &actor.id, Some(&status.id))));
+            notify.push((
+                local.clone(),
+                notifications::new(&ctx.config.retention, "mention", &actor.id, Some(&status.id)),
+            ));
         }
     }
-    let delivery = Delivery { home_of, notify };
+    let delivery = Delivery { home_of, notify, home_cap: Some(ctx.config.retention.home_timeline_max) };
+    if status.ttl.is_none() {
+        // A kept post's author stays in the actor cache.
+        petrel::repo::actors::keep(table, actor).await?;
+    }
     if let Some(stored_id) = statuses::store_remote(table, &status, &delivery).await? {
         // The notifications were stored under the status's id: push them under it.
         let stored = petrel::model::Status { id: stored_id, ..status };

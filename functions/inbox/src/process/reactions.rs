@@ -38,7 +38,7 @@ pub async fn react(ctx: &Ctx, actor: &Account, activity: &Value, kind: &str) -> 
     // Nor does a reaction in a thread the author muted (one read).
     let thread_muted = petrel::repo::conversations::thread_muted(table, &status.account_id, &status).await?;
     let n = (!actor.muted_by.contains(&status.account_id) && !thread_muted)
-        .then(|| notifications::new(note_kind, &actor.id, Some(&status.id)));
+        .then(|| notifications::new(&ctx.config.retention, note_kind, &actor.id, Some(&status.id)));
     let activity_id = vocab::str_prop(activity, "id").unwrap_or_default();
     match statuses::add_reaction(table, &status, kind, &actor.id, activity_id, n.clone()).await {
         Ok(true) => {
@@ -101,6 +101,9 @@ async fn boost_of_remote(ctx: &Ctx, actor: &Account, activity: &Value) -> Result
         .map_or_else(petrel::clock::now_ms, |t| (t.unix_timestamp_nanos() / 1_000_000) as i64);
     let mut boost = Status::boost(petrel::ids::snowflake(), actor.id.clone(), original.id.clone(), published);
     boost.remote_uri = Some(announce_id.to_string());
-    statuses::store_remote(table, &boost, &statuses::Delivery { home_of, notify: Vec::new() }).await?;
+    // A boost lives as long as a post of its own would (the original's life is its own).
+    boost.ttl = ctx.config.retention.remote_status_ttl(petrel::store::table::now_secs());
+    let home_cap = Some(ctx.config.retention.home_timeline_max);
+    statuses::store_remote(table, &boost, &statuses::Delivery { home_of, notify: Vec::new(), home_cap }).await?;
     Ok(())
 }

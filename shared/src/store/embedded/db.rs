@@ -20,6 +20,7 @@ CREATE TABLE IF NOT EXISTS items (
     expires INTEGER,
     PRIMARY KEY (pk, sk)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS items_expires ON items (expires) WHERE expires IS NOT NULL;
 CREATE TABLE IF NOT EXISTS messages (
     id TEXT PRIMARY KEY,
     queue TEXT NOT NULL,
@@ -42,6 +43,7 @@ impl Db {
         conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;")
             .map_err(sql)?;
         conn.execute_batch(SCHEMA).map_err(sql)?;
+        while super::table::sweep_expired(&conn, crate::store::table::now_secs())? > 0 {}
         Ok(Db { conn: Arc::new(Mutex::new(conn)) })
     }
 

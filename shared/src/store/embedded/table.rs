@@ -1,6 +1,8 @@
 //! The Table port on SQLite. Items are stored as DynamoDB JSON; `(pk, sk)` is the primary key, so
 //! queries walk the index in the same byte order DynamoDB uses for string sort keys.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -10,12 +12,36 @@ use crate::store::table::*;
 
 pub struct EmbeddedTable {
     db: Db,
+    writes: AtomicU64,
 }
 
 impl EmbeddedTable {
     pub fn new(db: Db) -> Self {
-        EmbeddedTable { db }
+        EmbeddedTable { db, writes: AtomicU64::new(0) }
     }
+
+    /// Every `SWEEP_EVERY` writes, deletes a batch of expired rows, as DynamoDB's TTL deletes
+    /// expired items in the background: reads hide them either way, this only bounds the file.
+    async fn after_write(&self) -> StoreResult<()> {
+        if self.writes.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            self.db.run(|c| sweep_expired(c, now_secs())).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes between two sweeps of expired rows (and one sweep when the database is opened).
+pub const SWEEP_EVERY: u64 = 256;
+
+/// Deletes up to 1,000 rows whose `ttl` has passed (the `items_expires` index finds them);
+/// returns how many.
+pub fn sweep_expired(conn: &Connection, now: i64) -> StoreResult<usize> {
+    conn.execute(
+        "DELETE FROM items WHERE (pk, sk) IN \
+         (SELECT pk, sk FROM items WHERE expires IS NOT NULL AND expires <= ?1 LIMIT 1000)",
+        params![now],
+    )
+    .map_err(sql)
 }
 
 fn decode(json: &str) -> StoreResult<Item> {
@@ -203,7 +229,8 @@ impl Table for EmbeddedTable {
                 store(&tx, &item)?;
                 tx.commit().map_err(sql)
             })
-            .await
+            .await?;
+        self.after_write().await
     }
 
     async fn delete(&self, key: &Key, cond: Option<Cond>) -> StoreResult<()> {
@@ -223,7 +250,8 @@ impl Table for EmbeddedTable {
         key.validate()?;
         update.validate()?;
         let key = key.clone();
-        self.db
+        let item = self
+            .db
             .run(move |c| {
                 let tx = c.transaction().map_err(sql)?;
                 let current = load(&tx, &key, now_secs())?;
@@ -233,7 +261,9 @@ impl Table for EmbeddedTable {
                 tx.commit().map_err(sql)?;
                 Ok(item)
             })
-            .await
+            .await?;
+        self.after_write().await?;
+        Ok(item)
     }
 
     async fn query(&self, query: Query) -> StoreResult<Page> {
@@ -288,7 +318,8 @@ impl Table for EmbeddedTable {
                 }
                 tx.commit().map_err(sql)
             })
-            .await
+            .await?;
+        self.after_write().await
     }
 }
 
@@ -315,5 +346,39 @@ mod tests {
         // An update over a corrupt item fails rather than overwriting it blindly.
         let upd = t.update(&Key::new("p", "bad"), Update::default().add("n", 1), None).await;
         assert!(matches!(upd, Err(StoreError::Corrupt(_))));
+    }
+
+    #[tokio::test]
+    async fn expired_rows_are_swept_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path()).unwrap();
+        let t = EmbeddedTable::new(db.clone());
+        let past = (now_secs() - 10).to_string();
+        for i in 0..10 {
+            let mut item = Key::new("p", format!("old{i}")).to_item();
+            item.insert(TTL.into(), Value::N(past.clone()));
+            t.put(item, None).await.unwrap();
+        }
+        t.put(Key::new("p", "live").to_item(), None).await.unwrap();
+        let rows = |db: Db| async move {
+            db.run(|c| c.query_row("SELECT count(*) FROM items", [], |r| r.get::<_, i64>(0)).map_err(sql))
+                .await
+                .unwrap()
+        };
+        // Hidden at once, still in the file until a sweep.
+        assert_eq!(t.query(Query::new("p")).await.unwrap().items.len(), 1);
+        assert_eq!(rows(db.clone()).await, 11);
+        for i in 0..SWEEP_EVERY {
+            t.put(Key::new("q", format!("{i}")).to_item(), None).await.unwrap();
+        }
+        assert_eq!(rows(db.clone()).await, 1 + SWEEP_EVERY as i64);
+        // Opening the database sweeps too.
+        let mut item = Key::new("p", "old").to_item();
+        item.insert(TTL.into(), Value::N(past));
+        t.put(item, None).await.unwrap();
+        drop(t);
+        drop(db);
+        let db = Db::open(dir.path()).unwrap();
+        assert_eq!(rows(db).await, 1 + SWEEP_EVERY as i64);
     }
 }

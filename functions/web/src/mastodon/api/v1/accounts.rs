@@ -267,6 +267,8 @@ pub async fn follow(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) 
     let Some(remote) = &target.remote else {
         return Err(ApiError::Unprocessable("following accounts of this server is not supported yet".into()));
     };
+    // A followed actor is never dropped from the cache.
+    petrel::repo::actors::keep(table, &target).await?;
     let existing = petrel::repo::follows::following(table, &me.id, &target.id).await?;
     if existing.as_ref().is_none_or(|f| !f.accepted) {
         let follow_id = match &existing {

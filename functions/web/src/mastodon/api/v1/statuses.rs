@@ -266,6 +266,8 @@ pub async fn create(
     let (in_reply_to_id, in_reply_to_account_id, in_reply_to_uri, conversation) = match p.in_reply_to_id {
         Some(id) => {
             let parent = get_visible(&ctx, &id, Some(account)).await?;
+            // A local reply keeps the conversation it joins (no write when already kept).
+            statuses::keep(table, &parent).await?;
             let uri = match &parent.remote_uri {
                 Some(uri) => uri.clone(),
                 None if parent.account_id == account.id => {
@@ -318,6 +320,7 @@ pub async fn create(
         remote_url: None,
         reblog_of: None,
         conversation,
+        ttl: None,
     };
     let idempotency =
         headers.get("idempotency-key").and_then(|v| v.to_str().ok()).filter(|k| !k.is_empty() && k.len() <= 256);
@@ -436,6 +439,7 @@ pub async fn context(State(ctx): State<Ctx>, auth: MaybeAuth, Path(id): Path<Str
 pub async fn favourite(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<e::Status>> {
     let account = auth.user("write:favourites")?;
     let status = get_visible(&ctx, &id, Some(account)).await?;
+    statuses::keep(ctx.stores.table.as_ref(), &status).await?;
     statuses::favourite(ctx.stores.table.as_ref(), &account.id, &status.id).await?;
     send_like(&ctx, account, &status, false).await?;
     Ok(Json(render_one(&ctx, Some(account), &status.id).await?))
@@ -508,7 +512,8 @@ pub async fn reblog(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) 
         && original.remote_uri.is_none()
         && petrel::repo::conversations::thread_muted(table, &original.account_id, &original).await?;
     let notify = (original.account_id != me.id && !muted)
-        .then(|| petrel::repo::notifications::new("reblog", &me.id, Some(&original.id)));
+        .then(|| petrel::repo::notifications::new(&ctx.config.retention, "reblog", &me.id, Some(&original.id)));
+    statuses::keep(table, &original).await?;
     let boost_id = match statuses::create_reblog(table, &boost, &original, notify.clone()).await? {
         Some(()) => {
             if let (Some(n), None) = (&notify, &original.remote_uri) {
@@ -756,6 +761,9 @@ async fn mark(
         && (status.account_id != account.id || !matches!(status.visibility, Visibility::Public | Visibility::Unlisted))
     {
         return Err(ApiError::Unprocessable("Only your own public or unlisted statuses can be pinned".into()));
+    }
+    if on {
+        statuses::keep(table, &status).await?;
     }
     statuses::set_mark(table, mark, &account.id, &status.id, on).await?;
     render_one(ctx, Some(account), &status.id).await.map(Json)
