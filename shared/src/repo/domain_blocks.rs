@@ -15,9 +15,10 @@ pub const MAX_DOMAIN_BLOCKS: usize = 1000;
 
 /// `domain` as a block names it: a host name, lower-cased, without scheme, port or path.
 pub fn normalize(domain: &str) -> Option<String> {
-    let d = domain.trim().trim_start_matches("https://").trim_start_matches("http://");
+    let d = domain.trim().to_ascii_lowercase();
+    let d = d.trim_start_matches("https://").trim_start_matches("http://");
     let d = d.split(['/', '?', '#']).next().unwrap_or_default();
-    let d = d.split(':').next().unwrap_or_default().trim_end_matches('.').to_ascii_lowercase();
+    let d = d.split(':').next().unwrap_or_default().trim_end_matches('.').to_string();
     let parsed = url::Url::parse(&format!("https://{d}/")).ok()?;
     let host = parsed.host_str()?;
     (host == d && d.contains('.') && d.len() <= 253).then_some(d)
