@@ -7,7 +7,8 @@
 #      test of the workspace, with the AWS adapters' suites running against moto;
 #   4. the client tests: toot, Mastodon.py and feedparser (from the same venv), headless
 #      Chromium (apt, installed here when missing) and the Fedify peer (npm ci) against
-#      `petrel serve`;
+#      `petrel serve`; then the template as a CloudFormation stack in moto, operated with
+#      `petrel --stack` (infra/tests/test_stack_moto.py);
 #   5. `sam build`: the five functions cross-compiled for arm64 by one cargo-lambda build
 #      (infra/lambda/Makefile), as a deploy builds them (about 10 minutes cold on 2 cores, seconds
 #      when nothing changed; PETREL_SKIP_SAM_BUILD=1 skips it).
@@ -28,8 +29,8 @@ echo "== cfn-lint template.yaml"
 .venv/bin/cfn-lint template.yaml
 echo "== sam validate --lint"
 SAM_CLI_TELEMETRY=0 .venv/bin/sam validate --lint --template template.yaml
-echo "== template checks (least privilege, data safety, routing) and the cost model"
-.venv/bin/python -m pytest infra/tests infra/cost -q -p no:cacheprovider
+echo "== template checks (least privilege, data safety, routing, the guided deploy, the docs' facts) and the cost model"
+.venv/bin/python -m pytest infra/tests infra/cost -q -p no:cacheprovider --ignore=infra/tests/test_stack_moto.py
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
@@ -51,6 +52,8 @@ echo "== npm ci: the Fedify 2.3.6 federation peer (tests/federation/peer)"
 echo "== client tests (toot, Mastodon.py, OAuth over HTTP, federation with Fedify, feeds, pages in Chromium)"
 cargo build --quiet -p petrel-cli
 .venv/bin/python -m pytest tests/clients -q -p no:cacheprovider
+echo "== the template as a stack in moto's CloudFormation, driven by petrel --stack (restore steps included)"
+.venv/bin/python -m pytest infra/tests/test_stack_moto.py -q -p no:cacheprovider
 if [ "${PETREL_SKIP_SAM_BUILD:-0}" = 1 ]; then
   echo "== sam build: SKIPPED (PETREL_SKIP_SAM_BUILD=1)"
 else

@@ -77,6 +77,34 @@ def function_name(logical_id):
     return re.sub(r"(?<!^)(?=[A-Z])", "-", logical_id.removesuffix("Function")).lower()
 
 
+def _created_by_default(t, resource):
+    """Whether a resource's Condition holds for the parameters' defaults (Ref, Equals, Not, And,
+    Or and Condition, the functions conditions here use)."""
+    params = {k: str(v.get("Default", "")) for k, v in t.get("Parameters", {}).items()}
+
+    def ev(node):
+        if isinstance(node, dict) and len(node) == 1:
+            (fn, arg), = node.items()
+            fn = fn.removeprefix("Fn::")
+            if fn == "Ref":
+                return params.get(arg, arg)
+            if fn == "Condition":
+                return ev(t["Conditions"][arg])
+            if fn == "Equals":
+                return str(ev(arg[0])) == str(ev(arg[1]))
+            if fn == "Not":
+                return not ev(arg[0])
+            if fn == "And":
+                return all(ev(a) for a in arg)
+            if fn == "Or":
+                return any(ev(a) for a in arg)
+            raise ValueError(f"condition function {fn} is not evaluated here")
+        return node
+
+    name = resource.get("Condition")
+    return name is None or bool(ev(t["Conditions"][name]))
+
+
 def template_constants(path=TEMPLATE):
     """What the bill needs from the template, read from it so it cannot drift."""
     t = yaml.load(Path(path).read_text(), Loader=_TemplateLoader)
@@ -98,7 +126,10 @@ def template_constants(path=TEMPLATE):
     retention = {str(g["Properties"]["RetentionInDays"]) for g in log_groups}
     if retention != {str({"Ref": "LogRetentionDays"})}:
         raise ValueError(f"log groups do not all keep LogRetentionDays: {retention}")
-    alarms = [r for r in res.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    # Alarms a deploy with the default parameters creates (FunctionAlarms adds more when "on");
+    # a metric-math alarm is billed per metric it reads.
+    alarms = [r for r in res.values() if r["Type"] == "AWS::CloudWatch::Alarm" and _created_by_default(t, r)]
+    alarm_metrics = sum(max(1, sum("MetricStat" in m for m in r["Properties"].get("Metrics", []))) for r in alarms)
     table = next(r for r in res.values() if r["Type"] == "AWS::DynamoDB::Table")
     bucket = next(r for r in res.values() if r["Type"] == "AWS::S3::Bucket")
     noncurrent = next(
@@ -111,7 +142,7 @@ def template_constants(path=TEMPLATE):
     return {
         "memory_mb": memory,
         "log_retention_days": t["Parameters"]["LogRetentionDays"]["Default"],
-        "alarm_metrics": len(alarms),
+        "alarm_metrics": alarm_metrics,
         "event_source_mappings": mappings,
         "batch_size": batch_size,
         "max_concurrency": max_concurrency,

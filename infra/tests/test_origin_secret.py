@@ -94,9 +94,11 @@ def test_cloudfront_changes_after_the_functions(resources):
     assert {"WebFunction", "InboxFunction", "MediaFunction", "FeedFunction"} <= depends
 
 
-def test_a_supplied_secret_is_hidden_and_long_enough(source):
+def test_a_supplied_secret_is_long_enough(source):
     p = source["Parameters"]["OriginSecret"]
-    assert p["NoEcho"] is True and p["Default"] == ""
+    # Not NoEcho: `sam deploy --guided` cannot take an empty answer for a NoEcho parameter
+    # (test_deploy.py runs its prompts); the generated secret is masked by the custom resources.
+    assert "NoEcho" not in p and p["Default"] == ""
     pattern = re.compile(p["AllowedPattern"])
 
     def allowed(v):

@@ -19,6 +19,12 @@ pub fn iso8601_ms(ms: i64) -> String {
     }
 }
 
+/// An RFC 3339 time (`2026-11-27T01:05:34Z`, any offset) as milliseconds since the epoch.
+pub fn parse_rfc3339_ms(raw: &str) -> Option<i64> {
+    let t = OffsetDateTime::parse(raw, &Rfc3339).ok()?;
+    Some((t.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
 /// The date part only (`2026-11-27`), for `Account.last_status_at`.
 pub fn date_only(ms: i64) -> String {
     iso8601_ms(ms).chars().take(10).collect()

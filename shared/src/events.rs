@@ -17,6 +17,14 @@ pub enum OutboxEvent {
     /// Re-render feeds and pages. A message of its own, sent beside the `Publish` it goes with,
     /// so a render that fails is retried alone and never holds up delivery.
     Render(Render),
+    /// Send a local poll's results to other servers, a while after a vote (see
+    /// `repo::polls::claim_update`: one Update per burst of votes, not one per vote).
+    PollUpdate(PollWork),
+    /// A poll has ended (held until `due_at`): its author and local voters are notified, and a
+    /// local poll's final results go out.
+    PollEnded(PollWork),
+    /// Publish a scheduled status at `due_at` (held until then).
+    PublishScheduled(ScheduledWork),
 }
 
 impl OutboxEvent {
@@ -158,5 +166,37 @@ impl From<FeedEvent> for Render {
         match e {
             FeedEvent::Render { account_id, tags, statuses } => Render { account_id, tags, statuses },
         }
+    }
+}
+
+/// Work on one poll.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PollWork {
+    pub status_id: String,
+    /// Not before this time (ms); for `PollEnded`, the poll's end it was queued for (an edit that
+    /// moves the end queues another, and this one finds the end moved and does nothing).
+    #[serde(default)]
+    pub due_at: i64,
+    /// For a remote poll's end: the one local voter who queued it (each voter queues their own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voter: Option<String>,
+}
+
+/// A scheduled status's publication.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduledWork {
+    pub account_id: String,
+    pub scheduled_id: String,
+    /// The time it was scheduled for when this message was sent: a reschedule sends another
+    /// message, and this one then finds another time stored and does nothing.
+    pub scheduled_at: i64,
+}
+
+impl OutboxEvent {
+    /// The message for work due at `due_at` (ms): delayed up to SQS's 15 minutes; the consumer
+    /// holds it for the rest (see outbox-fanout's `timers`).
+    pub fn message_due(&self, due_at: i64) -> Result<crate::store::OutMessage, serde_json::Error> {
+        let wait = (due_at - crate::clock::now_ms()).clamp(0, 900_000);
+        Ok(self.message()?.delayed(std::time::Duration::from_millis(wait as u64)))
     }
 }

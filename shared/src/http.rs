@@ -169,8 +169,8 @@ pub fn client_ip(headers: &axum::http::HeaderMap, extensions: &axum::http::Exten
     if let Some(context) = extensions.get::<lambda_http::request::RequestContext>() {
         use lambda_http::request::RequestContext;
         let source = match context {
+            // Function URLs send the HTTP API payload (2.0), the only kind compiled in.
             RequestContext::ApiGatewayV2(c) => c.http.source_ip.as_deref(),
-            RequestContext::ApiGatewayV1(c) => c.identity.source_ip.as_deref(),
             _ => None,
         };
         return source.and_then(|s| s.parse().ok());

@@ -32,6 +32,40 @@ pub fn petrel_bin() -> PathBuf {
     .clone()
 }
 
+/// The `petrel` binary built with the release profile (what a deployment runs), for benchmarks:
+/// `PETREL_BIN` if set, otherwise built here.
+pub fn petrel_release_bin() -> PathBuf {
+    if let Some(bin) = std::env::var_os("PETREL_BIN") {
+        return PathBuf::from(bin);
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--quiet", "--release", "-p", "petrel-cli", "--bin", "petrel"])
+        .current_dir(workspace())
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building petrel failed");
+    let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| workspace().join("target"));
+    target.join("release").join("petrel")
+}
+
+/// CPU time used so far by all threads of process `pid` (this process if `None`), from each
+/// thread's scheduler statistics: nanosecond resolution, where /proc/PID/stat counts 10 ms ticks.
+pub fn cpu_time(pid: Option<u32>) -> Duration {
+    let dir = match pid {
+        Some(pid) => format!("/proc/{pid}/task"),
+        None => "/proc/self/task".to_string(),
+    };
+    let mut ns = 0u64;
+    for task in std::fs::read_dir(&dir).expect("/proc is mounted").flatten() {
+        // A thread that exits between listing and reading is skipped.
+        if let Ok(stat) = std::fs::read_to_string(task.path().join("schedstat")) {
+            ns += stat.split_whitespace().next().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        }
+    }
+    Duration::from_nanos(ns)
+}
+
 /// The AWS environment for moto, or `None` when the AWS half is explicitly skipped
 /// (PETREL_SKIP_AWS=1). Without either, the test fails and says how to start moto.
 pub fn moto_env() -> Option<Vec<(String, String)>> {
@@ -91,11 +125,16 @@ pub struct Server {
 impl Server {
     /// Starts `petrel serve` on a free port with the extra arguments and waits for /health.
     pub fn start(extra: &[&str], env: &[(String, String)]) -> Server {
+        Server::start_bin(&petrel_bin(), extra, env)
+    }
+
+    /// As `start`, running `bin` (say [`petrel_release_bin`]).
+    pub fn start_bin(bin: &std::path::Path, extra: &[&str], env: &[(String, String)]) -> Server {
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
         let mut args = vec!["serve", "--addr", &addr, "--domain", &addr];
         args.extend_from_slice(extra);
-        let child = Command::new(petrel_bin())
+        let child = Command::new(bin)
             .args(&args)
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdout(Stdio::null())
@@ -122,6 +161,11 @@ impl Server {
             std::thread::sleep(Duration::from_millis(50));
         }
         panic!("petrel serve did not become healthy at {}", self.base);
+    }
+
+    /// The server's process id (for its CPU time, see [`cpu_time`]).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Stops the server the way a deploy or Ctrl-C would, and waits for it to exit.

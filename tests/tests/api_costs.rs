@@ -11,12 +11,19 @@ async fn posting_is_one_transaction() {
     assert_eq!(status, 200, "{body}");
     // Authentication reads the token and the account; the post itself is one transaction, and
     // one batch send queues its fan-out and the re-render of the author's feeds (two messages,
-    // one SQS request).
+    // one SQS request). A post with hashtags adds one batch get: the local followers of its tags
+    // (whose home timelines get it) and the author's featured tags among them (counted), both
+    // written in the post's transaction.
     assert_eq!(ops.table_get, 2, "{ops:?}");
     assert_eq!(ops.table_transact, 1, "{ops:?}");
+    assert_eq!(ops.table_batch_get, 1, "{ops:?}");
     assert_eq!(ops.queue_send_batch, 1, "{ops:?}");
     assert_eq!(ops.queue_messages_sent, 2, "{ops:?}");
-    assert_eq!(ops.total(), 4, "{ops:?}");
+    assert_eq!(ops.total(), 5, "{ops:?}");
+    // Without hashtags, nothing more than before.
+    let (status, body, ops) = p.call("POST", "/api/v1/statuses", Some("status=Hello")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!((ops.table_get, ops.table_transact, ops.table_batch_get, ops.total()), (2, 1, 0, 4), "{ops:?}");
 }
 
 #[tokio::test]
@@ -51,4 +58,25 @@ async fn reading_and_favouriting_a_status_read_it_once() {
     assert_eq!(body["favourited"], true);
     // Authentication (2), the visibility check (1), the transaction, the rendering reads.
     assert_eq!((ops.table_get, ops.table_transact, ops.table_batch_get, ops.total()), (3, 1, 1, 10), "{ops:?}");
+}
+
+#[tokio::test]
+async fn the_instance_reads_the_table_once_per_process_not_per_call() {
+    let p = InProcess::new().await;
+    // The first call reads the local accounts (a query and a batch get) and, for v2, the site's
+    // Web Push key; every later call within the cache's minute is served from memory.
+    let (status, first, ops) = p.call("GET", "/api/v2/instance", None).await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!((ops.table_query, ops.table_batch_get), (1, 1), "{ops:?}");
+    for uri in ["/api/v2/instance", "/api/v1/instance", "/api/v2/instance", "/api/v1/instance"] {
+        let (status, body, ops) = p.call("GET", uri, None).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(ops.total(), 0, "{uri} after the first call: {ops:?}");
+        assert_eq!(
+            body["contact"]["account"]["username"].as_str().or(body["contact_account"]["username"].as_str()),
+            Some("owner")
+        );
+    }
+    let (_, v1, _) = p.call("GET", "/api/v1/instance", None).await;
+    assert_eq!(v1["stats"]["user_count"], 1, "{v1}");
 }

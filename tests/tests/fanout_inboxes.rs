@@ -376,6 +376,7 @@ async fn a_failing_render_never_stops_delivery() {
                 OutboxEvent::Deliver(_) => "deliver",
                 OutboxEvent::Render(_) => "render",
                 OutboxEvent::Push(_) => "push",
+                OutboxEvent::PollUpdate(_) | OutboxEvent::PollEnded(_) | OutboxEvent::PublishScheduled(_) => "timed",
             };
             kinds.push(kind);
             if kind == "deliver" {

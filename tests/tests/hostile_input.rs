@@ -145,7 +145,9 @@ fn received_posts_are_capped() {
 #[tokio::test]
 async fn wrong_methods_get_a_json_error() {
     let p = InProcess::new().await;
-    for (method, uri) in [("POST", "/api/v1/lists"), ("DELETE", "/api/v1/statuses"), ("PATCH", "/api/v1/instance")] {
+    for (method, uri) in
+        [("POST", "/api/v1/custom_emojis"), ("DELETE", "/api/v1/statuses"), ("PATCH", "/api/v1/instance")]
+    {
         let (status, body, _) = p.call_as(Some(&p.token), method, uri, None).await;
         assert_eq!((status, body["error"].as_str()), (404, Some("Record not found")), "{method} {uri}");
     }

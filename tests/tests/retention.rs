@@ -71,6 +71,8 @@ fn remote_status(author: &Account, n: u32) -> Status {
         reblog_of: None,
         conversation: None,
         ttl: None,
+        poll: None,
+        poll_tally: Default::default(),
     }
 }
 

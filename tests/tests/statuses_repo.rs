@@ -32,6 +32,8 @@ fn status(id: &str, account_id: &str) -> Status {
         remote_url: None,
         reblog_of: None,
         conversation: None,
+        poll: None,
+        poll_tally: Default::default(),
         ttl: None,
     }
 }

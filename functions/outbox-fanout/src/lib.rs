@@ -7,6 +7,7 @@ pub mod deliver;
 pub mod fanout;
 pub mod hosts;
 pub mod push;
+pub mod timed;
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use petrel::activitypub::resolve::ResolveError;
@@ -44,6 +45,10 @@ pub async fn handle(ctx: Ctx, event: SqsEvent) -> SqsBatchResponse {
     response
 }
 
+fn receipt_of(msg: &Message) -> deliver::Receipt {
+    deliver::Receipt { handle: msg.receipt.clone(), receive_count: msg.receive_count }
+}
+
 async fn process(ctx: &Ctx, tally: &deliveries::Tally, msg: Message) -> Result<Settled, FanoutError> {
     match msg.decode::<OutboxEvent>()? {
         OutboxEvent::Publish(p) => fanout::publish(ctx, p).await,
@@ -53,5 +58,8 @@ async fn process(ctx: &Ctx, tally: &deliveries::Tally, msg: Message) -> Result<S
         }
         OutboxEvent::Push(p) => push::send(ctx, p).await.map(|()| Settled::Done),
         OutboxEvent::Render(r) => fanout::render(ctx, r).await,
+        OutboxEvent::PollUpdate(w) => timed::poll_update(ctx, w, &receipt_of(&msg)).await,
+        OutboxEvent::PollEnded(w) => timed::poll_ended(ctx, w, &receipt_of(&msg)).await,
+        OutboxEvent::PublishScheduled(w) => timed::publish_scheduled(ctx, w, &receipt_of(&msg)).await,
     }
 }

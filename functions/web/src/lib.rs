@@ -55,8 +55,6 @@ fn api() -> Router<Ctx> {
         .route("/api/v1/accounts/{id}/unblock", post(v1::accounts::unblock))
         .route("/api/v1/accounts/{id}/mute", post(v1::accounts::mute))
         .route("/api/v1/accounts/{id}/unmute", post(v1::accounts::unmute))
-        .route("/api/v1/accounts/{id}/featured_tags", empty.clone())
-        .route("/api/v1/accounts/{id}/lists", empty.clone())
         .route("/api/v1/statuses", post(v1::statuses::create).get(v1::statuses::get_many))
         .route("/api/v1/statuses/{id}", get(v1::statuses::get).delete(v1::statuses::delete).put(v1::statuses::edit))
         .route("/api/v1/statuses/{id}/source", get(v1::statuses::source))
@@ -73,14 +71,18 @@ fn api() -> Router<Ctx> {
         .route("/api/v1/statuses/{id}/unreblog", post(v1::statuses::unreblog))
         .route("/api/v1/statuses/{id}/reblogged_by", get(v1::statuses::reblogged_by))
         .route("/api/v1/timelines/home", get(v1::timelines::home))
+        .route("/api/v1/polls/{id}", get(v1::polls::get))
+        .route("/api/v1/polls/{id}/votes", post(v1::polls::vote))
+        .route("/api/v1/scheduled_statuses", get(v1::scheduled_statuses::list))
+        .route(
+            "/api/v1/scheduled_statuses/{id}",
+            get(v1::scheduled_statuses::get).put(v1::scheduled_statuses::update).delete(v1::scheduled_statuses::delete),
+        )
         .route("/api/v1/timelines/public", get(v1::timelines::public))
         .route("/api/v1/timelines/tag/{tag}", get(v1::timelines::tag))
         .route("/api/v1/favourites", get(v1::timelines::favourites))
         .route("/api/v2/search", get(v2::search::search))
         // Features without data in Petrel yet: well-formed empty answers.
-        .route("/api/v1/lists", empty.clone())
-        .route("/api/v1/filters", empty.clone())
-        .route("/api/v2/filters", empty.clone())
         .route("/api/v1/trends", empty.clone())
         .route("/api/v1/trends/tags", empty.clone())
         .route("/api/v1/trends/statuses", empty.clone())
@@ -88,9 +90,40 @@ fn api() -> Router<Ctx> {
         .route("/api/v1/announcements", empty.clone())
         .route("/api/v2/suggestions", empty.clone())
         .route("/api/v1/suggestions", empty.clone())
-        .route("/api/v1/followed_tags", empty_user.clone())
-        .route("/api/v1/scheduled_statuses", empty_user.clone())
         .route("/api/v1/endorsements", empty_user.clone())
+        // Lists, filters and hashtags (issue #16).
+        .route("/api/v1/lists", get(v1::lists::index).post(v1::lists::create))
+        .route("/api/v1/lists/{id}", get(v1::lists::show).put(v1::lists::update).delete(v1::lists::delete))
+        .route(
+            "/api/v1/lists/{id}/accounts",
+            get(v1::lists::accounts).post(v1::lists::add_accounts).delete(v1::lists::remove_accounts),
+        )
+        .route("/api/v1/timelines/list/{id}", get(v1::lists::timeline))
+        .route("/api/v1/accounts/{id}/lists", get(v1::lists::of_account))
+        .route("/api/v2/filters", get(v2::filters::index).post(v2::filters::create))
+        .route("/api/v2/filters/{id}", get(v2::filters::show).put(v2::filters::update).delete(v2::filters::delete))
+        .route("/api/v2/filters/{id}/keywords", get(v2::filters::keywords).post(v2::filters::add_keyword))
+        .route(
+            "/api/v2/filters/keywords/{id}",
+            get(v2::filters::keyword).put(v2::filters::update_keyword).delete(v2::filters::delete_keyword),
+        )
+        .route("/api/v2/filters/{id}/statuses", get(v2::filters::statuses).post(v2::filters::add_status))
+        .route("/api/v2/filters/statuses/{id}", get(v2::filters::status).delete(v2::filters::delete_status))
+        .route("/api/v1/filters", get(v2::filters::v1_index).post(v2::filters::v1_create))
+        .route(
+            "/api/v1/filters/{id}",
+            get(v2::filters::v1_show).put(v2::filters::v1_update).delete(v2::filters::v1_delete),
+        )
+        .route("/api/v1/tags/{name}", get(v1::tags::show))
+        .route("/api/v1/tags/{name}/follow", post(v1::tags::follow))
+        .route("/api/v1/tags/{name}/unfollow", post(v1::tags::unfollow))
+        .route("/api/v1/tags/{name}/feature", post(v1::tags::tag_feature))
+        .route("/api/v1/tags/{name}/unfeature", post(v1::tags::tag_unfeature))
+        .route("/api/v1/followed_tags", get(v1::tags::followed))
+        .route("/api/v1/featured_tags", get(v1::tags::featured).post(v1::tags::feature))
+        .route("/api/v1/featured_tags/suggestions", get(v1::tags::suggestions))
+        .route("/api/v1/featured_tags/{id}", axum::routing::delete(v1::tags::unfeature))
+        .route("/api/v1/accounts/{id}/featured_tags", get(v1::tags::of_account))
         .route("/api/v1/bookmarks", get(v1::timelines::bookmarks))
         .route("/api/v1/blocks", get(v1::accounts::blocks))
         .route("/api/v1/mutes", get(v1::accounts::mutes))

@@ -63,6 +63,13 @@ impl<T> Paged<T> {
     }
 }
 
+impl<T> Paged<T> {
+    /// A page with a Link header of its own (empty: none), for lists not paged by snowflakes.
+    pub fn with_link(items: Vec<T>, link: String) -> Self {
+        Paged { items, link: (!link.is_empty()).then_some(link) }
+    }
+}
+
 impl Paged<petrel::mastodon::entities::Status> {
     /// A page of statuses, linked by the statuses returned.
     pub fn statuses(ctx: &Ctx, items: Vec<petrel::mastodon::entities::Status>, path: &str) -> Self {

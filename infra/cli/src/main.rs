@@ -6,6 +6,7 @@ mod deliveries;
 mod export;
 mod import;
 mod serve;
+mod stack;
 
 use clap::{Parser, Subcommand};
 
@@ -34,22 +35,35 @@ enum Command {
     Import(import::ImportArgs),
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
     petrel::logging::init();
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Serve(args) => serve::run(&cli.backend, args).await,
-        Command::Account(cmd) => account::run(&cli.backend, cmd).await,
-        Command::Deliveries { status_id } => deliveries::run(&cli.backend, &status_id).await,
-        Command::Export(args) => export::run(&cli.backend, args).await,
-        Command::Import(args) => import::run(&cli.backend, args).await,
-    };
+    if let Some(region) = &cli.backend.region {
+        // The SDK's region chain reads AWS_REGION; set before the runtime starts any thread.
+        std::env::set_var("AWS_REGION", region);
+    }
+    let result = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(backend::CliError::Runtime)
+        .and_then(|runtime| runtime.block_on(run(cli)));
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("petrel: {e}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), backend::CliError> {
+    let mut backend = cli.backend;
+    backend.load_stack().await?;
+    match cli.command {
+        Command::Serve(args) => serve::run(&backend, args).await,
+        Command::Account(cmd) => account::run(&backend, cmd).await,
+        Command::Deliveries { status_id } => deliveries::run(&backend, &status_id).await,
+        Command::Export(args) => export::run(&backend, args).await,
+        Command::Import(args) => import::run(&backend, args).await,
     }
 }

@@ -68,6 +68,7 @@ pub fn actor(cfg: &Config, a: &Account) -> Value {
         "followers": format!("{id}/followers"),
         "following": format!("{id}/following"),
         "featured": format!("{id}/collections/featured"),
+        "featuredTags": format!("{id}/collections/tags"),
         "endpoints": { "sharedInbox": shared_inbox(cfg) },
         "manuallyApprovesFollowers": a.locked,
         "discoverable": a.discoverable,
@@ -134,7 +135,96 @@ pub fn note(cfg: &Config, author: &Account, s: &Status) -> Value {
     if let Some(at) = s.edited_at {
         note["updated"] = json!(iso8601_ms(at));
     }
+    if let Some(poll) = &s.poll {
+        question(&mut note, s, poll);
+    }
     note
+}
+
+/// A status with a poll goes out as a Question, as Mastodon sends it: the options under `oneOf`
+/// (or `anyOf` for multiple choice), each with its count in `replies.totalItems`.
+fn question(note: &mut Value, s: &Status, poll: &crate::model::Poll) {
+    let (votes, _, voters) = crate::repo::polls::counts(s).unwrap_or_default();
+    let options: Vec<Value> = poll
+        .options
+        .iter()
+        .zip(votes.iter().chain(std::iter::repeat(&0)))
+        .map(|(name, n)| json!({ "type": "Note", "name": name, "replies": { "type": "Collection", "totalItems": n } }))
+        .collect();
+    note["type"] = json!("Question");
+    note[if poll.multiple { "anyOf" } else { "oneOf" }] = json!(options);
+    note["votersCount"] = json!(voters.unwrap_or(0));
+    if let Some(end) = poll.expires_at {
+        note["endTime"] = json!(iso8601_ms(end));
+        if end <= crate::clock::now_ms() {
+            note["closed"] = json!(iso8601_ms(end));
+        }
+    }
+}
+
+/// Update(Question) with a local poll's current results; `at` (ms) makes each one distinct.
+pub fn poll_update(cfg: &Config, author: &Account, s: &Status, at: i64) -> Value {
+    let note = note(cfg, author, s);
+    with_context(json!({
+        "id": format!("{}#updates/poll-{at}", status_uri(cfg, &author.username, &s.id)),
+        "type": "Update",
+        "actor": actor_uri(cfg, &author.username),
+        "published": iso8601_ms(at),
+        "to": note["to"],
+        "cc": note["cc"],
+        "object": note,
+    }))
+}
+
+/// A local account's vote on a remote poll, as Mastodon sends one: Create of a Note whose `name`
+/// is the option, in reply to the Question, addressed to its author only.
+pub fn poll_vote(cfg: &Config, voter: &Account, question: &str, author: &str, option: &str, vote_id: &str) -> Value {
+    let actor = actor_uri(cfg, &voter.username);
+    let id = format!("{actor}#votes/{vote_id}");
+    with_context(json!({
+        "id": format!("{id}/activity"),
+        "type": "Create",
+        "actor": actor,
+        "to": [author],
+        "object": {
+            "id": id,
+            "type": "Note",
+            "name": option,
+            "attributedTo": actor,
+            "to": [author],
+            "inReplyTo": question,
+        },
+    }))
+}
+
+/// The poll of a remote Question (Mastodon's shape): `oneOf` or `anyOf` options with
+/// `replies.totalItems`, `votersCount`, `endTime`, `closed`.
+pub fn remote_poll(q: &Value) -> Option<crate::model::Poll> {
+    let (list, multiple) = match (q.get("oneOf"), q.get("anyOf")) {
+        (Some(one), _) => (one, false),
+        (None, Some(any)) => (any, true),
+        (None, None) => return None,
+    };
+    let mut options = Vec::new();
+    let mut counts = Vec::new();
+    for o in vocab::list(Some(list)).into_iter().take(crate::model::poll::MAX_REMOTE_OPTIONS) {
+        let Some(name) = str_prop(o, "name") else { continue };
+        options.push(capped(sanitize::text(name), MAX_NAME_CHARS * 4));
+        counts.push(o.pointer("/replies/totalItems").and_then(Value::as_i64).unwrap_or(0).max(0));
+    }
+    if options.is_empty() {
+        return None;
+    }
+    let closed = parse_time(str_prop(q, "closed"));
+    Some(crate::model::Poll {
+        options,
+        multiple,
+        hide_totals: false,
+        expires_at: parse_time(str_prop(q, "endTime")).or(closed),
+        remote_counts: counts,
+        remote_voters: q.get("votersCount").and_then(Value::as_i64).map(|n| n.max(0)),
+        closed: closed.is_some() || q.get("closed").and_then(Value::as_bool).unwrap_or(false),
+    })
 }
 
 /// An attachment as a Document (what Mastodon sends and reads back).
@@ -455,6 +545,7 @@ pub fn remote_account(doc: &Value, id: String, now_ms: i64) -> Result<Account, A
         posting: Default::default(),
         blocked_domains: Vec::new(),
         ttl: None,
+        filters_count: 0,
     })
 }
 
@@ -597,6 +688,8 @@ pub fn remote_status(note: &Value, author: &Account, id: String) -> Result<Remot
             }),
             reblog_of: None,
             conversation: None,
+            poll: if kind == "Question" { remote_poll(note) } else { None },
+            poll_tally: Default::default(),
             ttl: None,
         },
         mentioned_uris,

@@ -10,8 +10,8 @@ pub const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
 pub const ACTIVITY_JSON: &str = "application/activity+json";
 pub const LD_JSON_AS: &str = "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"";
 
-/// Mastodon's extensions, so Mastodon reads `discoverable`, `featured`, profile fields, blurhash
-/// and focal points.
+/// Mastodon's extensions, so Mastodon reads `discoverable`, `featured`, profile fields, blurhash,
+/// focal points and a poll's `votersCount`.
 pub fn context() -> Value {
     serde_json::json!([
         AS_CONTEXT,
@@ -26,6 +26,7 @@ pub fn context() -> Value {
             "featured": { "@id": "toot:featured", "@type": "@id" },
             "blurhash": "toot:blurhash",
             "focalPoint": { "@container": "@list", "@id": "toot:focalPoint" },
+            "votersCount": "toot:votersCount",
             "schema": "http://schema.org#",
             "PropertyValue": "schema:PropertyValue",
             "value": "schema:value"

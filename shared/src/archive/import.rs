@@ -270,6 +270,8 @@ fn read_note(
             remote_url: None,
             reblog_of: None,
             conversation: None,
+            poll: None,
+            poll_tally: Default::default(),
             ttl: None,
         },
         mention_uris,

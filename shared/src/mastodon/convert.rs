@@ -155,7 +155,7 @@ pub fn status(cfg: &Config, s: &model::Status, author: &e::Account, viewer: View
         in_reply_to_id: s.in_reply_to_id.clone(),
         in_reply_to_account_id: s.in_reply_to_account_id.clone(),
         reblog: None,
-        poll: None,
+        poll: poll(s, None),
         card: None,
         language: s.language.clone(),
         favourited: viewer.favourited,
@@ -222,4 +222,35 @@ pub fn media(cfg: &Config, m: &model::Media) -> serde_json::Value {
         "description": m.description,
         "blurhash": (!m.blurhash.is_empty()).then_some(&m.blurhash),
     })
+}
+
+/// The Poll entity of a status's poll (its id is the status's). `own` is the viewer's choices on
+/// it when there is a viewer (`voted` and `own_votes` are left out without one). Hidden totals
+/// show once the poll has ended.
+pub fn poll(s: &model::Status, own: Option<&[u32]>) -> Option<serde_json::Value> {
+    let p = s.poll.as_ref()?;
+    let (votes, total, voters) = crate::repo::polls::counts(s)?;
+    let expired = p.expired_at(crate::clock::now_ms());
+    let show = !p.hide_totals || expired;
+    let options: Vec<serde_json::Value> = p
+        .options
+        .iter()
+        .zip(&votes)
+        .map(|(title, n)| serde_json::json!({ "title": title, "votes_count": show.then_some(*n) }))
+        .collect();
+    let mut out = serde_json::json!({
+        "id": s.id,
+        "expires_at": p.expires_at.map(iso8601_ms),
+        "expired": expired,
+        "multiple": p.multiple,
+        "votes_count": total,
+        "voters_count": voters.or(Some(total)),
+        "options": options,
+        "emojis": [],
+    });
+    if let Some(own) = own {
+        out["voted"] = serde_json::json!(!own.is_empty());
+        out["own_votes"] = serde_json::json!(own);
+    }
+    Some(out)
 }

@@ -66,6 +66,9 @@ pub struct Account {
     /// relationship or a kept post.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl: Option<i64>,
+    /// How many filters (v2) the account has: rendering reads them only when there are some.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub filters_count: i64,
     /// The owner's posting defaults (`source.privacy`, `sensitive`, `language`), saved by
     /// `update_credentials` and applied when a post leaves them out.
     #[serde(default, skip_serializing_if = "PostingDefaults::is_empty")]
@@ -74,6 +77,9 @@ pub struct Account {
     /// timelines leave their accounts out without another read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub blocked_domains: Vec<String>,
+}
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 /// Posting defaults of a local account; empty means Mastodon's (public, not sensitive, no language).
@@ -90,8 +96,7 @@ pub struct PostingDefaults {
 impl PostingDefaults {
     pub fn is_empty(&self) -> bool {
         self == &PostingDefaults::default()
-    }
-}
+    }}
 
 /// What Petrel keeps of another server's actor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -5,6 +5,7 @@ mod account;
 mod media;
 mod notification;
 mod oauth;
+pub mod poll;
 mod push;
 mod status;
 
@@ -12,5 +13,6 @@ pub use account::{valid_username, Account, PostingDefaults, RemoteActor};
 pub use media::{Dimensions, Media};
 pub use notification::Notification;
 pub use oauth::{AccessToken, App, AuthCode};
+pub use poll::{Poll, PollParams, PollTally, ScheduledStatus};
 pub use push::{PushPolicy, PushSubscription, ALERT_TYPES};
 pub use status::{MentionRef, Status, Visibility};

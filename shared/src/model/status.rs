@@ -97,6 +97,12 @@ pub struct Status {
     /// was kept (those count as starting their own thread).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conversation: Option<String>,
+    /// A poll attached to the status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll: Option<crate::model::Poll>,
+    /// A local poll's counts, as top-level attributes of the status item.
+    #[serde(flatten)]
+    pub poll_tally: crate::model::PollTally,
     /// The table's expiry attribute (epoch seconds): set on a remote post nobody here has
     /// interacted with yet, removed when someone does (`repo::statuses::keep`). Never on a
     /// local account's own post.
@@ -133,6 +139,8 @@ impl Status {
             remote_url: None,
             reblog_of: Some(reblog_of),
             conversation: None,
+            poll: None,
+            poll_tally: Default::default(),
             ttl: None,
         }
     }

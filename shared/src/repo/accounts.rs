@@ -64,6 +64,7 @@ async fn insert(
         posting: Default::default(),
         blocked_domains: Vec::new(),
         ttl: None,
+        filters_count: 0,
     };
     let mut local_entry = keys::local_account(&id).to_item();
     local_entry.insert("account_id".into(), Value::S(id.clone()));

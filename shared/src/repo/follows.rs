@@ -280,6 +280,14 @@ pub async fn remove_following(
         TxOp::Delete { key: keys::following(local_id, target_id), cond: Some(Cond::ItemExists) },
         TxOp::Delete { key: keys::followed_by_local(target_id, local_id), cond: None },
     ];
+    // The account leaves the local account's lists with the follow (Mastodon's rule too).
+    if let Some(entry) = table.get(&keys::followed_by_local(target_id, local_id)).await? {
+        ops.extend(
+            crate::repo::lists::member_keys_of_follow(&entry, target_id)
+                .into_iter()
+                .map(|key| TxOp::Delete { key, cond: None }),
+        );
+    }
     if current.accepted {
         ops.push(count(local_id, "following_count", -1));
         ops.push(count(target_id, "followers_count", -1));

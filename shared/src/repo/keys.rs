@@ -359,3 +359,89 @@ pub fn domain_blocker(domain: &str, local_id: &str) -> Key {
 pub fn domain_blockers(domain: &str) -> String {
     format!("DOMAINBLOCKERS#{domain}")
 }
+
+/// A vote on a poll, in the status's partition: `VOTE#L#` for a local voter (read to show the
+/// viewer's own votes; listed for the expiry notification), `VOTE#R#` for a remote one.
+pub fn poll_vote(status_id: &str, local: bool, account_id: &str) -> Key {
+    Key::new(status_partition(status_id), format!("{}{account_id}", poll_voters_prefix(local)))
+}
+
+/// The sort-key prefix of a poll's local or remote votes.
+pub fn poll_voters_prefix(local: bool) -> &'static str {
+    if local {
+        "VOTE#L#"
+    } else {
+        "VOTE#R#"
+    }
+}
+
+/// A status scheduled by a local account (sort key: its id).
+pub fn scheduled_status(account_id: &str, id: &str) -> Key {
+    Key::new(scheduled_statuses(account_id), id)
+}
+
+pub fn scheduled_statuses(account_id: &str) -> String {
+    format!("SCHEDULED#{account_id}")
+}
+
+// Lists, filters and hashtags (issue #16).
+
+/// A list of a local account (sort key: the list's id); the item holds its title and policies.
+pub fn list(owner_id: &str, list_id: &str) -> Key {
+    Key::new(lists(owner_id), list_id)
+}
+
+pub fn lists(owner_id: &str) -> String {
+    format!("LISTS#{owner_id}")
+}
+
+/// A member of a list (sort key: the member's account id).
+pub fn list_member(list_id: &str, account_id: &str) -> Key {
+    Key::new(list_members(list_id), account_id)
+}
+
+pub fn list_members(list_id: &str) -> String {
+    format!("LISTMEMBERS#{list_id}")
+}
+
+/// A list timeline entry.
+pub fn list_entry(list_id: &str, status_id: &str) -> Key {
+    Key::new(list_timeline(list_id), status_id)
+}
+
+pub fn list_timeline(list_id: &str) -> String {
+    format!("LISTTL#{list_id}")
+}
+
+/// A filter (v2) of a local account, keywords and filtered statuses inside (sort key: its id).
+pub fn filter(account_id: &str, filter_id: &str) -> Key {
+    Key::new(filters(account_id), filter_id)
+}
+
+pub fn filters(account_id: &str) -> String {
+    format!("FILTERS#{account_id}")
+}
+
+/// A hashtag a local account follows (sort key: the tag, lower-cased).
+pub fn followed_tag(account_id: &str, tag: &str) -> Key {
+    Key::new(followed_tags(account_id), tag)
+}
+
+pub fn followed_tags(account_id: &str) -> String {
+    format!("FOLLOWEDTAGS#{account_id}")
+}
+
+/// The local accounts that follow a hashtag: one item per tag, an attribute `f{account_id}` per
+/// follower, so a post's tags find their followers in one batch get.
+pub fn tag_followers(tag: &str) -> Key {
+    Key::new(format!("TAGFOLLOWERS#{tag}"), "LOCAL")
+}
+
+/// A hashtag featured on a local account's profile (sort key: the tag, lower-cased).
+pub fn featured_tag(account_id: &str, tag: &str) -> Key {
+    Key::new(featured_tags(account_id), tag)
+}
+
+pub fn featured_tags(account_id: &str) -> String {
+    format!("FEATURED#{account_id}")
+}

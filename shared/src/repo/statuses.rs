@@ -22,6 +22,14 @@ fn account_item(key: Key, account_id: &str) -> Item {
     item
 }
 
+/// A hashtag entry names the status's author, so a tag's history counts accounts from the
+/// entries alone (`repo::tags::history`).
+fn tag_entry_author(item: &mut Item, status: &Status) {
+    if str_attr_of(item, crate::store::PK).is_some_and(|pk| pk.starts_with("TAG#")) {
+        item.insert("account_id".into(), Value::S(status.account_id.clone()));
+    }
+}
+
 /// The index entries a status appears under.
 fn index_keys(s: &Status) -> Vec<Key> {
     let mut keys = vec![keys::account_status(&s.account_id, &s.id), keys::home_entry(&s.account_id, &s.id)];
@@ -47,13 +55,37 @@ pub enum Created {
 
 /// Writes a new status in one transaction. Should its id clash with another process's (the
 /// conditional put says so), it takes a new id and tries again.
-pub async fn create(
+pub async fn create(table: &dyn Table, status: Status, idempotency_key: Option<&str>) -> Result<Created, RepoError> {
+    create_with(table, status, idempotency_key, &[], Vec::new()).await
+}
+
+/// `create`, with an entry in the home timeline of each of `also_home` (local accounts that
+/// follow one of its hashtags) and `extra` writes (featured-tag counters), in the same
+/// transaction.
+pub async fn create_with(
     table: &dyn Table,
     mut status: Status,
     idempotency_key: Option<&str>,
+    also_home: &[String],
+    extra: Vec<TxOp>,
 ) -> Result<Created, RepoError> {
+    let mut extra = extra;
+    extra.extend(
+        also_home
+            .iter()
+            .map(|local| TxOp::Put { item: index_item(keys::home_entry(local, &status.id), &status.id), cond: None }),
+    );
     for _ in 0..3 {
-        match try_create(table, &status, idempotency_key).await {
+        // The extra entries name the status: a new id renames them.
+        for op in &mut extra {
+            if let TxOp::Put { item, .. } = op {
+                if item.contains_key("status_id") {
+                    let pk = str_attr_of(item, crate::store::PK).unwrap_or_default().to_string();
+                    *item = index_item(Key::new(pk, status.id.clone()), &status.id);
+                }
+            }
+        }
+        match try_create(table, &status, idempotency_key, &extra).await {
             Err(RepoError::Conflict(m)) if m == ID_TAKEN => status.id = crate::ids::snowflake(),
             Ok(earlier) if earlier.id != status.id => return Ok(Created::Earlier(earlier)),
             Ok(_) => return Ok(Created::New(status)),
@@ -65,7 +97,12 @@ pub async fn create(
 
 const ID_TAKEN: &str = "status id taken";
 
-async fn try_create(table: &dyn Table, status: &Status, idempotency_key: Option<&str>) -> Result<Status, RepoError> {
+async fn try_create(
+    table: &dyn Table,
+    status: &Status,
+    idempotency_key: Option<&str>,
+    extra: &[TxOp],
+) -> Result<Status, RepoError> {
     let idem_key = idempotency_key.map(|k| keys::idempotency(&status.account_id, &super::oauth::sha256_hex(k)));
     let mut ops = Vec::new();
     if let Some(key) = &idem_key {
@@ -78,9 +115,11 @@ async fn try_create(table: &dyn Table, status: &Status, idempotency_key: Option<
     let parent_index = ops.len() - 1;
     let media_start = ops.len();
     ops.extend(status.media.iter().map(|m| super::media::attach_op(m, &status.id)));
+    let media_end = ops.len();
+    ops.extend(extra.iter().cloned());
     match table.transact(ops).await {
         Ok(()) => Ok(status.clone()),
-        Err(StoreError::ConditionFailed { index: Some(i) }) if i >= media_start => {
+        Err(StoreError::ConditionFailed { index: Some(i) }) if i >= media_start && i < media_end => {
             Err(RepoError::Invalid("a media attachment is unknown or already used by another status".into()))
         }
         Err(StoreError::ConditionFailed { index: Some(0) }) if idem_key.is_some() => {
@@ -106,11 +145,13 @@ async fn try_create(table: &dyn Table, status: &Status, idempotency_key: Option<
 
 /// The writes of a local status: the status (not to exist yet, the first op), its index entries,
 /// the author's counters and, last, the parent's reply count (both items must exist).
-fn status_ops(status: &Status) -> Result<Vec<TxOp>, RepoError> {
+pub(crate) fn status_ops(status: &Status) -> Result<Vec<TxOp>, RepoError> {
     let mut ops =
         vec![TxOp::Put { item: to_item(&keys::status(&status.id), status)?, cond: Some(Cond::ItemNotExists) }];
     for key in index_keys(status) {
-        ops.push(TxOp::Put { item: index_item(key, &status.id), cond: None });
+        let mut item = index_item(key, &status.id);
+        tag_entry_author(&mut item, status);
+        ops.push(TxOp::Put { item, cond: None });
     }
     ops.push(TxOp::Update {
         key: keys::account(&status.account_id),
@@ -470,6 +511,10 @@ pub struct Edit {
     /// The attachments with their descriptions and focus as edited (`media_attributes[]`); the
     /// set of attachments itself does not change.
     pub media: Vec<crate::model::Media>,
+    /// The poll after the edit (`None` removes it) and whether its counts start over (its
+    /// options changed; the caller clears the votes).
+    pub poll: Option<crate::model::Poll>,
+    pub poll_reset: bool,
 }
 
 /// Edits a status: the previous version is kept in the status's partition, the status and its
@@ -501,6 +546,10 @@ pub async fn edit(table: &dyn Table, current: &Status, e: Edit) -> Result<Status
         .cloned()
         .collect();
     next.media = e.media;
+    next.poll = e.poll;
+    if e.poll_reset || next.poll.is_none() {
+        next.poll_tally = Default::default();
+    }
     next.edited_at = Some(now);
     let guard = match current.edited_at {
         Some(at) => Cond::AttrEq("edited_at".into(), Value::N(at.to_string())),
@@ -657,6 +706,17 @@ pub async fn keep(table: &dyn Table, status: &Status) -> Result<usize, RepoError
 /// is stored (a retry cannot bump it twice). The remote author's post count is left alone:
 /// Mastodon reports a remote account's own counts, not what reached this server.
 pub async fn store_remote(table: &dyn Table, status: &Status, to: &Delivery) -> Result<Option<String>, RepoError> {
+    store_remote_into(table, status, to, &[]).await
+}
+
+/// `store_remote`, with an entry in each of the index partitions `also` (list timelines),
+/// written with the home entries, before the status.
+pub async fn store_remote_into(
+    table: &dyn Table,
+    status: &Status,
+    to: &Delivery,
+    also: &[String],
+) -> Result<Option<String>, RepoError> {
     let uri = status.remote_uri.as_deref().ok_or_else(|| RepoError::Invalid("not a remote status".into()))?;
     let mut status = status.clone();
     // Every item written here expires with the status (when it does); notifications carry their own.
@@ -687,12 +747,17 @@ pub async fn store_remote(table: &dyn Table, status: &Status, to: &Delivery) -> 
     // Boosts stay out of the hashtag timelines, as in Mastodon. (The public timeline of remote
     // posts reads the home timelines: no entry of its own.)
     if status.visibility == Visibility::Public && status.reblog_of.is_none() {
-        entries.extend(status.tags.iter().take(10).map(|t| index_item(keys::tag_entry(t, &status.id), &status.id)));
+        entries.extend(status.tags.iter().take(10).map(|t| {
+            let mut item = index_item(keys::tag_entry(t, &status.id), &status.id);
+            tag_entry_author(&mut item, &status);
+            item
+        }));
     }
     if let Some(parent) = &status.in_reply_to_id {
         entries.push(index_item(keys::reply(parent, &status.id), &status.id));
     }
     entries.extend(to.home_of.iter().map(|local| index_item(keys::home_entry(local, &status.id), &status.id)));
+    entries.extend(also.iter().map(|pk| index_item(Key::new(pk.clone(), status.id.clone()), &status.id)));
     let mut entries: Vec<Item> = entries.into_iter().map(|i| expiring(i, status.ttl)).collect();
     for (local, n) in &to.notify {
         // Keyed by the status, so completing an interrupted store does not notify twice.

@@ -159,6 +159,7 @@ mod tests {
             posting: Default::default(),
             blocked_domains: Vec::new(),
             ttl: None,
+            filters_count: 0,
             token_generation: 0,
         }
     }

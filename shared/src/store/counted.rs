@@ -4,7 +4,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -19,7 +19,12 @@ macro_rules! counters {
     (requests: [$($req:ident),* $(,)?], units: [$($unit:ident),* $(,)?] $(,)?) => {
         /// Live counters, shared by every wrapped port of one process.
         #[derive(Debug, Default)]
-        pub struct OpCounter { $($req: AtomicU64,)* $($unit: AtomicU64,)* }
+        pub struct OpCounter {
+            $($req: AtomicU64,)* $($unit: AtomicU64,)*
+            /// Time during which at least one port call was outstanding (see
+            /// [`OpCounter::store_time`]): calls in flight, since when, and the total so far.
+            busy: std::sync::Mutex<Busy>,
+        }
 
         /// A point-in-time copy of the counters.
         #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -30,6 +35,9 @@ macro_rules! counters {
                 OpCounts { $($req: self.$req.load(Ordering::Relaxed),)* $($unit: self.$unit.load(Ordering::Relaxed),)* }
             }
             pub fn reset(&self) {
+                if let Ok(mut b) = self.busy.lock() {
+                    b.total = Duration::ZERO;
+                }
                 $(self.$req.store(0, Ordering::Relaxed);)*
                 $(self.$unit.store(0, Ordering::Relaxed);)*
             }
@@ -78,6 +86,59 @@ counters!(
     // queues several): with `queue_delete` it tells whether queued work is still outstanding.
     units: [rru_half, wru, queue_messages_sent],
 );
+
+#[derive(Debug, Default)]
+struct Busy {
+    in_flight: u32,
+    since: Option<Instant>,
+    total: Duration,
+}
+
+impl OpCounter {
+    /// Wall time during which at least one port call was outstanding, since start (or the last
+    /// reset): the time a request spent waiting on store round trips, next to which the rest of
+    /// its time is its own CPU. Calls that overlap (a page's queries sent together) count once.
+    /// Receives are left out: a long poll waits for messages, not for a round trip. Kept apart
+    /// from [`OpCounts`], which counts what is billed.
+    pub fn store_time(&self) -> Duration {
+        match self.busy.lock() {
+            Ok(b) => b.total + b.since.filter(|_| b.in_flight > 0).map_or(Duration::ZERO, |s| s.elapsed()),
+            Err(_) => Duration::ZERO,
+        }
+    }
+}
+
+/// Marks a port call outstanding from its start until it is dropped, so every return path of a
+/// call (errors included) is timed.
+struct Timed<'a> {
+    counter: &'a OpCounter,
+}
+
+impl<'a> Timed<'a> {
+    fn start(counter: &'a OpCounter) -> Self {
+        // A poisoned lock (a panic elsewhere mid-update) only loses timing, never a call.
+        if let Ok(mut b) = counter.busy.lock() {
+            if b.in_flight == 0 {
+                b.since = Some(Instant::now());
+            }
+            b.in_flight += 1;
+        }
+        Timed { counter }
+    }
+}
+
+impl Drop for Timed<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut b) = self.counter.busy.lock() {
+            b.in_flight = b.in_flight.saturating_sub(1);
+            if b.in_flight == 0 {
+                if let Some(since) = b.since.take() {
+                    b.total += since.elapsed();
+                }
+            }
+        }
+    }
+}
 
 impl OpCounts {
     pub fn table_reads(&self) -> u64 {
@@ -152,52 +213,61 @@ impl<T: ?Sized> Counted<T> {
 #[async_trait]
 impl<T: Table + ?Sized> Table for Counted<T> {
     async fn get(&self, key: &Key) -> StoreResult<Option<Item>> {
+        let _timed = Timed::start(&self.counter);
         bump(&self.counter.table_get);
         let got = self.inner.get(key).await?;
         add(&self.counter.rru_half, Capacity::read_by_key(got.as_ref()));
         Ok(got)
     }
     async fn put(&self, item: Item, cond: Option<Cond>) -> StoreResult<()> {
+        let _timed = Timed::start(&self.counter);
         bump(&self.counter.table_put);
         add(&self.counter.wru, Capacity::write(&item));
         self.inner.put(item, cond).await
     }
     async fn delete(&self, key: &Key, cond: Option<Cond>) -> StoreResult<()> {
+        let _timed = Timed::start(&self.counter);
         bump(&self.counter.table_delete);
         add(&self.counter.wru, 1);
         self.inner.delete(key, cond).await
     }
     async fn update(&self, key: &Key, update: Update, cond: Option<Cond>) -> StoreResult<Item> {
+        let _timed = Timed::start(&self.counter);
         bump(&self.counter.table_update);
         let result = self.inner.update(key, update, cond).await;
         add(&self.counter.wru, result.as_ref().map_or(1, Capacity::write));
         result
     }
     async fn query(&self, query: Query) -> StoreResult<Page> {
+        let _timed = Timed::start(&self.counter);
         bump(&self.counter.table_query);
         let page = self.inner.query(query).await?;
         add(&self.counter.rru_half, Capacity::query_page(&page));
         Ok(page)
     }
     async fn batch_get(&self, keys: &[Key]) -> StoreResult<Vec<Option<Item>>> {
+        let _timed = Timed::start(&self.counter);
         bump(&self.counter.table_batch_get);
         let got = self.inner.batch_get(keys).await?;
         add(&self.counter.rru_half, got.iter().map(|i| Capacity::read_by_key(i.as_ref())).sum());
         Ok(got)
     }
     async fn get_eventually(&self, key: &Key) -> StoreResult<Option<Item>> {
+        let _timed = Timed::start(&self.counter);
         bump(&self.counter.table_get);
         let got = self.inner.get_eventually(key).await?;
         add(&self.counter.rru_half, Capacity::read_by_key_eventually(got.as_ref()));
         Ok(got)
     }
     async fn batch_get_eventually(&self, keys: &[Key]) -> StoreResult<Vec<Option<Item>>> {
+        let _timed = Timed::start(&self.counter);
         bump(&self.counter.table_batch_get);
         let got = self.inner.batch_get_eventually(keys).await?;
         add(&self.counter.rru_half, got.iter().map(|i| Capacity::read_by_key_eventually(i.as_ref())).sum());
         Ok(got)
     }
     async fn transact(&self, ops: Vec<TxOp>) -> StoreResult<()> {
+        let _timed = Timed::start(&self.counter);
         bump(&self.counter.table_transact);
         add(&self.counter.wru, Capacity::transact(&ops));
         self.inner.transact(ops).await
@@ -207,14 +277,17 @@ impl<T: Table + ?Sized> Table for Counted<T> {
 #[async_trait]
 impl<T: Blobs + ?Sized> Blobs for Counted<T> {
     async fn put(&self, key: &str, bytes: Bytes, content_type: &str) -> StoreResult<String> {
+        let _timed = Timed::start(&self.counter);
         bump(&self.counter.blob_put);
         self.inner.put(key, bytes, content_type).await
     }
     async fn get(&self, key: &str) -> StoreResult<Option<Blob>> {
+        let _timed = Timed::start(&self.counter);
         bump(&self.counter.blob_get);
         self.inner.get(key).await
     }
     async fn delete(&self, key: &str) -> StoreResult<()> {
+        let _timed = Timed::start(&self.counter);
         bump(&self.counter.blob_delete);
         self.inner.delete(key).await
     }
@@ -222,14 +295,17 @@ impl<T: Blobs + ?Sized> Blobs for Counted<T> {
         self.inner.public_url(key)
     }
     async fn put_temporary(&self, key: &str, bytes: Bytes, content_type: &str) -> StoreResult<String> {
+        let _timed = Timed::start(&self.counter);
         bump(&self.counter.blob_put);
         self.inner.put_temporary(key, bytes, content_type).await
     }
     async fn keep(&self, key: &str) -> StoreResult<()> {
+        let _timed = Timed::start(&self.counter);
         bump(&self.counter.blob_tag);
         self.inner.keep(key).await
     }
     async fn is_temporary(&self, key: &str) -> StoreResult<Option<bool>> {
+        let _timed = Timed::start(&self.counter);
         bump(&self.counter.blob_tag);
         self.inner.is_temporary(key).await
     }
@@ -245,6 +321,7 @@ impl<T: Queue + ?Sized> Queue for Counted<T> {
         self.inner.name()
     }
     async fn send(&self, msg: OutMessage) -> StoreResult<String> {
+        let _timed = Timed::start(&self.counter);
         bump(&self.counter.queue_send);
         let sent = self.inner.send(msg).await;
         if sent.is_ok() {
@@ -253,6 +330,7 @@ impl<T: Queue + ?Sized> Queue for Counted<T> {
         sent
     }
     async fn send_batch(&self, msgs: Vec<OutMessage>) -> StoreResult<Vec<StoreResult<String>>> {
+        let _timed = Timed::start(&self.counter);
         bump(&self.counter.queue_send_batch);
         let sent = self.inner.send_batch(msgs).await;
         if let Ok(results) = &sent {
@@ -270,10 +348,12 @@ impl<T: Queue + ?Sized> Queue for Counted<T> {
         got
     }
     async fn delete(&self, receipt: &str) -> StoreResult<()> {
+        let _timed = Timed::start(&self.counter);
         bump(&self.counter.queue_delete);
         self.inner.delete(receipt).await
     }
     async fn change_visibility(&self, receipt: &str, visibility: Duration) -> StoreResult<()> {
+        let _timed = Timed::start(&self.counter);
         bump(&self.counter.queue_change_visibility);
         self.inner.change_visibility(receipt, visibility).await
     }
@@ -325,6 +405,9 @@ mod tests {
         assert!(refused.is_err());
         assert_eq!(step(), (0, 1), "a refused conditional write is billed");
         assert_eq!(stores.ops.snapshot().rru(), 7.0);
+        assert!(stores.ops.store_time() > Duration::ZERO, "the calls' time is summed");
+        stores.ops.reset();
+        assert_eq!(stores.ops.store_time(), Duration::ZERO);
     }
 
     #[tokio::test]

@@ -33,6 +33,7 @@ const {
   Note,
   Person,
   PUBLIC_COLLECTION,
+  Question,
   Reject,
   Tombstone,
   Undo,
@@ -226,6 +227,14 @@ federation
       (obj != null && typeof obj === "object" && (obj.type === "Follow" || obj.id === follower.followId));
     if (undoesFollow) state.followers.delete(actor);
   })
+  // A Create or Update of a Question (a poll) is read through Fedify's own vocabulary, so the
+  // record says what Fedify understood of it (options and counts, end, voters).
+  .on(Create, async (ctx, activity) => {
+    await recordWithQuestion(ctx, activity);
+  })
+  .on(Update, async (ctx, activity) => {
+    await recordWithQuestion(ctx, activity);
+  })
   .on(Activity, async (ctx, activity) => {
     record(ctx, activity);
   })
@@ -305,6 +314,31 @@ function record(_ctx, activity) {
   state.received.push(rec);
   if (store != null) store.entry.recorded = true;
   return rec;
+}
+
+async function recordWithQuestion(ctx, activity) {
+  const rec = record(ctx, activity);
+  try {
+    const obj = await activity.getObject({ suppressError: true });
+    if (obj instanceof Question) {
+      const options = async (iter) => {
+        const out = [];
+        for await (const o of iter) {
+          const replies = await o.getReplies({ suppressError: true });
+          out.push({ name: o.name?.toString() ?? null, totalItems: replies?.totalItems ?? null });
+        }
+        return out;
+      };
+      rec.question = {
+        oneOf: await options(obj.getExclusiveOptions({ suppressError: true })),
+        anyOf: await options(obj.getInclusiveOptions({ suppressError: true })),
+        endTime: obj.endTime?.toString() ?? null,
+        voters: obj.voters ?? null,
+      };
+    }
+  } catch (error) {
+    rec.questionError = String(error?.message ?? error);
+  }
 }
 
 // Find our outgoing Follow that an Accept/Reject answers: same actor, and the object names our Follow.

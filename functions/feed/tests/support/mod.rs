@@ -73,6 +73,8 @@ pub async fn site(posts: usize) -> Site {
             remote_url: None,
             reblog_of: None,
             conversation: None,
+            poll: None,
+            poll_tally: Default::default(),
             ttl: None,
         };
         statuses::create(table, status, None).await.unwrap();

@@ -5,7 +5,7 @@ use petrel::activitypub::vocab::{self, id_of};
 use petrel::activitypub::{convert, fetch::FetchError};
 use petrel::model::{Account, MentionRef, Visibility};
 use petrel::repo::statuses::{self, Delivery};
-use petrel::repo::{actors, follows, notifications};
+use petrel::repo::{actors, follows, lists, notifications, polls, tags};
 use petrel::Ctx;
 use serde_json::Value;
 use url::Url;
@@ -40,6 +40,9 @@ pub async fn create(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), In
         return Ok(());
     };
     if !matches!(vocab::type_of(&note), "Note" | "Article" | "Page" | "Question") {
+        return Ok(());
+    }
+    if poll_vote(ctx, actor, &note).await? {
         return Ok(());
     }
     let table = ctx.stores.table.as_ref();
@@ -85,21 +88,37 @@ pub async fn create(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), In
         !mentioned.is_empty(),
         petrel::store::table::now_secs(),
     );
-    let mut home_of = if status.visibility == Visibility::Direct {
+    // The follow entries also name the followers' lists that hold the author: no further read.
+    let mut followers = if status.visibility == Visibility::Direct {
         Vec::new()
     } else {
-        follows::local_followers_of(table, &actor.id).await?
+        lists::local_followers(table, &actor.id).await?
     };
+    // Local accounts that block or mute the author get neither the post nor a notification.
+    followers.retain(|f| !actor.hidden_from(&f.id));
+    let mut home_of: Vec<String> = followers.iter().map(|f| f.id.clone()).collect();
+    // Public posts with a hashtag a local account follows reach its home (one batch get, only
+    // for public posts with hashtags).
+    if status.visibility == Visibility::Public && !status.tags.is_empty() {
+        for local in tags::followers_of(table, &status.tags).await? {
+            if !home_of.contains(&local) {
+                home_of.push(local);
+            }
+        }
+    }
+    // Members of an exclusive list stay out of its owner's home (unless they mention the owner).
+    let exclusive = lists::exclusive_owners(&followers);
+    home_of.retain(|l| !exclusive.contains(l));
     for m in &mentioned {
         if !home_of.contains(m) {
             home_of.push(m.clone());
         }
     }
-    // Local accounts that block or mute the author get neither the post nor a notification.
     home_of.retain(|l| !actor.hidden_from(l));
     mentioned.retain(|l| !actor.hidden_from(l));
+    let in_lists = lists::route(table, &status, &followers).await?;
     // Unsolicited posts (nobody here follows or is addressed) are not stored.
-    if home_of.is_empty() {
+    if home_of.is_empty() && in_lists.is_empty() {
         return Ok(());
     }
     // Mentioned accounts that muted the thread get the post, not a notification (a read each).
@@ -117,7 +136,9 @@ pub async fn create(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), In
         // A kept post's author stays in the actor cache.
         petrel::repo::actors::keep(table, actor).await?;
     }
-    if let Some(stored_id) = statuses::store_remote(table, &status, &delivery).await? {
+    if let Some(stored_id) =
+        statuses::store_remote_into(table, &status, &delivery, &lists::timelines(&in_lists)).await?
+    {
         // The notifications were stored under the status's id: push them under it.
         let stored = petrel::model::Status { id: stored_id, ..status };
         // A direct message joins the conversation of each local account it mentions. Logged,
@@ -132,6 +153,31 @@ pub async fn create(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), In
         }
     }
     Ok(())
+}
+
+/// A vote on one of our polls, as Mastodon sends it: a Note whose `name` is an option, in reply
+/// to the poll's status. Recorded (not shown as a status); true when the Note was one.
+async fn poll_vote(ctx: &Ctx, actor: &Account, note: &Value) -> Result<bool, InboxError> {
+    let (Some(name), Some(parent)) = (vocab::str_prop(note, "name"), note.get("inReplyTo").and_then(id_of)) else {
+        return Ok(false);
+    };
+    let Some(id) = local_status_id(ctx, parent) else {
+        return Ok(false);
+    };
+    let table = ctx.stores.table.as_ref();
+    let Some(status) = statuses::get(table, &id).await? else {
+        return Ok(false);
+    };
+    let Some(choice) = status.poll.as_ref().and_then(|p| p.options.iter().position(|o| o == name)) else {
+        return Ok(false);
+    };
+    match polls::vote(table, &status, &actor.id, false, &[choice as u32], petrel::clock::now_ms()).await {
+        Ok(_) => polls::queue_update(table, ctx.stores.queues.outbox.as_ref(), &status.id).await?,
+        // Ended, repeated or otherwise refused: a redelivery or a late vote, dropped as Mastodon does.
+        Err(petrel::repo::RepoError::Invalid(why)) => tracing::info!(status = %status.id, why, "remote vote refused"),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(true)
 }
 
 pub async fn update(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), InboxError> {
@@ -158,6 +204,13 @@ pub async fn update(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), In
     }
     let fresh = convert::remote_status(&note, actor, current.id.clone()).map_err(ResolveError::from)?;
     let mut fresh = fresh.status;
+    // New results of a poll, nothing else changed: not an edit.
+    if let (Some(poll), Some(_)) = (&fresh.poll, &current.poll) {
+        if fresh.content == current.content && fresh.spoiler_text == current.spoiler_text {
+            polls::refresh_remote(table, &current.id, poll).await?;
+            return Ok(());
+        }
+    }
     fresh.mentions = current.mentions.clone();
     statuses::replace_remote(table, &current, fresh).await?;
     Ok(())

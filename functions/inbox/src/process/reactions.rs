@@ -3,7 +3,7 @@
 use petrel::activitypub::resolve;
 use petrel::activitypub::vocab::{self, id_of};
 use petrel::model::{Account, Status, Visibility};
-use petrel::repo::{follows, notifications, statuses, visibility};
+use petrel::repo::{notifications, statuses, visibility};
 use petrel::Ctx;
 use serde_json::Value;
 
@@ -80,9 +80,13 @@ async fn boost_of_remote(ctx: &Ctx, actor: &Account, activity: &Value) -> Result
     let Some(announce_id) = vocab::str_prop(activity, "id") else {
         return Ok(());
     };
-    let mut home_of = follows::local_followers_of(table, &actor.id).await?;
-    home_of.retain(|l| !actor.hidden_from(l));
-    if home_of.is_empty() || statuses::by_uri(table, announce_id).await?.is_some() {
+    // The follow entries name the followers' lists holding the booster (no further read).
+    let mut followers = petrel::repo::lists::local_followers(table, &actor.id).await?;
+    followers.retain(|f| !actor.hidden_from(&f.id));
+    let exclusive = petrel::repo::lists::exclusive_owners(&followers);
+    let home_of: Vec<String> = followers.iter().map(|f| f.id.clone()).filter(|l| !exclusive.contains(l)).collect();
+    let in_lists: Vec<String> = followers.iter().flat_map(|f| f.lists.iter().map(|m| m.list_id.clone())).collect();
+    if (home_of.is_empty() && in_lists.is_empty()) || statuses::by_uri(table, announce_id).await?.is_some() {
         return Ok(());
     }
     let object = activity.get("object").unwrap_or(&Value::Null);
@@ -104,6 +108,8 @@ async fn boost_of_remote(ctx: &Ctx, actor: &Account, activity: &Value) -> Result
     // A boost lives as long as a post of its own would (the original's life is its own).
     boost.ttl = ctx.config.retention.remote_status_ttl(petrel::store::table::now_secs());
     let home_cap = Some(ctx.config.retention.home_timeline_max);
-    statuses::store_remote(table, &boost, &statuses::Delivery { home_of, notify: Vec::new(), home_cap }).await?;
+    let also = petrel::repo::lists::timelines(&in_lists);
+    statuses::store_remote_into(table, &boost, &statuses::Delivery { home_of, notify: Vec::new(), home_cap }, &also)
+        .await?;
     Ok(())
 }

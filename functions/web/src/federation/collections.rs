@@ -154,3 +154,26 @@ pub async fn featured(State(ctx): State<Ctx>, Path(name): Path<String>) -> Respo
         "@context": vocab::context(), "id": id, "type": "OrderedCollection", "totalItems": items.len(), "orderedItems": items,
     }))
 }
+
+/// Featured hashtags (Mastodon's `featuredTags`): a Collection of Hashtag objects.
+pub async fn featured_tags(State(ctx): State<Ctx>, Path(name): Path<String>) -> Response {
+    let account = match owner(&ctx, &name).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let list = match petrel::repo::tags::featured(ctx.stores.table.as_ref(), &account.id).await {
+        Ok(l) => l,
+        Err(e) => return internal(e),
+    };
+    let base = ctx.config.base_url();
+    let items: Vec<Value> = list
+        .iter()
+        .map(
+            |f| json!({ "type": "Hashtag", "href": format!("{base}/tags/{}", f.name), "name": format!("#{}", f.name) }),
+        )
+        .collect();
+    let id = format!("{}/collections/tags", actor_uri(&ctx.config, &account.username));
+    activity_json(json!({
+        "@context": vocab::AS_CONTEXT, "id": id, "type": "Collection", "totalItems": items.len(), "items": items,
+    }))
+}

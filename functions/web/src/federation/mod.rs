@@ -46,6 +46,7 @@ pub fn router() -> axum::Router<petrel::Ctx> {
         .route("/users/{name}/followers", get(collections::followers))
         .route("/users/{name}/following", get(collections::following))
         .route("/users/{name}/collections/featured", get(collections::featured))
+        .route("/users/{name}/collections/tags", get(collections::featured_tags))
         .route("/users/{name}/statuses/{id}", get(actor::status))
         .route("/users/{name}/statuses/{id}/activity", get(actor::status_activity))
 }

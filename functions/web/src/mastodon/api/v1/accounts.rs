@@ -132,9 +132,13 @@ pub async fn statuses(
     // filled from further on, and its links name only what it returns.
     let pk = keys::account_statuses(&id);
     let (viewer, ctx_ref, pk, q_ref) = (auth.account(), &ctx, pk.as_str(), &q);
+    let filters = crate::mastodon::api::v1::statuses::viewer_filters(&ctx, viewer).await?;
+    let filters = &filters;
     let list = pagination::fill(q.page.clone().into_page_params(), |params| async move {
         let ids = timelines::page_ids(table, pk, &params).await?;
-        let list = crate::mastodon::api::v1::statuses::render_many(ctx_ref, viewer, &ids).await?;
+        let list =
+            crate::mastodon::api::v1::statuses::render_in(ctx_ref, viewer, &ids, false, "account", Some(filters))
+                .await?;
         let kept = list
             .into_iter()
             // As Mastodon: replies to the author's own posts (threads) stay.

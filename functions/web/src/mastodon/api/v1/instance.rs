@@ -1,9 +1,10 @@
 //! Instance metadata, v1 and v2. Clients read `version` and `api_versions` to enable features.
+//! The counts and the contact come from the local accounts, cached per process for a minute
+//! (`Ctx::local_accounts`): after the first call, neither version reads the table.
 
 use axum::extract::State;
 use axum::Json;
 use petrel::mastodon::{convert, API_VERSION, VERSION};
-use petrel::repo::accounts;
 use petrel::Ctx;
 use serde_json::{json, Value};
 
@@ -32,7 +33,7 @@ fn polls_config() -> Value {
 
 pub async fn v1(State(ctx): State<Ctx>) -> ApiResult<Json<Value>> {
     let cfg = &ctx.config;
-    let locals = accounts::list_local(ctx.stores.table.as_ref()).await?;
+    let locals = ctx.local_accounts().await?;
     let statuses: i64 = locals.iter().map(|a| a.statuses_count.max(0)).sum();
     let contact = locals.first().map(|a| convert::account(cfg, a, false));
     Ok(Json(json!({
@@ -64,7 +65,7 @@ pub async fn v1(State(ctx): State<Ctx>) -> ApiResult<Json<Value>> {
 pub async fn v2(State(ctx): State<Ctx>) -> ApiResult<Json<Value>> {
     let cfg = &ctx.config;
     let vapid_key = super::push::vapid_key(&ctx).await?;
-    let locals = accounts::list_local(ctx.stores.table.as_ref()).await?;
+    let locals = ctx.local_accounts().await?;
     let contact = locals.first().map(|a| convert::account(cfg, a, false));
     Ok(Json(json!({
         "domain": cfg.handle_domain,

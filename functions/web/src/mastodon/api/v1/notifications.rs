@@ -37,11 +37,12 @@ async fn render(ctx: &Ctx, me: &Account, list: Vec<Notification>) -> ApiResult<V
         .map(|a| (a.id.clone(), a))
         .collect();
     let status_ids: Vec<String> = list.iter().filter_map(|n| n.status_id.clone()).collect();
-    let statuses: HashMap<String, Value> = super::statuses::render_many(ctx, Some(me), &status_ids)
-        .await?
-        .into_iter()
-        .filter_map(|s| Some((s.id.clone(), serde_json::to_value(s).ok()?)))
-        .collect();
+    let statuses: HashMap<String, Value> =
+        super::statuses::render_in(ctx, Some(me), &status_ids, false, "notifications", None)
+            .await?
+            .into_iter()
+            .filter_map(|s| Some((s.id.clone(), serde_json::to_value(s).ok()?)))
+            .collect();
     Ok(list
         .into_iter()
         .filter_map(|n| {

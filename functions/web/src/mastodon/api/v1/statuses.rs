@@ -4,11 +4,13 @@ use std::collections::{HashMap, HashSet};
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
+use axum::response::IntoResponse;
 use axum::Json;
 use petrel::mastodon::convert::{self, Viewer};
 use petrel::mastodon::entities as e;
 use petrel::model::{self, MentionRef, Visibility};
-use petrel::repo::{accounts, statuses, visibility, Freshness};
+use petrel::repo::filters::{self, Filter};
+use petrel::repo::{accounts, polls, statuses, visibility, Freshness};
 use petrel::text::{self, ResolvedMention};
 use petrel::Ctx;
 
@@ -24,13 +26,36 @@ use petrel::api::params::{lenient, Params};
 /// the statuses and favourite flags together, and one for authors other than the viewer (none
 /// on a single-user instance).
 pub async fn render_many(ctx: &Ctx, viewer: Option<&model::Account>, ids: &[String]) -> ApiResult<Vec<e::Status>> {
-    render(ctx, viewer, ids, false).await
+    render(ctx, viewer, ids, false, None, None).await
 }
 
 /// As `render_many`, leaving out authors the viewer blocks or mutes (timelines do; a status
 /// opened directly still shows).
 pub async fn render_timeline(ctx: &Ctx, viewer: Option<&model::Account>, ids: &[String]) -> ApiResult<Vec<e::Status>> {
-    render(ctx, viewer, ids, true).await
+    render(ctx, viewer, ids, true, None, None).await
+}
+
+/// The viewer's filters (`repo::filters`): one query, made only when the account has some.
+pub async fn viewer_filters(ctx: &Ctx, viewer: Option<&model::Account>) -> ApiResult<Vec<Filter>> {
+    match viewer {
+        Some(v) if v.filters_count > 0 => Ok(filters::all(ctx.stores.table.as_ref(), &v.id).await?),
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// As `render_many` (or `render_timeline`, with `timeline`), shown in a filter context (`home`,
+/// `notifications`, `public`, `thread`, `account`): statuses a `hide` filter of the viewer
+/// matches in that context are left out. `filters`: the viewer's, when the caller read them
+/// already (a page read in rounds reads them once).
+pub async fn render_in(
+    ctx: &Ctx,
+    viewer: Option<&model::Account>,
+    ids: &[String],
+    timeline: bool,
+    context: &str,
+    filters: Option<&[Filter]>,
+) -> ApiResult<Vec<e::Status>> {
+    render(ctx, viewer, ids, timeline, Some(context), filters).await
 }
 
 async fn render(
@@ -38,8 +63,20 @@ async fn render(
     viewer: Option<&model::Account>,
     ids: &[String],
     timeline: bool,
+    context: Option<&str>,
+    filters: Option<&[Filter]>,
 ) -> ApiResult<Vec<e::Status>> {
     let table = ctx.stores.table.as_ref();
+    // Every status rendered for a signed-in viewer carries `filtered`, Mastodon's FilterResults.
+    let loaded;
+    let filters: &[Filter] = match filters {
+        Some(f) => f,
+        None => {
+            loaded = viewer_filters(ctx, viewer).await?;
+            &loaded
+        }
+    };
+    let now = petrel::clock::now_ms();
     // A timeline page renders what its index lists: eventually consistent reads, half the cost.
     let freshness = if timeline { Freshness::Eventual } else { Freshness::Strong };
     let found = statuses::get_many_for(table, viewer.map(|v| v.id.as_str()), ids, freshness).await?;
@@ -87,23 +124,63 @@ async fn render(
         }
         Some(convert::status(&ctx.config, s, authors.get(&s.account_id)?, marks))
     };
+    // The viewer's votes: one more batch get, only when the page has polls.
+    let own_votes = match viewer {
+        Some(v) => {
+            let polls: Vec<String> = found
+                .iter()
+                .map(|(s, _)| s)
+                .chain(boosted.values().map(|(s, _)| s))
+                .filter(|s| s.poll.is_some() && seen.contains(&s.id))
+                .map(|s| s.id.clone())
+                .collect();
+            let votes = if polls.is_empty() { HashMap::new() } else { polls::own_votes(table, &v.id, &polls).await? };
+            Some(votes)
+        }
+        None => None,
+    };
+    let with_votes = |s: &model::Status, mut entity: e::Status| -> e::Status {
+        if let Some(votes) = &own_votes {
+            let own = votes.get(&s.id).map(Vec::as_slice).unwrap_or(&[]);
+            entity.poll = convert::poll(s, Some(own));
+        }
+        entity
+    };
     Ok(found
         .iter()
         .filter_map(|(s, marks)| {
-            let mut status = one(s, *marks)?;
+            let mut status = with_votes(s, one(s, *marks)?);
+            let mut original_status = None;
             if let Some(of) = &s.reblog_of {
                 // A boost of something gone (or hidden from the viewer) is not shown.
                 let (original, original_marks) = boosted.get(of)?;
-                let mut inner = one(original, *original_marks)?;
+                let mut inner = with_votes(original, one(original, *original_marks)?);
                 inner.reblogged |= viewer.is_some_and(|v| v.id == s.account_id);
                 status.reblog = Some(Box::new(inner));
+                original_status = Some(original);
+            }
+            // Filters apply to others' statuses, as Mastodon's do.
+            let proper_author = original_status.map_or(&s.account_id, |o| &o.account_id);
+            if viewer.is_some_and(|v| !filters.is_empty() && &v.id != proper_author) {
+                let matched = filters::matches(filters, s, original_status, now);
+                if context
+                    .is_some_and(|c| matched.iter().any(|m| m.filter.filter_action == "hide" && m.filter.applies_in(c)))
+                {
+                    return None;
+                }
+                let results: Vec<serde_json::Value> =
+                    matched.iter().map(crate::mastodon::api::v2::filters::result).collect();
+                if let Some(inner) = status.reblog.as_mut() {
+                    inner.filtered = results.clone();
+                }
+                status.filtered = results;
             }
             Some(status)
         })
         .collect())
 }
 
-async fn render_one(ctx: &Ctx, viewer: Option<&model::Account>, id: &str) -> ApiResult<e::Status> {
+pub(crate) async fn render_one(ctx: &Ctx, viewer: Option<&model::Account>, id: &str) -> ApiResult<e::Status> {
     render_many(ctx, viewer, &[id.to_string()]).await?.into_iter().next().ok_or(ApiError::NotFound)
 }
 
@@ -144,6 +221,26 @@ pub struct CreateStatus {
     scheduled_at: Option<String>,
     #[serde(default)]
     poll: Option<serde_json::Value>,
+}
+
+/// What a ScheduledStatus's `params` say: the request as Mastodon echoes it.
+fn params_echo(p: &CreateStatus, poll: Option<&petrel::model::PollParams>) -> serde_json::Value {
+    serde_json::json!({
+        "text": p.status.clone().unwrap_or_default(),
+        "poll": poll,
+        "media_ids": if p.media_ids.is_empty() { None } else { Some(&p.media_ids) },
+        "sensitive": p.sensitive,
+        "spoiler_text": p.spoiler_text,
+        "visibility": p.visibility.clone().filter(|v| !v.is_empty()).unwrap_or_else(|| "public".into()),
+        // Mastodon keeps it as a number.
+        "in_reply_to_id": p.in_reply_to_id.as_deref().and_then(|id| id.parse::<i64>().ok()),
+        "language": p.language,
+        // Deprecated ("can be ignored") but required; Petrel's apps have no numeric id.
+        "application_id": 0,
+        "scheduled_at": null,
+        "idempotency": null,
+        "with_rate_limit": false,
+    })
 }
 
 /// Local mentions resolve to their accounts; `@user@domain` elsewhere waits for WebFinger
@@ -220,22 +317,24 @@ async fn resolve_mentions(ctx: &Ctx, text: &str) -> ApiResult<Mentions> {
     Ok(m)
 }
 
+/// At most this many local followers of a post's hashtags get it in their home timeline (the
+/// post's transaction has room for them; an instance has a handful of accounts).
+const MAX_TAG_HOMES: usize = 50;
+
 pub async fn create(
     State(ctx): State<Ctx>,
     auth: Auth,
     headers: HeaderMap,
     Params(p): Params<CreateStatus>,
-) -> ApiResult<Json<e::Status>> {
+) -> ApiResult<axum::response::Response> {
     let account = auth.user("write:statuses")?;
+    let poll = p.poll.as_ref().filter(|v| !v.is_null()).map(super::polls::parse_params).transpose()?;
+    let params_echo = params_echo(&p, poll.as_ref());
     let text = p.status.unwrap_or_default();
-    if p.poll.is_some() {
-        return Err(ApiError::Unprocessable("polls are not supported".into()));
-    }
-    if p.scheduled_at.is_some() {
-        return Err(ApiError::Unprocessable("scheduled statuses are not supported".into()));
-    }
-    if p.media_ids.len() > MAX_MEDIA {
-        return Err(ApiError::Unprocessable(format!("at most {MAX_MEDIA} media attachments")));
+    let scheduled_at = super::scheduled_statuses::parse_time(p.scheduled_at.as_deref())?;
+    if p.media_ids.len() > MAX_MEDIA || (poll.is_some() && !p.media_ids.is_empty()) {
+        // Mastodon's message for both: a poll takes the place of attachments.
+        return Err(ApiError::Unprocessable(format!("Cannot attach more than {MAX_MEDIA} files")));
     }
     let mut media = Vec::with_capacity(p.media_ids.len());
     if !p.media_ids.is_empty() {
@@ -320,8 +419,15 @@ pub async fn create(
         remote_url: None,
         reblog_of: None,
         conversation,
+        poll: poll.as_ref().map(|p| p.poll(petrel::clock::now_ms())),
+        poll_tally: Default::default(),
         ttl: None,
     };
+    if let Some(at) = scheduled_at {
+        let entity =
+            super::scheduled_statuses::schedule(&ctx, account, status, poll, at, params_echo, mentions.inboxes).await?;
+        return Ok(Json(entity).into_response());
+    }
     let idempotency =
         headers.get("idempotency-key").and_then(|v| v.to_str().ok()).filter(|k| !k.is_empty() && k.len() <= 256);
     // Rendered from what was written (or, for a repeated Idempotency-Key, what was found): the
@@ -335,7 +441,21 @@ pub async fn create(
             ctx.stores.blobs.keep(key).await?;
         }
     }
-    let (stored, favourited) = match statuses::create(table, status, idempotency).await? {
+    // Local accounts following one of its hashtags get a public post in their home timeline,
+    // and the author's featured tags count it, in the post's own transaction.
+    let (tag_homes, tag_counts) = if status.tags.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        let public = status.visibility == Visibility::Public;
+        let counts = public || status.visibility == Visibility::Unlisted;
+        let (mut homes, ops) =
+            petrel::repo::tags::local_post_routing(table, &account.id, &status.tags, public, counts, status.created_at)
+                .await?;
+        homes.retain(|l| l != &account.id && !account.hidden_from(l));
+        homes.truncate(MAX_TAG_HOMES);
+        (homes, ops)
+    };
+    let (stored, favourited) = match statuses::create_with(table, status, idempotency, &tag_homes, tag_counts).await? {
         statuses::Created::New(s) => {
             author_now.statuses_count += 1;
             author_now.last_status_at = Some(s.created_at);
@@ -356,9 +476,32 @@ pub async fn create(
         if let Err(e) = petrel::repo::conversations::record(table, &stored, &conversation_locals).await {
             tracing::warn!(status = %stored.id, error = %e, "conversation not updated");
         }
+        super::polls::queue_end(&ctx, &stored, None).await?;
     }
     let author = convert::account(&ctx.config, &author_now, false);
-    Ok(Json(convert::status(&ctx.config, &stored, &author, Viewer { favourited, ..Viewer::default() })))
+    let mut entity = convert::status(&ctx.config, &stored, &author, Viewer { favourited, ..Viewer::default() });
+    entity.poll = convert::poll(&stored, Some(&[]));
+    Ok(Json(entity).into_response())
+}
+
+/// A deleted public or unlisted post no longer counts for its author's featured tags (one batch
+/// get, and a write per featured tag it had). After the delete, as Mastodon does it: a counter
+/// left one too high by a failure here is the lesser harm.
+async fn uncount_featured(ctx: &Ctx, status: &model::Status) -> ApiResult<()> {
+    if status.tags.is_empty() || !matches!(status.visibility, Visibility::Public | Visibility::Unlisted) {
+        return Ok(());
+    }
+    let table = ctx.stores.table.as_ref();
+    let ops = petrel::repo::tags::featured_counter_ops(table, &status.account_id, &status.tags, -1, 0).await?;
+    for op in ops {
+        if let petrel::store::TxOp::Update { key, update, cond } = op {
+            match table.update(&key, update, cond).await {
+                Ok(_) | Err(petrel::store::StoreError::ConditionFailed { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn readable(ctx: &Ctx, auth: &MaybeAuth, id: &str) -> ApiResult<model::Status> {
@@ -394,6 +537,10 @@ pub async fn delete(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) 
     // Mastodon answers with the deleted status, its source text included, for "delete and redraft".
     let entity = render_one(&ctx, Some(account), &id).await?;
     statuses::delete(table, &status).await?;
+    if status.poll.is_some() {
+        polls::clear_votes(table, &status.id).await?;
+    }
+    uncount_featured(&ctx, &status).await?;
     let delete = petrel::activitypub::convert::delete(&ctx.config, account, &status);
     let render = outbox::render(account, &status.tags, &status);
     let inboxes = mention_inboxes(&ctx, &status).await?;
@@ -430,9 +577,10 @@ pub async fn context(State(ctx): State<Ctx>, auth: MaybeAuth, Path(id): Path<Str
     }
     ancestors.reverse();
     let descendants = statuses::descendants(table, &status.id, 60).await?;
+    let filters = viewer_filters(&ctx, auth.account()).await?;
     Ok(Json(e::Context {
-        ancestors: render_many(&ctx, auth.account(), &ancestors).await?,
-        descendants: render_many(&ctx, auth.account(), &descendants).await?,
+        ancestors: render_in(&ctx, auth.account(), &ancestors, false, "thread", Some(&filters)).await?,
+        descendants: render_in(&ctx, auth.account(), &descendants, false, "thread", Some(&filters)).await?,
     }))
 }
 
@@ -663,9 +811,21 @@ pub async fn edit(
     if current.reblog_of.is_some() {
         return Err(ApiError::Unprocessable("a boost cannot be edited".into()));
     }
-    if p.poll.is_some() {
-        return Err(ApiError::Unprocessable("polls are not supported".into()));
+    let new_poll = p.poll.as_ref().filter(|v| !v.is_null()).map(super::polls::parse_params).transpose()?;
+    if new_poll.is_some() && !current.media.is_empty() {
+        return Err(ApiError::Unprocessable(format!("Cannot attach more than {MAX_MEDIA} files")));
     }
+    // As Mastodon: the poll sent replaces the poll (its votes are cleared when its options or
+    // kind change); an edit without one removes it.
+    let (poll, poll_reset) = match (&current.poll, &new_poll) {
+        (_, None) => (None, current.poll.is_some()),
+        (Some(old), Some(new)) if old.options == new.options && old.multiple == new.multiple => {
+            let mut kept = new.poll(current.created_at);
+            kept.expires_at = Some(petrel::clock::now_ms() + new.expires_in * 1000);
+            (Some(kept), false)
+        }
+        (_, Some(new)) => (Some(new.poll(petrel::clock::now_ms())), true),
+    };
     let current_media: Vec<&String> = current.media.iter().map(|m| &m.id).collect();
     if !p.media_ids.is_empty() && p.media_ids.iter().collect::<Vec<_>>() != current_media {
         return Err(ApiError::Unprocessable("changing a status's attachments is not supported".into()));
@@ -695,9 +855,17 @@ pub async fn edit(
             tags: rendered.tags,
             mentions: mention_refs,
             media,
+            poll,
+            poll_reset,
         },
     )
     .await?;
+    if poll_reset {
+        polls::clear_votes(table, &edited.id).await?;
+    }
+    if edited.poll.as_ref().and_then(|p| p.expires_at) != current.poll.as_ref().and_then(|p| p.expires_at) {
+        super::polls::queue_end(&ctx, &edited, None).await?;
+    }
     let update = petrel::activitypub::convert::update(&ctx.config, account, &edited);
     let tags: Vec<String> = current.tags.iter().chain(&edited.tags).cloned().collect();
     let render = outbox::render(account, &tags, &edited);

@@ -7,7 +7,7 @@ use petrel::repo::{keys, timelines};
 use petrel::Ctx;
 use serde::Deserialize;
 
-use super::statuses::{render_many, render_timeline};
+use super::statuses::{render_in, render_many, viewer_filters};
 use crate::pagination::{self, Paged};
 use petrel::api::auth::{Auth, MaybeAuth};
 use petrel::api::error::ApiResult;
@@ -19,24 +19,40 @@ pub async fn home(
     QueryParams(p): QueryParams<pagination::Params>,
 ) -> ApiResult<Paged<Status>> {
     let account = auth.user("read:statuses")?;
-    let list = indexed(&ctx, Some(account), &keys::home(&account.id), p.into_page_params(), true).await?;
+    let list = indexed_timeline(&ctx, account, &keys::home(&account.id), p.into_page_params()).await?;
     Ok(Paged::statuses(&ctx, list, "/api/v1/timelines/home"))
 }
 
+/// A page of a timeline of the viewer's own (home, a list) in the `home` filter context.
+pub async fn indexed_timeline(
+    ctx: &Ctx,
+    viewer: &petrel::model::Account,
+    pk: &str,
+    params: timelines::PageParams,
+) -> ApiResult<Vec<Status>> {
+    indexed(ctx, Some(viewer), pk, params, Some("home")).await
+}
+
 /// A page of the index partition `pk` as the viewer may see it, filled from further on when
-/// statuses are left out (`pagination::fill`). Timelines leave out muted and blocked authors.
+/// statuses are left out (`pagination::fill`). Timelines (`context` set: the filter context)
+/// leave out muted and blocked authors and what the viewer's `hide` filters match there.
 async fn indexed(
     ctx: &Ctx,
     viewer: Option<&petrel::model::Account>,
     pk: &str,
     params: timelines::PageParams,
-    timeline: bool,
+    context: Option<&str>,
 ) -> ApiResult<Vec<Status>> {
     let table = ctx.stores.table.as_ref();
+    // Read once for the page, however many rounds fill it.
+    let filters = viewer_filters(ctx, viewer).await?;
+    let filters = &filters;
     pagination::fill(params, |params| async move {
         let ids = timelines::page_ids(table, pk, &params).await?;
-        let list =
-            if timeline { render_timeline(ctx, viewer, &ids).await? } else { render_many(ctx, viewer, &ids).await? };
+        let list = match context {
+            Some(c) => render_in(ctx, viewer, &ids, true, c, Some(filters)).await?,
+            None => render_many(ctx, viewer, &ids).await?,
+        };
         Ok((ids, list))
     })
     .await
@@ -73,6 +89,8 @@ pub async fn public(
     let local_prefix = format!("{}/", ctx.config.base_url());
     let (local_prefix, local_ids, viewer, ctx) = (&local_prefix, &local_ids, auth.account(), &ctx);
     let only_media = p.only_media == Some(true);
+    let filters = viewer_filters(ctx, viewer).await?;
+    let filters = &filters;
     let list = pagination::fill(p.page.into_page_params(), |params| async move {
         let mut ids = Vec::new();
         if want_local {
@@ -91,7 +109,7 @@ pub async fn public(
         } else {
             ids.truncate(limit);
         }
-        let mut list = render_timeline(ctx, viewer, &ids).await?;
+        let mut list = render_in(ctx, viewer, &ids, true, "public", Some(filters)).await?;
         list.retain(|s| {
             let local = s.uri.starts_with(local_prefix.as_str());
             s.visibility == "public" && s.reblog.is_none() && if local { want_local } else { want_remote }
@@ -115,7 +133,8 @@ pub async fn tag(
     if tag.is_empty() || !tag.chars().all(|c| c.is_alphanumeric() || c == '_') || p.remote == Some(true) {
         return Ok(Paged::empty());
     }
-    let mut list = indexed(&ctx, auth.account(), &keys::tag_timeline(&tag), p.page.into_page_params(), true).await?;
+    let mut list =
+        indexed(&ctx, auth.account(), &keys::tag_timeline(&tag), p.page.into_page_params(), Some("public")).await?;
     if p.only_media == Some(true) {
         list.retain(|s| !s.media_attachments.is_empty());
     }
@@ -128,7 +147,7 @@ pub async fn favourites(
     QueryParams(p): QueryParams<pagination::Params>,
 ) -> ApiResult<Paged<Status>> {
     let account = auth.user("read:favourites")?;
-    let list = indexed(&ctx, Some(account), &keys::favourites(&account.id), p.into_page_params(), false).await?;
+    let list = indexed(&ctx, Some(account), &keys::favourites(&account.id), p.into_page_params(), None).await?;
     Ok(Paged::statuses(&ctx, list, "/api/v1/favourites"))
 }
 
@@ -138,6 +157,6 @@ pub async fn bookmarks(
     QueryParams(p): QueryParams<pagination::Params>,
 ) -> ApiResult<Paged<Status>> {
     let account = auth.user("read:bookmarks")?;
-    let list = indexed(&ctx, Some(account), &keys::bookmarks(&account.id), p.into_page_params(), false).await?;
+    let list = indexed(&ctx, Some(account), &keys::bookmarks(&account.id), p.into_page_params(), None).await?;
     Ok(Paged::statuses(&ctx, list, "/api/v1/bookmarks"))
 }

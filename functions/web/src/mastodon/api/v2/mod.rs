@@ -1,2 +1,3 @@
+pub mod filters;
 pub mod notifications;
 pub mod search;

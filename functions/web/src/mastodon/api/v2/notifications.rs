@@ -26,7 +26,7 @@ use petrel::Ctx;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::mastodon::api::v1::statuses::render_many;
+use crate::mastodon::api::v1::statuses::render_in;
 use crate::pagination;
 
 pub const DEFAULT_GROUPS: u32 = 40;
@@ -142,7 +142,7 @@ async fn results(ctx: &Ctx, me: &Account, run: Vec<Notification>, grouped: &[&st
         .collect();
     let status_ids: Vec<String> =
         run.iter().filter_map(|n| n.status_id.clone()).collect::<HashSet<_>>().into_iter().collect();
-    let statuses: HashMap<String, Value> = render_many(ctx, Some(me), &status_ids)
+    let statuses: HashMap<String, Value> = render_in(ctx, Some(me), &status_ids, false, "notifications", None)
         .await?
         .into_iter()
         .filter_map(|s| Some((s.id.clone(), serde_json::to_value(s).ok()?)))
