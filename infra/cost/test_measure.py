@@ -87,11 +87,18 @@ def test_cost_model_prices_the_measurement(measured):
 def test_what_each_unit_leaves_stored(measured):
     st = measured["stored_per_unit"]
     note = st["inbound.create_note"]["table"]
-    # A received post is stored (its item, its uri index) and put on the home timeline.
-    assert note["STATUS"]["items"] == 1 and note["STATUS"]["bytes"] > 300
-    assert note["HOME"]["items"] == 1 and note["STATUSURI"]["items"] == 1
+
+    # Items with and without an expiry: a received post nobody here touched expires (retention).
+    def items(row):
+        return row["items"] + row["ttl_items"]
+
+    # A received post is stored (its item, its uri index) and put on the home timeline, each
+    # with the post's expiry.
+    assert items(note["STATUS"]) == 1 and note["STATUS"]["bytes"] + note["STATUS"]["ttl_bytes"] > 300
+    assert note["STATUS"]["ttl_items"] == 1, "an untouched received post expires"
+    assert items(note["HOME"]) == 1 and items(note["STATUSURI"]) == 1
     # Deleting it removes what was stored; an unknown actor's Delete stores nothing.
-    assert st["inbound.delete_note"]["table"]["STATUS"]["items"] == -1
+    assert items(st["inbound.delete_note"]["table"]["STATUS"]) == -1
     assert not any(r["items"] or r["bytes"] for r in st["inbound.delete_unknown_actor"]["table"].values())
     # A local post: its status item, and a feed render in the bucket.
     assert abs(st["post"]["table"]["STATUS"]["items"] - 1) < 1e-9

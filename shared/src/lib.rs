@@ -81,6 +81,17 @@ impl Ctx {
     /// Like [`Ctx::connect`], with only the ports and backends `U` uses (a Lambda function's
     /// `main`: see [`store::Uses`]).
     pub async fn connect_using<U: store::Uses>(config: Config) -> Result<Ctx, ConnectError> {
+        Ctx::connect_checked::<U>(config, true).await
+    }
+
+    /// For `petrel serve`: like [`Ctx::connect`], but a domain that differs from the recorded one
+    /// is logged, not refused. A local server is started under other addresses than the one its
+    /// data was created with (development, the end-to-end tests); the Lambda functions refuse.
+    pub async fn connect_local(config: Config) -> Result<Ctx, ConnectError> {
+        Ctx::connect_checked::<store::UsesAll>(config, false).await
+    }
+
+    async fn connect_checked<U: store::Uses>(config: Config, strict: bool) -> Result<Ctx, ConnectError> {
         let stores = Stores::connect_using::<U>(&config).await?;
         // One read per process start, either way: the recorded domain is taken (no domain in
         // the environment) or must match the configured one. Nothing recorded and a configured
@@ -90,12 +101,17 @@ impl Ctx {
             (true, Some(site)) => config.with_site(&site.domain, &site.handle_domain)?,
             (true, None) => return Err(ConnectError::Unconfigured),
             (false, Some(site)) if site.domain != config.domain || site.handle_domain != config.handle_domain => {
-                return Err(ConnectError::DomainMismatch {
-                    configured: config.domain,
-                    configured_handles: config.handle_domain,
+                let mismatch = ConnectError::DomainMismatch {
+                    configured: config.domain.clone(),
+                    configured_handles: config.handle_domain.clone(),
                     recorded: site.domain,
                     recorded_handles: site.handle_domain,
-                })
+                };
+                if strict {
+                    return Err(mismatch);
+                }
+                tracing::warn!("{mismatch}");
+                config
             }
             (false, _) => config,
         };

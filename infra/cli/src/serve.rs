@@ -25,7 +25,7 @@ pub struct ServeArgs {
 
 pub async fn run(backend: &BackendArgs, args: ServeArgs) -> Result<(), CliError> {
     let config = backend.config()?;
-    let ctx = Ctx::connect(config).await?;
+    let ctx = Ctx::connect_local(config).await?;
 
     let mut app = axum::Router::new()
         .merge(inbox::router(ctx.clone()))
