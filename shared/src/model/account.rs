@@ -96,7 +96,8 @@ pub struct PostingDefaults {
 impl PostingDefaults {
     pub fn is_empty(&self) -> bool {
         self == &PostingDefaults::default()
-    }}
+    }
+}
 
 /// What Petrel keeps of another server's actor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
