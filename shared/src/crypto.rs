@@ -38,6 +38,12 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
 use thiserror::Error;
 
+/// The lowercase hex SHA-256 of `s`: how secrets and tokens are stored, and how values longer
+/// than a sort key may be are named in one.
+pub fn sha256_hex(s: &str) -> String {
+    ring::digest::digest(&ring::digest::SHA256, s.as_bytes()).as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
 #[derive(Debug, Error)]
 pub enum CryptoError {
     #[error("key generation failed: {0}")]

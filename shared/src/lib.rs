@@ -51,8 +51,6 @@ pub const LOCAL_ACCOUNTS_TTL: std::time::Duration = std::time::Duration::from_se
 pub enum ConnectError {
     #[error(transparent)]
     Store(#[from] store::StoreError),
-    #[error("outbound HTTP client: {0}")]
-    Http(#[from] activitypub::fetch::FetchError),
     #[error(transparent)]
     Repo(#[from] repo::RepoError),
     #[error("the recorded site settings: {0}")]
@@ -119,7 +117,7 @@ impl Ctx {
             allow_private_network: config.allow_private_network,
             ..Default::default()
         };
-        let http = activitypub::fetch::SafeClient::new(policy)?;
+        let http = activitypub::fetch::SafeClient::new(policy);
         Ok(Ctx {
             config: Arc::new(config),
             stores,

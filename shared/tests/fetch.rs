@@ -145,11 +145,11 @@ async fn start() -> Server {
 }
 
 fn default_client() -> SafeClient {
-    SafeClient::new(FetchPolicy::default()).unwrap()
+    SafeClient::new(FetchPolicy::default())
 }
 
 fn local_client() -> SafeClient {
-    SafeClient::new(FetchPolicy { allow_private_network: true, ..FetchPolicy::default() }).unwrap()
+    SafeClient::new(FetchPolicy { allow_private_network: true, ..FetchPolicy::default() })
 }
 
 #[tokio::test]
@@ -302,7 +302,7 @@ async fn a_slow_server_times_out() {
     let server = start().await;
     let policy =
         FetchPolicy { allow_private_network: true, timeout: Duration::from_millis(500), ..FetchPolicy::default() };
-    let result = SafeClient::new(policy).unwrap().get_activity(&server.url("/slow"), None).await;
+    let result = SafeClient::new(policy).get_activity(&server.url("/slow"), None).await;
     assert!(matches!(result, Err(FetchError::Timeout)), "{result:?}");
     assert!(result.unwrap_err().is_transient());
 }

@@ -128,7 +128,10 @@ async fn answers_decide_done_dropped_or_retried_and_the_report_counts_them() {
     let (ctx, alice, _dir) = local().await;
     let table = ctx.stores.table.as_ref();
     let status = "100000000000000002";
-    deliveries::record_targeted(table, status, 3).await.unwrap();
+    // The fan-out counts the inboxes it queued with its page mark, as it does here.
+    deliveries::mark_page_queued(table, "activity-2", &deliveries::page_mark(None), None, Some((status, 3)))
+        .await
+        .unwrap();
     let activity = json!({ "id": "http://localhost:8080/users/alice/statuses/2/activity", "type": "Create" });
     // Outcomes are tallied over a consumer's batch and written once at its end.
     let tally = deliveries::Tally::default();

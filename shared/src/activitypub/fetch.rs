@@ -274,14 +274,26 @@ fn from_reqwest(error: reqwest::Error) -> FetchError {
 }
 
 /// One client for every outbound request; build it once per process. Cheap to clone.
+///
+/// The reqwest client (its rustls configuration and root store) is built on the first outbound
+/// request, not at start: the feed function never makes one, the others not on most requests,
+/// and at a 256 MB function's sixth of a CPU that set-up is a measurable part of a cold start.
 #[derive(Clone, Debug)]
 pub struct SafeClient {
-    client: reqwest::Client,
+    client: Arc<std::sync::OnceLock<reqwest::Client>>,
     policy: FetchPolicy,
 }
 
 impl SafeClient {
-    pub fn new(policy: FetchPolicy) -> Result<SafeClient, FetchError> {
+    pub fn new(policy: FetchPolicy) -> SafeClient {
+        SafeClient { client: Arc::default(), policy }
+    }
+
+    fn client(&self) -> Result<&reqwest::Client, FetchError> {
+        if let Some(client) = self.client.get() {
+            return Ok(client);
+        }
+        let policy = self.policy;
         let client = reqwest::Client::builder()
             .dns_resolver(Arc::new(CheckedResolver { policy }))
             .redirect(reqwest::redirect::Policy::none())
@@ -291,7 +303,8 @@ impl SafeClient {
             .user_agent(USER_AGENT)
             .build()
             .map_err(from_reqwest)?;
-        Ok(SafeClient { client, policy })
+        // Two first requests at once may both build one; the loser's is dropped.
+        Ok(self.client.get_or_init(|| client))
     }
 
     pub fn policy(&self) -> &FetchPolicy {
@@ -344,7 +357,7 @@ impl SafeClient {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/activity+json"));
             sign(signer, &Method::POST, inbox, &mut headers, Some(body), OffsetDateTime::now_utc())?;
             let response = self
-                .client
+                .client()?
                 .post(inbox.clone())
                 .headers(headers)
                 .body(body.to_vec())
@@ -373,7 +386,7 @@ impl SafeClient {
         self.bounded(async {
             check_url(endpoint, &self.policy)?;
             let response =
-                self.client.post(endpoint.clone()).headers(headers).body(body).send().await.map_err(from_reqwest)?;
+                self.client()?.post(endpoint.clone()).headers(headers).body(body).send().await.map_err(from_reqwest)?;
             let retry_after = response
                 .headers()
                 .get(RETRY_AFTER)
@@ -408,7 +421,7 @@ impl SafeClient {
             if let Some(signer) = signer {
                 sign(signer, &Method::GET, &current, &mut headers, None, OffsetDateTime::now_utc())?;
             }
-            let response = self.client.get(current.clone()).headers(headers).send().await.map_err(from_reqwest)?;
+            let response = self.client()?.get(current.clone()).headers(headers).send().await.map_err(from_reqwest)?;
             let status = response.status();
             if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
                 let location = response.headers().get(LOCATION).and_then(|l| l.to_str().ok());

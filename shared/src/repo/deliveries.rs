@@ -14,11 +14,7 @@ const MARK_SECS: i64 = 3 * 24 * 3600;
 pub fn page_mark(cursor: Option<&str>) -> String {
     match cursor {
         None => "first".into(),
-        Some(c) => ring::digest::digest(&ring::digest::SHA256, c.as_bytes())
-            .as_ref()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect(),
+        Some(c) => crate::crypto::sha256_hex(c),
     }
 }
 
@@ -82,12 +78,6 @@ pub async fn mark_page_continued(table: &dyn Table, activity_id: &str, mark: &st
 pub enum Outcome {
     Delivered,
     Failed,
-}
-
-/// Counts `n` more inboxes a status's activity was queued for (once per fan-out page).
-pub async fn record_targeted(table: &dyn Table, status_id: &str, n: i64) -> Result<(), RepoError> {
-    table.update(&keys::delivery_report(status_id), Update::default().add("targeted", n), None).await?;
-    Ok(())
 }
 
 /// Delivery outcomes of one consumer invocation, written as one update per status when the

@@ -5,7 +5,7 @@
 //! this process saw the domain without failures in the last ten minutes (every inbound activity
 //! and every delivery reports a success, so the query would otherwise be paid for each).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
 use crate::repo::{keys, RepoError};
@@ -116,12 +116,6 @@ pub async fn states(table: &dyn Table, hosts: &[String]) -> Result<HashMap<Strin
         }
     }
     Ok(out)
-}
-
-/// Which of these hosts are marked unavailable.
-pub async fn unavailable(table: &dyn Table, hosts: &[String]) -> Result<HashSet<String>, RepoError> {
-    let states = states(table, hosts).await?;
-    Ok(states.into_iter().filter(|(_, s)| *s == HostState::Unavailable).map(|(h, _)| h).collect())
 }
 
 pub async fn state(table: &dyn Table, host: &str) -> Result<HostState, RepoError> {

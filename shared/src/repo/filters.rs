@@ -129,6 +129,7 @@ pub struct Matched<'a> {
 /// content warning, the text of the content, the poll's options and the media descriptions.
 pub fn searchable_text(status: &Status) -> String {
     let mut parts = vec![status.spoiler_text.clone(), crate::mastodon::convert::html_to_text(&status.content)];
+    parts.extend(status.poll.iter().map(|p| p.options.join("\n\n")));
     parts.extend(status.media.iter().filter_map(|m| m.description.clone()));
     parts.retain(|p| !p.is_empty());
     parts.join("\n\n")
@@ -228,5 +229,25 @@ mod tests {
         assert_eq!(hit("so#rust here", "#rust", true).as_deref(), Some("#rust"));
         assert_eq!(hit("ÉTÉ chaud", "été", true).as_deref(), Some("ÉTÉ"));
         assert_eq!(hit("snake_case", "snake", true), None);
+    }
+
+    #[test]
+    fn poll_options_are_searched_with_the_content_warning_text_and_descriptions() {
+        let mut s = Status::boost("1".into(), "author".into(), "0".into(), 0);
+        s.reblog_of = None;
+        s.spoiler_text = "cw".into();
+        s.content = "<p>Which <b>one</b>?</p>".into();
+        s.poll = Some(crate::model::Poll {
+            options: vec!["Tabs".into(), "Spaces".into()],
+            multiple: false,
+            hide_totals: false,
+            expires_at: None,
+            remote_counts: Vec::new(),
+            remote_voters: None,
+            closed: false,
+        });
+        let text = searchable_text(&s);
+        assert!(text.starts_with("cw\n\nWhich one?"), "{text}");
+        assert!(text.ends_with("Tabs\n\nSpaces"), "{text}");
     }
 }

@@ -194,8 +194,7 @@ pub fn followers(local_id: &str) -> String {
 /// an activity once however many followers share it. Sort key: the inbox URL's SHA-256 (a URL may
 /// be longer than a sort key may be); the URL is the `inbox` attribute.
 pub fn delivery_inbox(local_id: &str, inbox: &str) -> Key {
-    let hash = ring::digest::digest(&ring::digest::SHA256, inbox.as_bytes());
-    Key::new(delivery_inboxes(local_id), hash.as_ref().iter().map(|b| format!("{b:02x}")).collect::<String>())
+    Key::new(delivery_inboxes(local_id), crate::crypto::sha256_hex(inbox))
 }
 
 pub fn delivery_inboxes(local_id: &str) -> String {

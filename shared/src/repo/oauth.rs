@@ -3,15 +3,12 @@
 //! subscription is also kept in that subscription, which every push names it in, as Mastodon's
 //! does: see `repo::push`.)
 
+use crate::crypto::sha256_hex;
 use crate::ids;
 use crate::model::{AccessToken, App, AuthCode};
 use crate::repo::{from_item, keys, to_item, RepoError};
 use crate::store::{Cond, Query, StoreError, Table, TxOp, Update};
 use serde::{Deserialize, Serialize};
-
-pub fn sha256_hex(s: &str) -> String {
-    ring::digest::digest(&ring::digest::SHA256, s.as_bytes()).as_ref().iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// Whether `given` is the secret whose hash is stored. Comparing hashes, not secrets, leaks
 /// nothing usable through timing: an attacker cannot steer the hash's prefix.

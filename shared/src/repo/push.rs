@@ -2,8 +2,9 @@
 //! (`PUSH#{account}` / `{sha256(token)}`), so a new notification reads all of its account's
 //! subscriptions with one query, and revoking a token finds its subscription by key.
 
+use crate::crypto::sha256_hex;
 use crate::model::{PushPolicy, PushSubscription};
-use crate::repo::{from_item, keys, oauth::sha256_hex, to_item, RepoError};
+use crate::repo::{from_item, keys, to_item, RepoError};
 use crate::store::{Cond, Query, StoreError, Table, Update, Value, SK};
 
 /// At most this many subscriptions of one account are pushed to (one page of the query).

@@ -103,7 +103,7 @@ async fn try_create(
     idempotency_key: Option<&str>,
     extra: &[TxOp],
 ) -> Result<Status, RepoError> {
-    let idem_key = idempotency_key.map(|k| keys::idempotency(&status.account_id, &super::oauth::sha256_hex(k)));
+    let idem_key = idempotency_key.map(|k| keys::idempotency(&status.account_id, &crate::crypto::sha256_hex(k)));
     let mut ops = Vec::new();
     if let Some(key) = &idem_key {
         let mut item = index_item(key.clone(), &status.id);

@@ -207,7 +207,7 @@ pub async fn update(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), In
     // New results of a poll, nothing else changed: not an edit.
     if let (Some(poll), Some(_)) = (&fresh.poll, &current.poll) {
         if fresh.content == current.content && fresh.spoiler_text == current.spoiler_text {
-            polls::refresh_remote(table, &current.id, poll).await?;
+            polls::refresh_remote(table, &current, poll).await?;
             return Ok(());
         }
     }
