@@ -15,6 +15,10 @@ pub type Error = lambda_runtime::Error;
 /// URL that accepts unsigned POSTs is public, and this keeps callers on the CDN's path. Set but
 /// holding no secret (say, only commas) is a configuration error: the function does not start.
 pub async fn run_http(router: Router) -> Result<(), Error> {
+    // A function deployed alone answers paths it does not serve (CloudFront sends it everything
+    // under its prefixes, e.g. `/api/v1/media*`) with Mastodon's JSON 404, as `petrel serve`
+    // does through the web function's fallback.
+    let router = router.fallback(crate::http::not_found);
     let router = match std::env::var("PETREL_ORIGIN_SECRET").ok().filter(|s| !s.is_empty()) {
         Some(value) => {
             let secrets = crate::http::origin_secrets(&value);

@@ -69,6 +69,7 @@ fn remote_status(author: &Account, n: u32) -> Status {
         remote_uri: Some(format!("https://remote.example/notes/{id}")),
         remote_url: None,
         reblog_of: None,
+        conversation: None,
         ttl: None,
         poll: None,
         poll_tally: Default::default(),

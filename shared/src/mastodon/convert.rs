@@ -83,12 +83,19 @@ pub fn account(cfg: &Config, a: &model::Account, with_source: bool) -> e::Accoun
         source: with_source.then(|| e::Source {
             note: html_to_text(&a.note),
             fields,
-            privacy: "public".into(),
-            sensitive: false,
-            language: None,
+            privacy: a.posting.privacy.clone().unwrap_or_else(|| "public".into()),
+            sensitive: a.posting.sensitive,
+            language: a.posting.language.clone(),
             follow_requests_count: 0,
+            indexable: a.discoverable,
+            discoverable: Some(a.discoverable),
+            hide_collections: Some(false),
         }),
         roles: Vec::new(),
+        // Mastodon's "everyone" role: Petrel has no admin API, so no permissions are claimed.
+        role: with_source.then(
+            || serde_json::json!({ "id": "-99", "name": "", "color": "", "permissions": "0", "highlighted": false }),
+        ),
     }
 }
 
@@ -156,8 +163,8 @@ pub fn status(cfg: &Config, s: &model::Status, author: &e::Account, viewer: View
         card: s.card.as_ref().map(|c| card(cfg, c)),
         language: s.language.clone(),
         favourited: viewer.favourited,
-        reblogged: false,
-        muted: false,
+        reblogged: viewer.reblogged,
+        muted: viewer.muted,
         bookmarked: viewer.bookmarked,
         pinned: viewer.pinned,
         filtered: Vec::new(),

@@ -76,10 +76,34 @@ pub struct Account {
     /// How many filters (v2) the account has: rendering reads them only when there are some.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub filters_count: i64,
+    /// The owner's posting defaults (`source.privacy`, `sensitive`, `language`), saved by
+    /// `update_credentials` and applied when a post leaves them out.
+    #[serde(default, skip_serializing_if = "PostingDefaults::is_empty")]
+    pub posting: PostingDefaults,
+    /// Domains a local account blocks (`/api/v1/domain_blocks`), read with the account, so
+    /// timelines leave their accounts out without another read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blocked_domains: Vec<String>,
 }
-
 fn is_zero(n: &i64) -> bool {
     *n == 0
+}
+
+/// Posting defaults of a local account; empty means Mastodon's (public, not sensitive, no language).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PostingDefaults {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub privacy: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sensitive: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+}
+
+impl PostingDefaults {
+    pub fn is_empty(&self) -> bool {
+        self == &PostingDefaults::default()
+    }
 }
 
 /// What Petrel keeps of another server's actor.

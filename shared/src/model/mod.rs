@@ -10,7 +10,7 @@ pub mod poll;
 mod push;
 mod status;
 
-pub use account::{valid_username, Account, RemoteActor};
+pub use account::{valid_username, Account, PostingDefaults, RemoteActor};
 pub use card::{valid_shortcode, Emoji, PreviewCard};
 pub use media::{Dimensions, Media};
 pub use notification::Notification;

@@ -92,6 +92,11 @@ pub struct Status {
     /// Set on a boost: the id of the status boosted (the boost itself has no content).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reblog_of: Option<String>,
+    /// The id of the thread's first status, for a reply (conversations and thread mutes are
+    /// keyed by it); absent on a status that starts a thread, and on replies stored before it
+    /// was kept (those count as starting their own thread).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation: Option<String>,
     /// A poll attached to the status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub poll: Option<crate::model::Poll>,
@@ -139,11 +144,17 @@ impl Status {
             remote_uri: None,
             remote_url: None,
             reblog_of: Some(reblog_of),
+            conversation: None,
             poll: None,
             poll_tally: Default::default(),
             emojis: Vec::new(),
             card: None,
             ttl: None,
         }
+    }
+
+    /// The id of the thread this status belongs to (its root's id).
+    pub fn thread_root(&self) -> &str {
+        self.conversation.as_deref().unwrap_or(&self.id)
     }
 }

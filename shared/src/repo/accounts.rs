@@ -61,6 +61,8 @@ async fn insert(
         remote: None,
         blocked_by: Vec::new(),
         muted_by: Vec::new(),
+        posting: Default::default(),
+        blocked_domains: Vec::new(),
         ttl: None,
         filters_count: 0,
         emojis: Vec::new(),
@@ -191,6 +193,8 @@ pub struct ProfileUpdate {
     /// Blob keys of newly stored images.
     pub avatar_key: Option<String>,
     pub header_key: Option<String>,
+    /// New posting defaults (`source[privacy]` …), when they change.
+    pub posting: Option<crate::model::PostingDefaults>,
 }
 
 /// Applies the changes in one conditional update and returns the account as it is now.
@@ -215,6 +219,10 @@ pub async fn update_profile(table: &dyn Table, id: &str, p: ProfileUpdate) -> Re
         if let Some(key) = key {
             update = update.set(name, Value::S(key));
         }
+    }
+    if let Some(posting) = p.posting {
+        let stored = serde_dynamo::to_attribute_value(&posting).map_err(|e| RepoError::Invalid(e.to_string()))?;
+        update = update.set("posting", stored);
     }
     if update.set.is_empty() {
         return by_id(table, id).await?.ok_or_else(|| RepoError::NotFound("account".into()));

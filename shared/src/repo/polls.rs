@@ -65,21 +65,24 @@ pub async fn vote(
         Some(v) => Cond::AttrEq("n".into(), Value::N(v.n.to_string())),
     };
     let mut ops = vec![TxOp::Put { item: to_item(&key, &record)?, cond: Some(cond) }];
-    if status.remote_uri.is_none() {
-        let mut up = Update::default();
-        for &c in &new {
-            let attr = PollTally::attr(c as usize).ok_or_else(|| RepoError::Invalid(NO_SUCH_OPTION.into()))?;
-            up = up.add(attr, 1);
+    // The counts bumped in the same transaction. A remote poll is counted by its server; its
+    // local tallies hold this server's votes since its last results arrived (shown added to
+    // them, reset by `refresh_remote`), so a voter sees their vote counted at once, as on
+    // Mastodon. Options past the fourth of a remote poll have no local tally.
+    let remote = status.remote_uri.is_some();
+    let mut up = Update::default();
+    for &c in &new {
+        match PollTally::attr(c as usize) {
+            Some(attr) => up = up.add(attr, 1),
+            None if remote => {}
+            None => return Err(RepoError::Invalid(NO_SUCH_OPTION.into())),
         }
-        up = up.add("poll_votes_count", new.len() as i64);
-        if earlier.is_none() {
-            up = up.add("poll_voters_count", 1);
-        }
-        ops.push(TxOp::Update { key: keys::status(&status.id), update: up, cond: Some(Cond::ItemExists) });
-    } else {
-        // A remote poll is counted by its server; the vote only needs the status to still exist.
-        ops.push(TxOp::Check { key: keys::status(&status.id), cond: Cond::ItemExists });
     }
+    up = up.add("poll_votes_count", new.len() as i64);
+    if earlier.is_none() {
+        up = up.add("poll_voters_count", 1);
+    }
+    ops.push(TxOp::Update { key: keys::status(&status.id), update: up, cond: Some(Cond::ItemExists) });
     match table.transact(ops).await {
         Ok(()) => Ok(all),
         Err(StoreError::ConditionFailed { index: Some(0) }) => Err(RepoError::Invalid(ALREADY_VOTED.into())),
@@ -159,10 +162,17 @@ pub async fn release_update(table: &dyn Table, status_id: &str) -> Result<(), Re
 
 const UPDATE_PENDING: &str = "poll_update_pending";
 
-/// A remote poll's new counts (an Update of its Question that changed nothing else).
-pub async fn refresh_remote(table: &dyn Table, status_id: &str, poll: &Poll) -> Result<(), RepoError> {
+/// A poll's new state: a remote poll's new counts (an Update of its Question that changed nothing else).
+pub async fn refresh_remote(table: &dyn Table, status: &Status, poll: &Poll) -> Result<(), RepoError> {
     let value = serde_dynamo::to_attribute_value(poll).map_err(|e| RepoError::Invalid(e.to_string()))?;
-    match table.update(&keys::status(status_id), Update::default().set("poll", value), Some(Cond::ItemExists)).await {
+    let mut update = Update::default().set("poll", value);
+    if status.remote_uri.is_some() {
+        // A remote poll's new results include the local votes counted until now (see `vote`).
+        for attr in (0..4).filter_map(PollTally::attr).chain(["poll_votes_count", "poll_voters_count"]) {
+            update = update.remove(attr);
+        }
+    }
+    match table.update(&keys::status(&status.id), update, Some(Cond::ItemExists)).await {
         Ok(_) | Err(StoreError::ConditionFailed { .. }) => Ok(()),
         Err(e) => Err(e.into()),
     }
@@ -172,10 +182,12 @@ pub async fn refresh_remote(table: &dyn Table, status_id: &str, poll: &Poll) -> 
 pub fn counts(s: &Status) -> Option<(Vec<i64>, i64, Option<i64>)> {
     let poll = s.poll.as_ref()?;
     if s.remote_uri.is_some() {
-        let votes: Vec<i64> =
-            (0..poll.options.len()).map(|i| poll.remote_counts.get(i).copied().unwrap_or(0)).collect();
+        let votes: Vec<i64> = (0..poll.options.len())
+            .map(|i| poll.remote_counts.get(i).copied().unwrap_or(0) + s.poll_tally.votes(i))
+            .collect();
         let total = votes.iter().sum();
-        return Some((votes, total, poll.remote_voters));
+        let voters = poll.remote_voters.map(|v| v + s.poll_tally.poll_voters_count);
+        return Some((votes, total, voters));
     }
     let votes = (0..poll.options.len()).map(|i| s.poll_tally.votes(i)).collect();
     Some((votes, s.poll_tally.poll_votes_count, Some(s.poll_tally.poll_voters_count)))

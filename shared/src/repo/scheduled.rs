@@ -7,9 +7,27 @@ use crate::model::{ScheduledStatus, Status};
 use crate::repo::{from_item, keys, to_item, RepoError};
 use crate::store::{Cond, Query, StoreError, Table, TxOp, Update, Value, TTL};
 
-/// Mastodon's limits: at least five minutes ahead; at most 300 scheduled per account.
+/// Mastodon's limits: at least five minutes ahead; at most 300 scheduled per account and 25 on
+/// one day (UTC).
 pub const MIN_AHEAD_MS: i64 = 5 * 60 * 1000;
 pub const MAX_PER_ACCOUNT: usize = 300;
+pub const MAX_PER_DAY: usize = 25;
+
+/// Why one more status may not be scheduled at `at_ms` beside `waiting` (the account's others,
+/// the one being moved left out), in Mastodon's words; `None` when it may.
+pub fn over_limit(waiting: &[ScheduledStatus], at_ms: i64) -> Option<String> {
+    const DAY_MS: i64 = 24 * 3600 * 1000;
+    if waiting.len() >= MAX_PER_ACCOUNT {
+        return Some(format!("Validation failed: You have exceeded the limit of {MAX_PER_ACCOUNT} scheduled posts"));
+    }
+    let day = at_ms.div_euclid(DAY_MS);
+    if waiting.iter().filter(|s| s.scheduled_at.div_euclid(DAY_MS) == day).count() >= MAX_PER_DAY {
+        return Some(format!(
+            "Validation failed: You have exceeded the limit of {MAX_PER_DAY} scheduled posts for today"
+        ));
+    }
+    None
+}
 
 pub async fn create(table: &dyn Table, s: &ScheduledStatus) -> Result<(), RepoError> {
     let mut ops = vec![TxOp::Put {
@@ -146,4 +164,37 @@ pub async fn publish(
 pub async fn finish(table: &dyn Table, account_id: &str, id: &str) -> Result<(), RepoError> {
     table.delete(&keys::scheduled_status(account_id, id), None).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(ms: i64) -> ScheduledStatus {
+        ScheduledStatus {
+            id: ms.to_string(),
+            account_id: "a".into(),
+            scheduled_at: ms,
+            params: serde_json::Value::Null,
+            prepared: Status::boost("1".into(), "a".into(), "0".into(), 0),
+            poll: None,
+            inboxes: Vec::new(),
+            status_id: None,
+        }
+    }
+
+    #[test]
+    fn twenty_five_a_utc_day_and_three_hundred_in_all() {
+        const DAY: i64 = 24 * 3600 * 1000;
+        let day_two = 2 * DAY;
+        let full_day: Vec<_> = (0..25).map(|i| at(day_two + i * 60_000)).collect();
+        assert!(over_limit(&full_day, day_two + DAY - 1).unwrap().ends_with("25 scheduled posts for today"));
+        // The next UTC day and the day before are free.
+        assert_eq!(over_limit(&full_day, day_two + DAY), None);
+        assert_eq!(over_limit(&full_day, day_two - 1), None);
+        assert_eq!(over_limit(&full_day[1..], day_two), None);
+        let spread: Vec<_> = (0..300).map(|i| at(i * DAY)).collect();
+        assert!(over_limit(&spread, 400 * DAY).unwrap().ends_with("limit of 300 scheduled posts"));
+        assert_eq!(over_limit(&spread[1..], 400 * DAY), None);
+    }
 }

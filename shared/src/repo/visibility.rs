@@ -156,6 +156,8 @@ mod tests {
             remote: None,
             blocked_by: Vec::new(),
             muted_by: Vec::new(),
+            posting: Default::default(),
+            blocked_domains: Vec::new(),
             ttl: None,
             filters_count: 0,
             emojis: Vec::new(),

@@ -72,6 +72,7 @@ pub async fn site(posts: usize) -> Site {
             remote_uri: None,
             remote_url: None,
             reblog_of: None,
+            conversation: None,
             poll: None,
             poll_tally: Default::default(),
             emojis: Vec::new(),

@@ -62,11 +62,8 @@ pub async fn schedule(
     inboxes: Vec<String>,
 ) -> ApiResult<Value> {
     let table = ctx.stores.table.as_ref();
-    if scheduled::list(table, &account.id).await?.len() >= scheduled::MAX_PER_ACCOUNT {
-        return Err(ApiError::Unprocessable(format!(
-            "You have exceeded the limit of {} scheduled posts",
-            scheduled::MAX_PER_ACCOUNT
-        )));
+    if let Some(message) = scheduled::over_limit(&scheduled::list(table, &account.id).await?, at) {
+        return Err(ApiError::Unprocessable(message));
     }
     // The poll starts when the status is published.
     status.poll = None;
@@ -167,6 +164,11 @@ pub async fn update(
     let at = parse(raw)?;
     if at < petrel::clock::now_ms() + scheduled::MIN_AHEAD_MS {
         return Err(ApiError::Unprocessable(TOO_SOON.into()));
+    }
+    let mut others = scheduled::list(ctx.stores.table.as_ref(), &me.id).await?;
+    others.retain(|o| o.id != s.id);
+    if let Some(message) = scheduled::over_limit(&others, at) {
+        return Err(ApiError::Unprocessable(message));
     }
     queue(&ctx, &s, at).await?;
     let moved = scheduled::reschedule(ctx.stores.table.as_ref(), &s, at).await?;
