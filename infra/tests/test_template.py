@@ -137,7 +137,12 @@ def test_roles_grant_only_what_each_function_uses(resources):
 
     # The stack's bucket, or the one ExistingBucketName names (test_deploy.py resolves both).
     bucket = {"Fn::If": ["BucketCreated", {"Ref": "MediaBucket"}, {"Ref": "ExistingBucketName"}]}
+    # Renders under site/, link preview thumbnails under media/cards/; nothing else.
     assert resources_for("OutboxFanoutRole", "s3:PutObject") == [
+        {"Fn::Sub": ["arn:${AWS::Partition}:s3:::${B}/site/*", {"B": bucket}]},
+        {"Fn::Sub": ["arn:${AWS::Partition}:s3:::${B}/media/cards/*", {"B": bucket}]},
+    ]
+    assert resources_for("OutboxFanoutRole", "s3:DeleteObject") == [
         {"Fn::Sub": ["arn:${AWS::Partition}:s3:::${B}/site/*", {"B": bucket}]}
     ]
 

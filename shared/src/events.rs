@@ -25,6 +25,11 @@ pub enum OutboxEvent {
     PollEnded(PollWork),
     /// Publish a scheduled status at `due_at` (held until then).
     PublishScheduled(ScheduledWork),
+    /// Give a public status the preview card of its first link: the URL's stored card, or one
+    /// made from the page (fetched here, off the request path).
+    Card(CardWork),
+    /// Check which of a local account's https profile fields link back with `rel="me"`.
+    VerifyLinks(VerifyWork),
 }
 
 impl OutboxEvent {
@@ -180,6 +185,18 @@ pub struct PollWork {
     /// For a remote poll's end: the one local voter who queued it (each voter queues their own).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voter: Option<String>,
+}
+
+/// A preview card for one status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardWork {
+    pub status_id: String,
+}
+
+/// A check of a local account's profile links.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyWork {
+    pub account_id: String,
 }
 
 /// A scheduled status's publication.

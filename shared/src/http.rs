@@ -51,6 +51,11 @@ pub async fn wrong_method() -> Response {
     error_response(StatusCode::NOT_FOUND, "Record not found")
 }
 
+/// Mastodon's answer to a path nothing serves.
+pub async fn not_found() -> Response {
+    error_response(StatusCode::NOT_FOUND, "Record not found")
+}
+
 /// The health route every HTTP function serves.
 pub async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))

@@ -23,6 +23,10 @@ pub async fn run_http(router: Router) -> Result<(), Error> {
 
 /// The router behind the origin-secret check, and the secrets (empty: none configured).
 fn guarded(router: Router) -> Result<(Router, Vec<String>), Error> {
+    // A function deployed alone answers paths it does not serve (CloudFront sends it everything
+    // under its prefixes, e.g. `/api/v1/media*`) with Mastodon's JSON 404, as `petrel serve`
+    // does through the web function's fallback.
+    let router = router.fallback(crate::http::not_found);
     match std::env::var("PETREL_ORIGIN_SECRET").ok().filter(|s| !s.is_empty()) {
         Some(value) => {
             let secrets = crate::http::origin_secrets(&value);

@@ -14,6 +14,7 @@ pub mod events;
 pub mod http;
 pub mod ids;
 pub mod lambda;
+pub mod links;
 pub mod logging;
 pub mod mastodon;
 pub mod model;

@@ -412,7 +412,8 @@ async fn conversation(ctx: &Ctx, viewer: &Account, s: &Status) -> Result<Option<
         .map(|a| convert::account(&ctx.config, a, false))
         .collect();
     let entity = json!({
-        "id": s.in_reply_to_id.clone().unwrap_or_else(|| s.id.clone()),
+        // The thread's root: the id `/api/v1/conversations` gives the same conversation.
+        "id": s.thread_root(),
         "unread": s.account_id != viewer.id,
         "accounts": accounts,
         "last_status": last,

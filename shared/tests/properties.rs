@@ -35,6 +35,12 @@ fn json() -> impl Strategy<Value = Value> {
             Just("Person"),
             Just("Mention"),
             Just("Hashtag"),
+            Just("Emoji"),
+            Just("Link"),
+            Just(":blob_cat:"),
+            Just("https://e.example/emoji.png"),
+            Just("text/html"),
+            Just("video/mp4"),
         ]
         .prop_map(|s| Value::String(s.into())),
     ];
@@ -51,6 +57,12 @@ fn json() -> impl Strategy<Value = Value> {
                     Just("attachment".to_string()),
                     Just("content".to_string()),
                     Just("name".to_string()),
+                    Just("icon".to_string()),
+                    Just("mediaType".to_string()),
+                    Just("location".to_string()),
+                    Just("quoteUrl".to_string()),
+                    Just("_misskey_quote".to_string()),
+                    Just("startTime".to_string()),
                     "[a-zA-Z]{1,10}",
                 ],
                 inner,
@@ -185,7 +197,9 @@ proptest! {
     }
 
     #[test]
-    fn received_notes_are_safe_or_refused(doc in json()) {
+    fn received_notes_are_safe_or_refused(doc in json(), kind in prop::sample::select(vec![
+        "Note", "Question", "Article", "Page", "Image", "Video", "Audio", "Event",
+    ])) {
         let author = convert::remote_account(&serde_json::json!({
             "id": "https://remote.example/users/x", "type": "Person", "preferredUsername": "x",
             "inbox": "https://remote.example/inbox",
@@ -194,7 +208,7 @@ proptest! {
         let mut doc = doc;
         if let Value::Object(m) = &mut doc {
             m.insert("id".into(), "https://remote.example/notes/1".into());
-            m.insert("type".into(), "Note".into());
+            m.insert("type".into(), kind.into());
             m.insert("attributedTo".into(), "https://remote.example/users/x".into());
         }
         if let Ok(note) = convert::remote_status(&doc, &author, "2".into()) {
@@ -204,7 +218,25 @@ proptest! {
             prop_assert!(note.mentioned_uris.iter().all(|u| is_http(u)));
             prop_assert!(note.status.media.len() <= convert::MAX_ATTACHMENTS);
             prop_assert!(note.status.tags.len() <= convert::MAX_TAGS);
+            prop_assert!(note.status.emojis.len() <= petrel::activitypub::extras::MAX_EMOJIS);
+            prop_assert!(note.status.emojis.iter().all(|e| e.url.starts_with("https://")
+                && petrel::model::valid_shortcode(&e.shortcode)));
         }
+    }
+
+    #[test]
+    fn link_readers_never_panic_and_return_http(html in prop_oneof![
+        ".{0,200}",
+        "(<(a|link|meta|title|p|script) ?(href|rel|class|content|property|name)?=?\"?(me|og:image|quote-inline|https://x.example/[a-z]{0,5}|javascript:x|/rel)?\"? ?>?[a-z@# ]{0,5}){0,12}",
+    ]) {
+        let base = url::Url::parse("https://base.example/page").unwrap();
+        if let Some(link) = petrel::links::first_link(&html) {
+            prop_assert!(is_http(&link));
+        }
+        let meta = petrel::links::page_meta(&html, &base);
+        prop_assert!(meta.image.iter().chain(meta.oembed.iter()).all(|u| is_http(u)));
+        let _ = petrel::links::rel_me_links(&html, &base);
+        let _ = petrel::links::field_link(&html, false);
     }
 
     #[test]

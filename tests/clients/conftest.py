@@ -130,6 +130,8 @@ def _start(backend):
             time.sleep(0.1)
     server = Server(base, data, backend)
     server.username = username
+    # For tests that create further accounts with the same CLI arguments and table.
+    server.cli, server.env = common, env
     # What `petrel account create` needs to add an account to this server (tests/clients/test_polls.py).
     server.cli_args, server.cli_env = common, env
     return proc, log, server

@@ -377,6 +377,7 @@ async fn a_failing_render_never_stops_delivery() {
                 OutboxEvent::Render(_) => "render",
                 OutboxEvent::Push(_) => "push",
                 OutboxEvent::PollUpdate(_) | OutboxEvent::PollEnded(_) | OutboxEvent::PublishScheduled(_) => "timed",
+                OutboxEvent::Card(_) | OutboxEvent::VerifyLinks(_) => "links",
             };
             kinds.push(kind);
             if kind == "deliver" {

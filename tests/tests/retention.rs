@@ -69,9 +69,12 @@ fn remote_status(author: &Account, n: u32) -> Status {
         remote_uri: Some(format!("https://remote.example/notes/{id}")),
         remote_url: None,
         reblog_of: None,
+        conversation: None,
         ttl: None,
         poll: None,
         poll_tally: Default::default(),
+        emojis: Vec::new(),
+        card: None,
     }
 }
 

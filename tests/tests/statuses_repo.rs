@@ -31,8 +31,11 @@ fn status(id: &str, account_id: &str) -> Status {
         remote_uri: None,
         remote_url: None,
         reblog_of: None,
+        conversation: None,
         poll: None,
         poll_tally: Default::default(),
+        emojis: Vec::new(),
+        card: None,
         ttl: None,
     }
 }

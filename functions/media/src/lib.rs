@@ -16,7 +16,7 @@ pub fn router(ctx: Ctx) -> Router {
     Router::new()
         .route("/api/v1/media", post(upload::upload))
         .route("/api/v2/media", post(upload::upload))
-        .route("/api/v1/media/{id}", get(upload::get).put(upload::update))
+        .route("/api/v1/media/{id}", get(upload::get).put(upload::update).delete(upload::delete))
         .route("/api/v1/accounts/update_credentials", axum::routing::patch(profile::update_credentials))
         .method_not_allowed_fallback(petrel::http::wrong_method)
         // Room for the largest file plus multipart framing; anything bigger is a 413.

@@ -109,6 +109,11 @@ fn jpeg_complete(bytes: &[u8]) -> bool {
 
 /// Sniffs, bounds, decodes and turns the image upright.
 fn decode(bytes: &[u8]) -> Result<(DynamicImage, ImageFormat), PipelineError> {
+    decode_within(bytes, MAX_PIXELS)
+}
+
+/// As [`decode`], refusing images of more than `max_pixels` (read from the header).
+fn decode_within(bytes: &[u8], max_pixels: u64) -> Result<(DynamicImage, ImageFormat), PipelineError> {
     let format = sniff(bytes)?;
     if format == ImageFormat::Jpeg && !jpeg_complete(bytes) {
         return Err(PipelineError::Corrupt("the JPEG is truncated (no end-of-image marker)".into()));
@@ -117,7 +122,7 @@ fn decode(bytes: &[u8]) -> Result<(DynamicImage, ImageFormat), PipelineError> {
     let mut decoder = reader.into_decoder().map_err(|e| PipelineError::Corrupt(e.to_string()))?;
     // The header's dimensions decide before a single pixel is decoded.
     let (w, h) = decoder.dimensions();
-    if u64::from(w) * u64::from(h) > MAX_PIXELS {
+    if u64::from(w) * u64::from(h) > max_pixels.min(MAX_PIXELS) {
         return Err(PipelineError::TooManyPixels(w, h));
     }
     decoder.set_limits(limits()).map_err(|e| PipelineError::Corrupt(e.to_string()))?;
@@ -151,6 +156,18 @@ pub fn process_profile(bytes: &[u8], shape: Shape) -> Result<Processed, Pipeline
         }
         Shape::Fit(w, h) if img.width() > w || img.height() > h => img.thumbnail(w, h),
         Shape::Fit(..) => img,
+    };
+    finish(img, format)
+}
+
+/// An image from another site made a thumbnail (a link preview's): refused above `max_pixels`,
+/// else framed like a profile image; only `original` is meaningful.
+pub fn process_thumbnail(bytes: &[u8], shape: Shape, max_pixels: u64) -> Result<Processed, PipelineError> {
+    let (img, format) = decode_within(bytes, max_pixels)?;
+    let img = match shape {
+        Shape::Fit(w, h) if img.width() > w || img.height() > h => img.thumbnail(w, h),
+        Shape::Square(side) if img.width() > side || img.height() > side => img.thumbnail(side, side),
+        _ => img,
     };
     finish(img, format)
 }

@@ -32,6 +32,47 @@ pub struct UpdateCredentials {
     /// `fields_attributes[0][name]=…` arrives as an object keyed by index, or as an array.
     #[serde(default)]
     fields_attributes: Option<serde_json::Value>,
+    /// `source[privacy]`, `source[sensitive]`, `source[language]`: the posting defaults.
+    #[serde(default)]
+    source: Option<SourceParams>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct SourceParams {
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    privacy: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    sensitive: Option<bool>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    language: Option<String>,
+}
+
+/// The account's posting defaults with what `source[…]` changes; `None` when it changes nothing.
+fn posting_from(
+    current: &petrel::model::PostingDefaults,
+    p: Option<SourceParams>,
+) -> ApiResult<Option<petrel::model::PostingDefaults>> {
+    let Some(p) = p else { return Ok(None) };
+    let mut next = current.clone();
+    if let Some(v) = p.privacy.filter(|v| !v.is_empty()) {
+        if petrel::model::Visibility::parse(&v).is_none() {
+            return Err(ApiError::Unprocessable(format!("`{v}` is not a visibility")));
+        }
+        next.privacy = Some(v);
+    }
+    if let Some(v) = p.sensitive {
+        next.sensitive = v;
+    }
+    if let Some(v) = p.language {
+        if v.is_empty() {
+            next.language = None;
+        } else if v.len() > 8 || !v.chars().all(|c| c.is_ascii_alphabetic() || c == '-') {
+            return Err(ApiError::Unprocessable(format!("`{v}` is not a language code")));
+        } else {
+            next.language = Some(v);
+        }
+    }
+    Ok((&next != current).then_some(next))
 }
 
 fn fields_from(value: &serde_json::Value) -> ApiResult<Vec<(String, String)>> {
@@ -120,6 +161,7 @@ pub async fn update_credentials(State(ctx): State<Ctx>, auth: Auth, req: Request
         return Err(ApiError::Unprocessable("Note is too long (maximum is 500 characters)".into()));
     }
     let fields = p.fields_attributes.as_ref().map(fields_from).transpose()?;
+    let posting = posting_from(&account.posting, p.source)?;
     // Images are checked and stored before the profile changes; a bad image changes nothing.
     let avatar_key = match avatar {
         Some(b) => Some(store_image(&ctx, &account.id, "avatar", b, Shape::Square(400)).await?),
@@ -138,6 +180,7 @@ pub async fn update_credentials(State(ctx): State<Ctx>, auth: Auth, req: Request
         fields,
         avatar_key: avatar_key.clone(),
         header_key: header_key.clone(),
+        posting,
     };
     let fresh = accounts::update_profile(ctx.stores.table.as_ref(), &account.id, changes).await?;
     // The replaced images are no longer referenced.
@@ -149,9 +192,9 @@ pub async fn update_credentials(State(ctx): State<Ctx>, auth: Auth, req: Request
         }
     }
     // Followers' servers get Update(actor), and the profile page and feeds are rendered again
-    // (two messages, one SQS request). The profile is saved either way; a failed send is logged
+    // (two messages, three with a link check, one SQS request). The profile is saved either way; a failed send is logged
     // (the next change publishes the whole actor again).
-    let events = [
+    let mut events = vec![
         petrel::events::OutboxEvent::Publish(petrel::events::Publish {
             account_id: fresh.id.clone(),
             activity: petrel::activitypub::convert::update_actor(&ctx.config, &fresh, petrel::clock::now_ms()),
@@ -168,6 +211,15 @@ pub async fn update_credentials(State(ctx): State<Ctx>, auth: Auth, req: Request
             statuses: vec![],
         }),
     ];
+    // Changed fields with https links are checked for links back (`rel="me"`) off the request
+    // path; a change that removes every link clears the marks the same way.
+    let http = ctx.config.allow_private_network;
+    let links = |a: &petrel::model::Account| a.fields.iter().any(|(_, v)| petrel::links::field_link(v, http).is_some());
+    if fresh.fields != account.fields && (links(&fresh) || !account.verified_links.is_empty()) {
+        events.push(petrel::events::OutboxEvent::VerifyLinks(petrel::events::VerifyWork {
+            account_id: fresh.id.clone(),
+        }));
+    }
     match events.iter().map(petrel::events::OutboxEvent::message).collect::<Result<Vec<_>, _>>() {
         Ok(messages) => match ctx.stores.queues.outbox.send_batch(messages).await {
             Ok(results) => {

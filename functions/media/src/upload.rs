@@ -63,13 +63,9 @@ async fn read_upload(mut form: Multipart) -> ApiResult<Upload> {
 }
 
 fn parse_focus(s: &str) -> ApiResult<(f64, f64)> {
-    let bad = || ApiError::Unprocessable(format!("focus `{s}` must be two numbers from -1.0 to 1.0, like `0.5,-0.2`"));
-    let (x, y) = s.split_once(',').ok_or_else(bad)?;
-    let (x, y): (f64, f64) = (x.trim().parse().map_err(|_| bad())?, y.trim().parse().map_err(|_| bad())?);
-    if !(-1.0..=1.0).contains(&x) || !(-1.0..=1.0).contains(&y) {
-        return Err(bad());
-    }
-    Ok((x, y))
+    media::parse_focus(s).ok_or_else(|| {
+        ApiError::Unprocessable(format!("focus `{s}` must be two numbers from -1.0 to 1.0, like `0.5,-0.2`"))
+    })
 }
 
 fn check_description(d: &Option<String>) -> ApiResult<()> {
@@ -236,4 +232,21 @@ pub async fn update(
     let focus = p.focus.as_deref().map(parse_focus).transpose()?;
     let m = media::describe(table, &m, p.description, focus).await?;
     Ok(Json(convert::media(&ctx.config, &m)))
+}
+
+/// `DELETE /api/v1/media/:id`: removes an upload no status uses (Mastodon's rule: an attached
+/// one is refused with 422), with its files; answers `{}`.
+pub async fn delete(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<serde_json::Value>> {
+    let account = auth.user("write:media")?;
+    let table = ctx.stores.table.as_ref();
+    let m = media::get(table, &id).await?.filter(|m| m.account_id == account.id).ok_or(ApiError::NotFound)?;
+    if media::delete_unattached(table, &m).await? == media::Deleted::Attached {
+        return Err(ApiError::Unprocessable("Media attachment is currently used by a status".into()));
+    }
+    for key in [&m.original_key, &m.small_key].into_iter().filter(|k| !k.is_empty()) {
+        if let Err(e) = ctx.stores.blobs.delete(key).await {
+            tracing::warn!(key = %key, error = %e, "file of a deleted upload was not removed");
+        }
+    }
+    Ok(Json(serde_json::json!({})))
 }

@@ -55,6 +55,8 @@ pub async fn publish_paged(ctx: &Ctx, mut p: Publish, page_size: u32) -> Result<
     }
     let local_base = format!("{}/", ctx.config.base_url());
     inboxes.retain(|i| !i.starts_with(&local_base));
+    // Domain blocks (issue #16): nothing goes to a domain the author blocks.
+    petrel::repo::domain_blocks::retain_deliverable(table, &p.account_id, &mut inboxes).await?;
     // Domains marked unavailable are skipped until they answer again; those that asked for a
     // wait (429) get their deliveries queued for then.
     let hosts: BTreeSet<String> = inboxes.iter().filter_map(|i| host_of(i)).collect();

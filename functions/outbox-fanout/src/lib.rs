@@ -1,8 +1,9 @@
 //! The outbox-fanout function: expands an activity's audience into inboxes (`fanout.rs`),
 //! delivers each signed, politely per host (`hosts.rs`), with retries for about two days
 //! (`deliver.rs`), sends Web Push notifications (`push.rs`), and re-renders the feeds and pages a
-//! change calls for. It consumes the outbox queue, Petrel's only work queue.
+//! change calls for, and makes link preview cards and profile link checks (`cards.rs`). It consumes the outbox queue, Petrel's only work queue.
 
+pub mod cards;
 pub mod deliver;
 pub mod fanout;
 pub mod hosts;
@@ -61,5 +62,7 @@ async fn process(ctx: &Ctx, tally: &deliveries::Tally, msg: Message) -> Result<S
         OutboxEvent::PollUpdate(w) => timed::poll_update(ctx, w, &receipt_of(&msg)).await,
         OutboxEvent::PollEnded(w) => timed::poll_ended(ctx, w, &receipt_of(&msg)).await,
         OutboxEvent::PublishScheduled(w) => timed::publish_scheduled(ctx, w, &receipt_of(&msg)).await,
+        OutboxEvent::Card(w) => cards::card(ctx, w).await,
+        OutboxEvent::VerifyLinks(w) => cards::verify_links(ctx, w).await,
     }
 }

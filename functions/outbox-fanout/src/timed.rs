@@ -190,7 +190,7 @@ pub async fn publish_scheduled(ctx: &Ctx, w: ScheduledWork, receipt: &Receipt) -
     let Some(author) = accounts::by_id(table, &w.account_id).await? else {
         return Ok(Settled::Done);
     };
-    let events = vec![
+    let mut events = vec![
         OutboxEvent::Publish(Publish {
             account_id: author.id.clone(),
             activity: convert::create(&ctx.config, &author, &published),
@@ -207,6 +207,7 @@ pub async fn publish_scheduled(ctx: &Ctx, w: ScheduledWork, receipt: &Receipt) -
             statuses: vec![published.id.clone()],
         }),
     ];
+    events.extend(petrel::links::card_event(&published));
     if let Some(due_at) = published.poll.as_ref().and_then(|p| p.expires_at) {
         let end = OutboxEvent::PollEnded(PollWork { status_id: published.id.clone(), due_at, voter: None });
         ctx.stores.queues.outbox.send(end.message_due(due_at)?).await?;

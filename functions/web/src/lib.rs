@@ -56,10 +56,11 @@ fn api() -> Router<Ctx> {
         .route("/api/v1/accounts/{id}/unblock", post(v1::accounts::unblock))
         .route("/api/v1/accounts/{id}/mute", post(v1::accounts::mute))
         .route("/api/v1/accounts/{id}/unmute", post(v1::accounts::unmute))
-        .route("/api/v1/statuses", post(v1::statuses::create))
+        .route("/api/v1/statuses", post(v1::statuses::create).get(v1::statuses::get_many))
         .route("/api/v1/statuses/{id}", get(v1::statuses::get).delete(v1::statuses::delete).put(v1::statuses::edit))
         .route("/api/v1/statuses/{id}/source", get(v1::statuses::source))
         .route("/api/v1/statuses/{id}/history", get(v1::statuses::history))
+        .route("/api/v1/statuses/{id}/card", get(v1::statuses::card))
         .route("/api/v1/statuses/{id}/bookmark", post(v1::statuses::bookmark))
         .route("/api/v1/statuses/{id}/unbookmark", post(v1::statuses::unbookmark))
         .route("/api/v1/statuses/{id}/pin", post(v1::statuses::pin))
@@ -91,8 +92,6 @@ fn api() -> Router<Ctx> {
         .route("/api/v1/announcements", empty.clone())
         .route("/api/v2/suggestions", empty.clone())
         .route("/api/v1/suggestions", empty.clone())
-        .route("/api/v1/conversations", empty_user.clone())
-        .route("/api/v1/domain_blocks", empty_user.clone())
         .route("/api/v1/endorsements", empty_user.clone())
         // Lists, filters and hashtags (issue #16).
         .route("/api/v1/lists", get(v1::lists::index).post(v1::lists::create))
@@ -134,6 +133,17 @@ fn api() -> Router<Ctx> {
         .route("/api/v1/follow_requests/{id}/authorize", post(v1::accounts::authorize_request))
         .route("/api/v1/follow_requests/{id}/reject", post(v1::accounts::reject_request))
         .route("/api/v1/petrel/statuses/{id}/deliveries", get(v1::petrel::deliveries))
+        // Conversations, thread mutes and account notes (issue #16, items 5 and 7).
+        .route("/api/v1/conversations", get(v1::conversations::list))
+        .route("/api/v1/conversations/{id}", axum::routing::delete(v1::conversations::remove))
+        .route("/api/v1/conversations/{id}/read", post(v1::conversations::read))
+        .route("/api/v1/statuses/{id}/mute", post(v1::statuses::mute))
+        .route("/api/v1/statuses/{id}/unmute", post(v1::statuses::unmute))
+        .route("/api/v1/accounts/{id}/note", post(v1::accounts::note))
+        .route(
+            "/api/v1/domain_blocks",
+            get(v1::domain_blocks::list).post(v1::domain_blocks::block).delete(v1::domain_blocks::unblock),
+        )
         .route("/api/v1/notifications", get(v1::notifications::list))
         .route("/api/v1/notifications/clear", post(v1::notifications::clear))
         .route("/api/v1/notifications/unread_count", get(v2::notifications::unread_count_v1))

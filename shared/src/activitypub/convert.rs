@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 use thiserror::Error;
 use time::format_description::well_known::Rfc3339;
 
+use super::extras;
 use super::sanitize;
 use super::vocab::{self, id_of, str_prop, PUBLIC};
 use crate::clock::iso8601_ms;
@@ -492,7 +493,7 @@ pub fn remote_account(doc: &Value, id: String, now_ms: i64) -> Result<Account, A
         })
     };
     let http_prop = |v: &Value, name: &str| str_prop(v, name).and_then(vocab::http_url);
-    let fields = vocab::list(doc.get("attachment"))
+    let fields: Vec<(String, String)> = vocab::list(doc.get("attachment"))
         .into_iter()
         .filter(|a| vocab::type_of(a) == "PropertyValue")
         .take(MAX_FIELDS)
@@ -500,11 +501,21 @@ pub fn remote_account(doc: &Value, id: String, now_ms: i64) -> Result<Account, A
         .map(|(n, v)| (capped(n, MAX_FIELD_CHARS), capped(v, MAX_FIELD_CHARS)))
         .collect();
     let published = parse_time(str_prop(doc, "published")).unwrap_or(now_ms);
+    let display_name = capped(sanitize::text(str_prop(doc, "name").unwrap_or_default()), MAX_NAME_CHARS);
+    let note = sanitize::clean(&capped(str_prop(doc, "summary").unwrap_or_default().to_string(), MAX_CONTENT_CHARS));
+    let emojis = {
+        let mut texts: Vec<&str> = vec![&display_name, &note];
+        for (n, v) in &fields {
+            texts.push(n);
+            texts.push(v);
+        }
+        extras::emojis(doc.get("tag"), &texts)
+    };
     Ok(Account {
         id,
         username: username.to_string(),
-        display_name: capped(sanitize::text(str_prop(doc, "name").unwrap_or_default()), MAX_NAME_CHARS),
-        note: sanitize::clean(&capped(str_prop(doc, "summary").unwrap_or_default().to_string(), MAX_CONTENT_CHARS)),
+        display_name,
+        note,
         created_at: published,
         locked: doc.get("manuallyApprovesFollowers").and_then(Value::as_bool).unwrap_or(false),
         bot: kind == "Service" || kind == "Application",
@@ -542,8 +553,12 @@ pub fn remote_account(doc: &Value, id: String, now_ms: i64) -> Result<Account, A
         }),
         blocked_by: Vec::new(),
         muted_by: Vec::new(),
+        posting: Default::default(),
+        blocked_domains: Vec::new(),
         ttl: None,
         filters_count: 0,
+        emojis,
+        verified_links: Default::default(),
     })
 }
 
@@ -560,7 +575,7 @@ pub struct RemoteNote {
 pub fn remote_status(note: &Value, author: &Account, id: String) -> Result<RemoteNote, ApError> {
     let uri = str_prop(note, "id").ok_or_else(|| invalid("Note", "no id"))?;
     let kind = vocab::type_of(note);
-    if !matches!(kind, "Note" | "Article" | "Question" | "Page") {
+    if !extras::is_status_type(kind) {
         return Err(invalid("object", format!("`{kind}` is not a Note")));
     }
     let author_uri = author.remote.as_ref().map(|r| r.uri.as_str()).unwrap_or_default();
@@ -596,7 +611,7 @@ pub fn remote_status(note: &Value, author: &Account, id: String) -> Result<Remot
             _ => {}
         }
     }
-    let media = vocab::list(note.get("attachment"))
+    let mut media: Vec<Media> = vocab::list(note.get("attachment"))
         .into_iter()
         .take(MAX_TAG_OBJECTS)
         .filter_map(|a| {
@@ -644,22 +659,64 @@ pub fn remote_status(note: &Value, author: &Account, id: String) -> Result<Remot
         })
         .take(MAX_ATTACHMENTS)
         .collect();
+    // A video, audio or image object without attachments is itself the media (PeerTube, Funkwhale).
+    if media.is_empty() {
+        if let Some((url, media_type, width, height)) = extras::self_media(note) {
+            let dims = Dimensions { width, height, size: 0 };
+            media.push(Media {
+                id: crate::ids::snowflake(),
+                account_id: author.id.clone(),
+                kind: media_type.split('/').next().unwrap_or("unknown").to_string(),
+                content_type: media_type,
+                original_key: String::new(),
+                small_key: String::new(),
+                original: dims,
+                small: dims,
+                blurhash: String::new(),
+                description: extras::mapped_text(note, "name")
+                    .map(|n| capped(sanitize::text(n), MAX_DESCRIPTION_CHARS))
+                    .filter(|n| !n.is_empty()),
+                focus: None,
+                created_at: 0,
+                status_id: Some(id.clone()),
+                ttl: None,
+                remote_url: Some(url),
+            });
+        }
+    }
+    let remote_url = extras::object_url(note.get("url"));
     let content = str_prop(note, "content")
         .or_else(|| note.get("contentMap").and_then(|m| m.as_object()?.values().next()?.as_str()))
         .unwrap_or_default();
-    let language = note.get("contentMap").and_then(|m| m.as_object()?.keys().next().cloned()).filter(|l| l.len() <= 8);
+    let language = ["contentMap", "nameMap", "summaryMap"]
+        .iter()
+        .find_map(|m| note.get(*m).and_then(|m| m.as_object()?.keys().next().cloned()))
+        .filter(|l| l.len() <= 8);
     let created_at = parse_time(str_prop(note, "published")).unwrap_or_else(crate::clock::now_ms);
-    let spoiler = capped(sanitize::text(str_prop(note, "summary").unwrap_or_default()), MAX_NAME_CHARS * 4);
     // Over-long content is refused rather than cut: a cut could break the HTML or the meaning.
     if content.len() > MAX_CONTENT_BYTES {
         return Err(invalid("Note", format!("content over {MAX_CONTENT_BYTES} bytes")));
     }
+    // Converted objects (a video, an event, an article…) show what Mastodon shows: the name, the
+    // summary and a link, with no content warning; the others their content under the summary.
+    let (content, spoiler) = if extras::is_converted(kind) {
+        let link = remote_url.clone().or_else(|| vocab::http_url(uri)).unwrap_or_default();
+        (extras::converted_content(note, &link), String::new())
+    } else {
+        let spoiler = extras::mapped_text(note, "summary").unwrap_or_default();
+        (content.to_string(), capped(sanitize::text(spoiler), MAX_NAME_CHARS * 4))
+    };
+    let content = match extras::quote_url(note) {
+        Some(quoted) => extras::with_quote_link(&content, &quoted),
+        None => content,
+    };
+    let emojis = extras::emojis(note.get("tag"), &[&content, &spoiler]);
     Ok(RemoteNote {
         status: Status {
             id,
             account_id: author.id.clone(),
             text: String::new(),
-            content: sanitize::clean(content),
+            content: sanitize::clean(&content),
             sensitive: note.get("sensitive").and_then(Value::as_bool).unwrap_or(false) || !spoiler.is_empty(),
             spoiler_text: spoiler,
             visibility,
@@ -678,15 +735,13 @@ pub fn remote_status(note: &Value, author: &Account, id: String) -> Result<Remot
             application: None,
             application_website: None,
             remote_uri: Some(uri.to_string()),
-            remote_url: note.get("url").and_then(|u| {
-                vocab::list(Some(u)).into_iter().find_map(|v| match v {
-                    Value::String(s) => vocab::http_url(s),
-                    other => str_prop(other, "href").and_then(vocab::http_url),
-                })
-            }),
+            remote_url,
             reblog_of: None,
+            conversation: None,
             poll: if kind == "Question" { remote_poll(note) } else { None },
             poll_tally: Default::default(),
+            emojis,
+            card: None,
             ttl: None,
         },
         mentioned_uris,

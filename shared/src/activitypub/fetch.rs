@@ -440,20 +440,63 @@ impl SafeClient {
     }
 
     /// Reads the body chunk by chunk, stopping as soon as it would exceed `max_body`.
-    async fn read_body(&self, mut response: reqwest::Response) -> Result<Vec<u8>, FetchError> {
-        let max = self.policy.max_body;
-        if response.content_length().is_some_and(|len| len > max as u64) {
+    async fn read_body(&self, response: reqwest::Response) -> Result<Vec<u8>, FetchError> {
+        read_body_max(response, self.policy.max_body).await
+    }
+
+    /// An unsigned GET of a web page or an image (link previews, `rel="me"` checks) under
+    /// limits of its own, tighter than the client's: at most `max_body` bytes and `timeout` for
+    /// the whole call, redirects included, and only a response whose media type is one of
+    /// `types` (`"text/html"`, or a prefix such as `"image/"`).
+    pub async fn get_limited(
+        &self,
+        url: &Url,
+        accept: &'static str,
+        types: &[&str],
+        max_body: usize,
+        timeout: Duration,
+    ) -> Result<FetchedPage, FetchError> {
+        let work = self.bounded(async {
+            let (final_url, response) = self.get_following(url, accept, None).await?;
+            let content_type = content_type(response.headers());
+            let (essence, _) = media_type(&content_type);
+            let allowed = types.iter().any(|t| if t.ends_with('/') { essence.starts_with(t) } else { essence == *t });
+            if !allowed {
+                return Err(FetchError::ContentType(content_type));
+            }
+            let robots = response.headers().get("x-robots-tag").and_then(|v| v.to_str().ok()).map(str::to_string);
+            let body = read_body_max(response, max_body).await?;
+            Ok(FetchedPage { url: final_url, content_type: essence, robots, body })
+        });
+        tokio::time::timeout(timeout, work).await.unwrap_or(Err(FetchError::Timeout))
+    }
+}
+
+/// A response fetched by [`SafeClient::get_limited`].
+#[derive(Debug, Clone)]
+pub struct FetchedPage {
+    /// Where it was finally fetched from (after redirects).
+    pub url: Url,
+    /// The media type, lowercased, without parameters.
+    pub content_type: String,
+    /// The `X-Robots-Tag` header.
+    pub robots: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// Reads the body chunk by chunk, stopping as soon as it would exceed `max` bytes.
+async fn read_body_max(mut response: reqwest::Response, max: usize) -> Result<Vec<u8>, FetchError> {
+    if response.content_length().is_some_and(|len| len > max as u64) {
+        return Err(FetchError::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(from_reqwest)? {
+        if body.len() + chunk.len() > max {
             return Err(FetchError::TooLarge);
         }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(from_reqwest)? {
-            if body.len() + chunk.len() > max {
-                return Err(FetchError::TooLarge);
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
+        body.extend_from_slice(&chunk);
     }
+    Ok(body)
 }
 
 /// Scheme and credentials, and the address itself when the host is an IP literal (names are

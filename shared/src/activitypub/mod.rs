@@ -2,6 +2,7 @@
 //! HTML, HTTP signatures, and the one safe client for every outbound request.
 
 pub mod convert;
+pub mod extras;
 pub mod fetch;
 pub mod resolve;
 pub mod sanitize;

@@ -231,7 +231,7 @@ pub async fn status(ctx: &Ctx, url: &str) -> Result<Option<Status>, ResolveError
     let Some(id) = vocab::str_prop(&doc, "id").map(str::to_string) else {
         return Ok(None);
     };
-    if !matches!(vocab::type_of(&doc), "Note" | "Article" | "Page" | "Question") {
+    if !crate::activitypub::extras::is_status_type(vocab::type_of(&doc)) {
         return Ok(None);
     }
     if id != url {

@@ -27,6 +27,13 @@ fn builder() -> &'static ammonia::Builder<'static> {
             "ol",
             "li",
             "blockquote",
+            // Headings: Mastodon's strict set keeps them, and converted objects (a video's or
+            // an article's title) are shown under one.
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
         ])
         .add_tag_attributes("a", ["href", "translate"])
         .add_tag_attributes("span", ["translate"])
@@ -42,6 +49,9 @@ fn builder() -> &'static ammonia::Builder<'static> {
         .allowed_classes(std::collections::HashMap::from([
             ("a", HashSet::from(["h-card", "u-url", "mention", "hashtag", "status-link"])),
             ("span", HashSet::from(["h-card", "invisible", "ellipsis", "ellipsis-", "mention", "hashtag"])),
+            // The "RE: <link>" paragraph of a quote (Mastodon marks it so clients that show
+            // quotes natively can hide it).
+            ("p", HashSet::from(["quote-inline"])),
         ]))
         .strip_comments(true);
         b

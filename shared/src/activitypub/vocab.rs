@@ -59,6 +59,9 @@ pub fn id_of(v: &Value) -> Option<&str> {
     }
 }
 
+/// Entries of a list property read where one of them is looked for (`url`, `icon`).
+pub const MAX_LIST: usize = 200;
+
 /// A property as a list: absent → empty, one value → one element.
 pub fn list(v: Option<&Value>) -> Vec<&Value> {
     match v {

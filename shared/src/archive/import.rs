@@ -269,8 +269,11 @@ fn read_note(
             remote_uri: None,
             remote_url: None,
             reblog_of: None,
+            conversation: None,
             poll: None,
             poll_tally: Default::default(),
+            emojis: Vec::new(),
+            card: None,
             ttl: None,
         },
         mention_uris,
@@ -612,6 +615,7 @@ async fn restore_profile(
         fields: Some(p.fields.clone()),
         avatar_key: p.avatar_key.clone(),
         header_key: p.header_key.clone(),
+        posting: None,
     };
     Ok(accounts::update_profile(table, &account.id, update).await?)
 }

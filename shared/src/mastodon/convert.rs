@@ -41,7 +41,11 @@ pub fn account(cfg: &Config, a: &model::Account, with_source: bool) -> e::Accoun
     let fields: Vec<e::Field> = a
         .fields
         .iter()
-        .map(|(name, value)| e::Field { name: name.clone(), value: clean(value), verified_at: None })
+        .map(|(name, value)| e::Field {
+            name: name.clone(),
+            value: clean(value),
+            verified_at: a.verified_links.get(value).map(|at| iso8601_ms(*at)),
+        })
         .collect();
     let avatar = image(&a.avatar_key, remote.and_then(|r| r.avatar_url.as_ref()), MISSING_AVATAR);
     let header = image(&a.header_key, remote.and_then(|r| r.header_url.as_ref()), MISSING_HEADER);
@@ -64,9 +68,9 @@ pub fn account(cfg: &Config, a: &model::Account, with_source: bool) -> e::Accoun
         header,
         locked: a.locked,
         fields: fields.clone(),
-        emojis: Vec::new(),
+        emojis: emojis(&a.emojis),
         bot: a.bot,
-        group: false,
+        group: remote.is_some_and(|r| r.actor_type == "Group"),
         discoverable: Some(a.discoverable),
         indexable: a.discoverable,
         noindex: Some(!a.discoverable),
@@ -79,12 +83,19 @@ pub fn account(cfg: &Config, a: &model::Account, with_source: bool) -> e::Accoun
         source: with_source.then(|| e::Source {
             note: html_to_text(&a.note),
             fields,
-            privacy: "public".into(),
-            sensitive: false,
-            language: None,
+            privacy: a.posting.privacy.clone().unwrap_or_else(|| "public".into()),
+            sensitive: a.posting.sensitive,
+            language: a.posting.language.clone(),
             follow_requests_count: 0,
+            indexable: a.discoverable,
+            discoverable: Some(a.discoverable),
+            hide_collections: Some(false),
         }),
         roles: Vec::new(),
+        // Mastodon's "everyone" role: Petrel has no admin API, so no permissions are claimed.
+        role: with_source.then(
+            || serde_json::json!({ "id": "-99", "name": "", "color": "", "permissions": "0", "highlighted": false }),
+        ),
     }
 }
 
@@ -140,7 +151,7 @@ pub fn status(cfg: &Config, s: &model::Status, author: &e::Account, viewer: View
             })
             .collect(),
         tags: s.tags.iter().map(|t| tag(cfg, t)).collect(),
-        emojis: Vec::new(),
+        emojis: emojis(&s.emojis),
         reblogs_count: s.reblogs_count.max(0) as u64,
         favourites_count: s.favourites_count.max(0) as u64,
         replies_count: s.replies_count.max(0) as u64,
@@ -149,15 +160,53 @@ pub fn status(cfg: &Config, s: &model::Status, author: &e::Account, viewer: View
         in_reply_to_account_id: s.in_reply_to_account_id.clone(),
         reblog: None,
         poll: poll(s, None),
-        card: None,
+        card: s.card.as_ref().map(|c| card(cfg, c)),
         language: s.language.clone(),
         favourited: viewer.favourited,
-        reblogged: false,
-        muted: false,
+        reblogged: viewer.reblogged,
+        muted: viewer.muted,
         bookmarked: viewer.bookmarked,
         pinned: viewer.pinned,
         filtered: Vec::new(),
     }
+}
+
+/// CustomEmoji entities of a remote post or account (no static rendition is made: `static_url` is
+/// the image itself; remote emoji are never offered in the picker).
+pub fn emojis(list: &[model::Emoji]) -> Vec<e::CustomEmoji> {
+    list.iter()
+        .filter(|e| http_url(&e.url).is_some())
+        .map(|e| e::CustomEmoji {
+            shortcode: e.shortcode.clone(),
+            url: e.url.clone(),
+            static_url: e.url.clone(),
+            visible_in_picker: false,
+        })
+        .collect()
+}
+
+/// The PreviewCard entity (Mastodon 4.x), with the image served from the media base.
+pub fn card(cfg: &Config, c: &model::PreviewCard) -> serde_json::Value {
+    serde_json::json!({
+        "url": c.url,
+        "title": c.title,
+        "description": c.description,
+        "type": c.kind,
+        "author_name": c.author_name,
+        "author_url": c.author_url,
+        "authors": [],
+        "provider_name": c.provider_name,
+        "provider_url": c.provider_url,
+        "html": "",
+        "width": c.width,
+        "height": c.height,
+        "image": c.image_key.as_ref().map(|k| format!("{}/{k}", cfg.media_base)),
+        "image_description": "",
+        "embed_url": "",
+        "blurhash": (!c.blurhash.is_empty()).then_some(&c.blurhash),
+        "language": c.language,
+        "published_at": null,
+    })
 }
 
 pub fn tag(cfg: &Config, name: &str) -> e::Tag {

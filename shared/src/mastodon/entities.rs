@@ -27,6 +27,10 @@ pub struct Source {
     pub sensitive: bool,
     pub language: Option<String>,
     pub follow_requests_count: u64,
+    /// Required by the CredentialAccount schema (as the account's own `indexable`).
+    pub indexable: bool,
+    pub discoverable: Option<bool>,
+    pub hide_collections: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -59,6 +63,9 @@ pub struct Account {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<Source>,
     pub roles: Vec<serde_json::Value>,
+    /// On the credential account only (`verify_credentials`, `update_credentials`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -106,7 +106,7 @@ async fn render(
         .collect();
     let mut hidden = HashSet::new();
     for a in accounts::by_ids_with(table, &missing, freshness).await? {
-        if timeline && viewer.is_some_and(|v| a.hidden_from(&v.id)) {
+        if timeline && viewer.is_some_and(|v| a.hidden_from(&v.id) || crate::repo::domain_blocks::hides(v, &a)) {
             hidden.insert(a.id.clone());
         }
         authors.insert(a.id.clone(), convert::account(&ctx.config, &a, false));
@@ -148,7 +148,7 @@ async fn render(
                 // A boost of something gone (or hidden from the viewer) is not shown.
                 let (original, original_marks) = boosted.get(of)?;
                 let mut inner = with_votes(original, one(original, *original_marks)?);
-                inner.reblogged = viewer.is_some_and(|v| v.id == s.account_id);
+                inner.reblogged |= viewer.is_some_and(|v| v.id == s.account_id);
                 status.reblog = Some(Box::new(inner));
                 original_status = Some(original);
             }

@@ -66,13 +66,44 @@ pub struct Account {
     /// relationship or a kept post.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl: Option<i64>,
+    /// Custom emoji of a remote actor (its `Emoji` tags used in its name, bio or fields).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub emojis: Vec<crate::model::Emoji>,
+    /// Profile field values found to link back to this profile (`rel="me"`), with when
+    /// (milliseconds). Keyed by the value, so an edited field is unverified until checked again.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub verified_links: std::collections::BTreeMap<String, i64>,
     /// How many filters (v2) the account has: rendering reads them only when there are some.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub filters_count: i64,
+    /// The owner's posting defaults (`source.privacy`, `sensitive`, `language`), saved by
+    /// `update_credentials` and applied when a post leaves them out.
+    #[serde(default, skip_serializing_if = "PostingDefaults::is_empty")]
+    pub posting: PostingDefaults,
+    /// Domains a local account blocks (`/api/v1/domain_blocks`), read with the account, so
+    /// timelines leave their accounts out without another read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blocked_domains: Vec<String>,
 }
-
 fn is_zero(n: &i64) -> bool {
     *n == 0
+}
+
+/// Posting defaults of a local account; empty means Mastodon's (public, not sensitive, no language).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PostingDefaults {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub privacy: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sensitive: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+}
+
+impl PostingDefaults {
+    pub fn is_empty(&self) -> bool {
+        self == &PostingDefaults::default()
+    }
 }
 
 /// What Petrel keeps of another server's actor.

@@ -2,6 +2,7 @@
 //! Mastodon API) that are converted to and from them in one place each.
 
 mod account;
+mod card;
 mod media;
 mod notification;
 mod oauth;
@@ -9,7 +10,8 @@ pub mod poll;
 mod push;
 mod status;
 
-pub use account::{valid_username, Account, RemoteActor};
+pub use account::{valid_username, Account, PostingDefaults, RemoteActor};
+pub use card::{valid_shortcode, Emoji, PreviewCard};
 pub use media::{Dimensions, Media};
 pub use notification::Notification;
 pub use oauth::{AccessToken, App, AuthCode};

@@ -92,12 +92,23 @@ pub struct Status {
     /// Set on a boost: the id of the status boosted (the boost itself has no content).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reblog_of: Option<String>,
+    /// The id of the thread's first status, for a reply (conversations and thread mutes are
+    /// keyed by it); absent on a status that starts a thread, and on replies stored before it
+    /// was kept (those count as starting their own thread).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation: Option<String>,
     /// A poll attached to the status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub poll: Option<crate::model::Poll>,
     /// A local poll's counts, as top-level attributes of the status item.
     #[serde(flatten)]
     pub poll_tally: crate::model::PollTally,
+    /// Custom emoji of a remote post (its `Emoji` tags whose shortcodes the text uses).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub emojis: Vec<crate::model::Emoji>,
+    /// The preview card of the post's first link, copied from the URL's card once fetched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<crate::model::PreviewCard>,
     /// The table's expiry attribute (epoch seconds): set on a remote post nobody here has
     /// interacted with yet, removed when someone does (`repo::statuses::keep`). Never on a
     /// local account's own post.
@@ -133,9 +144,17 @@ impl Status {
             remote_uri: None,
             remote_url: None,
             reblog_of: Some(reblog_of),
+            conversation: None,
             poll: None,
             poll_tally: Default::default(),
+            emojis: Vec::new(),
+            card: None,
             ttl: None,
         }
+    }
+
+    /// The id of the thread this status belongs to (its root's id).
+    pub fn thread_root(&self) -> &str {
+        self.conversation.as_deref().unwrap_or(&self.id)
     }
 }

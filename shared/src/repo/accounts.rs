@@ -61,8 +61,12 @@ async fn insert(
         remote: None,
         blocked_by: Vec::new(),
         muted_by: Vec::new(),
+        posting: Default::default(),
+        blocked_domains: Vec::new(),
         ttl: None,
         filters_count: 0,
+        emojis: Vec::new(),
+        verified_links: Default::default(),
     };
     let mut local_entry = keys::local_account(&id).to_item();
     local_entry.insert("account_id".into(), Value::S(id.clone()));
@@ -189,6 +193,8 @@ pub struct ProfileUpdate {
     /// Blob keys of newly stored images.
     pub avatar_key: Option<String>,
     pub header_key: Option<String>,
+    /// New posting defaults (`source[privacy]` …), when they change.
+    pub posting: Option<crate::model::PostingDefaults>,
 }
 
 /// Applies the changes in one conditional update and returns the account as it is now.
@@ -214,12 +220,35 @@ pub async fn update_profile(table: &dyn Table, id: &str, p: ProfileUpdate) -> Re
             update = update.set(name, Value::S(key));
         }
     }
+    if let Some(posting) = p.posting {
+        let stored = serde_dynamo::to_attribute_value(&posting).map_err(|e| RepoError::Invalid(e.to_string()))?;
+        update = update.set("posting", stored);
+    }
     if update.set.is_empty() {
         return by_id(table, id).await?.ok_or_else(|| RepoError::NotFound("account".into()));
     }
     match table.update(&keys::account(id), update, Some(Cond::ItemExists)).await {
         Ok(item) => from_item(item),
         Err(StoreError::ConditionFailed { .. }) => Err(RepoError::NotFound("account".into())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Records which profile field values link back (value → when it was checked, ms), replacing
+/// what was recorded before.
+pub async fn set_verified_links(
+    table: &dyn Table,
+    id: &str,
+    verified: &std::collections::BTreeMap<String, i64>,
+) -> Result<(), RepoError> {
+    let update = if verified.is_empty() {
+        Update::default().remove("verified_links")
+    } else {
+        let stored = serde_dynamo::to_attribute_value(verified).map_err(|e| RepoError::Invalid(e.to_string()))?;
+        Update::default().set("verified_links", stored)
+    };
+    match table.update(&keys::account(id), update, Some(Cond::ItemExists)).await {
+        Ok(_) | Err(StoreError::ConditionFailed { .. }) => Ok(()),
         Err(e) => Err(e.into()),
     }
 }

@@ -307,6 +307,58 @@ pub fn push_subscriptions(account_id: &str) -> String {
     format!("PUSH#{account_id}")
 }
 
+// Conversations, thread mutes, boost marks and account notes (issue #16, items 5 and 7).
+
+/// A local account's conversation (direct messages), by its thread root's status id: which
+/// status is the last, whether it is unread, and the other participants.
+pub fn conversation(account_id: &str, root_id: &str) -> Key {
+    Key::new(format!("CONV#{account_id}"), root_id)
+}
+
+/// A local account's conversations by their last status (sort key: that status's id, so the
+/// newest last); each entry names its conversation. Moved when a new status arrives.
+pub fn conversation_entry(account_id: &str, last_status_id: &str) -> Key {
+    Key::new(conversation_entries(account_id), last_status_id)
+}
+
+pub fn conversation_entries(account_id: &str) -> String {
+    format!("CONVS#{account_id}")
+}
+
+/// A thread (by its root status id) a local account muted: no notifications from it.
+pub fn thread_mute(account_id: &str, root_id: &str) -> Key {
+    Key::new(thread_mutes(account_id), root_id)
+}
+
+pub fn thread_mutes(account_id: &str) -> String {
+    format!("THREADMUTE#{account_id}")
+}
+
+/// A status a local account boosted (sort key: the boosted status's id), so a page learns its
+/// `reblogged` flags in one query. Written with the boost.
+pub fn boosted(account_id: &str, status_id: &str) -> Key {
+    Key::new(boosts(account_id), status_id)
+}
+
+pub fn boosts(account_id: &str) -> String {
+    format!("BOOSTED#{account_id}")
+}
+
+/// A local account's private note on another account.
+pub fn account_note(account_id: &str, target_id: &str) -> Key {
+    Key::new(format!("NOTE#{account_id}"), target_id)
+}
+
+/// A local account that blocks a whole domain, in the domain's partition, so the inbox finds
+/// who blocks an activity's domain in one query (`repo::domain_blocks`).
+pub fn domain_blocker(domain: &str, local_id: &str) -> Key {
+    Key::new(domain_blockers(domain), local_id)
+}
+
+pub fn domain_blockers(domain: &str) -> String {
+    format!("DOMAINBLOCKERS#{domain}")
+}
+
 /// A vote on a poll, in the status's partition: `VOTE#L#` for a local voter (read to show the
 /// viewer's own votes; listed for the expiry notification), `VOTE#R#` for a remote one.
 pub fn poll_vote(status_id: &str, local: bool, account_id: &str) -> Key {
@@ -400,4 +452,10 @@ pub const STREAMING: &str = "STREAMING";
 
 pub fn streaming_connection(connection_id: &str) -> Key {
     Key::new(STREAMING, connection_id)
+}
+
+/// The preview card of one URL (or the note that it has none), shared by every status linking it
+/// (by the URL's SHA-256: a URL may be longer than a key may be).
+pub fn card(url: &str) -> Key {
+    Key::new(format!("CARD#{}", crate::crypto::sha256_hex(url)), "CARD")
 }

@@ -67,3 +67,52 @@ pub async fn get_many(table: &dyn Table, ids: &[String]) -> Result<Vec<Option<Me
     let keys: Vec<crate::store::Key> = ids.iter().map(|id| keys::media(id)).collect();
     table.batch_get(&keys).await?.into_iter().map(|i| i.map(from_item).transpose()).collect()
 }
+
+/// A focal point as clients send it, `x,y` with each from -1.0 to 1.0.
+pub fn parse_focus(s: &str) -> Option<(f64, f64)> {
+    let (x, y) = s.split_once(',')?;
+    let (x, y): (f64, f64) = (x.trim().parse().ok()?, y.trim().parse().ok()?);
+    ((-1.0..=1.0).contains(&x) && (-1.0..=1.0).contains(&y)).then_some((x, y))
+}
+
+/// What deleting an upload found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Deleted {
+    Gone,
+    /// A status uses it: Mastodon refuses to delete it (422).
+    Attached,
+}
+
+/// Deletes the owner's upload if no status uses it (Mastodon's rule), in one conditional delete;
+/// the caller removes its files.
+pub async fn delete_unattached(table: &dyn Table, media: &Media) -> Result<Deleted, RepoError> {
+    if media.status_id.is_some() {
+        return Ok(Deleted::Attached);
+    }
+    let cond = Cond::And(vec![
+        Cond::AttrEq("account_id".into(), Value::S(media.account_id.clone())),
+        Cond::AttrNotExists("status_id".into()),
+    ]);
+    match table.delete(&keys::media(&media.id), Some(cond)).await {
+        Ok(()) => Ok(Deleted::Gone),
+        // Attached (or gone) since it was read.
+        Err(StoreError::ConditionFailed { .. }) => Ok(Deleted::Attached),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The update of an attached upload's description and focus inside an edit's transaction.
+pub fn describe_op(media: &Media) -> Result<TxOp, RepoError> {
+    let mut update = Update::default();
+    update = match &media.description {
+        Some(d) => update.set("description", Value::S(d.clone())),
+        None => update.remove("description"),
+    };
+    update = match media.focus {
+        Some(f) => {
+            update.set("focus", serde_dynamo::to_attribute_value(f).map_err(|e| RepoError::Invalid(e.to_string()))?)
+        }
+        None => update.remove("focus"),
+    };
+    Ok(TxOp::Update { key: keys::media(&media.id), update, cond: Some(Cond::ItemExists) })
+}

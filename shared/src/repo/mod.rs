@@ -2,7 +2,10 @@
 
 pub mod accounts;
 pub mod actors;
+pub mod cards;
+pub mod conversations;
 pub mod deliveries;
+pub mod domain_blocks;
 pub mod domains;
 pub mod filters;
 pub mod follows;

@@ -62,3 +62,23 @@ pub async fn set(table: &dyn Table, kind: Kind, local_id: &str, target: &Account
         Err(e) => Err(e.into()),
     }
 }
+
+/// At most this many characters in a note on an account (Mastodon's limit).
+pub const MAX_NOTE: usize = 2000;
+
+/// Sets (or, when empty, removes) a local account's private note on another account; read back
+/// with the relationship (`Relationship.note`).
+pub async fn set_note(table: &dyn Table, local_id: &str, target_id: &str, comment: &str) -> Result<(), RepoError> {
+    if comment.chars().count() > MAX_NOTE {
+        return Err(RepoError::Invalid(format!("Comment is too long (maximum is {MAX_NOTE} characters)")));
+    }
+    let key = keys::account_note(local_id, target_id);
+    if comment.is_empty() {
+        table.delete(&key, None).await?;
+    } else {
+        let mut item = key.to_item();
+        item.insert("comment".into(), Value::S(comment.to_string()));
+        table.put(item, None).await?;
+    }
+    Ok(())
+}

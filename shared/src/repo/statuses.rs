@@ -345,10 +345,16 @@ pub struct Marks {
     pub favourited: bool,
     pub bookmarked: bool,
     pub pinned: bool,
+    /// The viewer boosted it (`BOOSTED#` entries, written with the boost).
+    pub reblogged: bool,
+    /// The viewer muted its thread.
+    pub muted: bool,
 }
 
-/// Statuses by id in the given order, each with the viewer's favourite, bookmark and pin: one
-/// batch get of the statuses (100 ids per call) and one query per kind of mark, all at once.
+/// Statuses by id in the given order, each with the viewer's favourite, bookmark, pin, boost and
+/// thread mute: one batch get of the statuses (100 ids per call) and one query per kind of mark,
+/// all at once (five queries, whatever the page's size; a viewer with more than 100 muted
+/// threads adds one batch get of the page's thread roots).
 pub async fn get_many_for(
     table: &dyn Table,
     viewer: Option<&str>,
@@ -363,6 +369,8 @@ pub async fn get_many_for(
                 marked(table, keys::favourites(v), &unique),
                 marked(table, keys::bookmarks(v), &unique),
                 marked(table, keys::pins(v), &unique),
+                marked(table, keys::boosts(v), &unique),
+                crate::repo::conversations::muted_threads(table, v),
             ),
             None => Ok(Default::default()),
         }
@@ -375,20 +383,31 @@ pub async fn get_many_for(
         }
         Ok::<_, RepoError>(items)
     };
-    // The four reads go out together.
-    let ((favourited, bookmarked, pinned), items) = futures::try_join!(marks, items)?;
-    items
+    // The six reads go out together.
+    let ((favourited, bookmarked, pinned, reblogged, muted), items) = futures::try_join!(marks, items)?;
+    let found: Vec<Status> = items.into_iter().map(from_item::<Status>).collect::<Result<_, _>>()?;
+    // More muted threads than one query returns: read the page's roots instead.
+    let muted = match (viewer, muted) {
+        (_, Some(m)) => m,
+        (Some(v), None) => {
+            let roots: Vec<String> = found.iter().map(|s| s.thread_root().to_string()).collect();
+            crate::repo::conversations::muted_among(table, v, &roots).await?
+        }
+        (None, None) => HashSet::new(),
+    };
+    Ok(found
         .into_iter()
-        .map(|item| {
-            let status = from_item::<Status>(item)?;
+        .map(|status| {
             let marks = Marks {
                 favourited: favourited.contains(&status.id),
                 bookmarked: bookmarked.contains(&status.id),
                 pinned: pinned.contains(&status.id),
+                reblogged: reblogged.contains(&status.id),
+                muted: muted.contains(status.thread_root()),
             };
-            Ok((status, marks))
+            (status, marks)
         })
-        .collect()
+        .collect())
 }
 
 /// Marks held in a viewer's partition `pk` (sort key: status id) at most this many per query.
@@ -489,6 +508,9 @@ pub struct Edit {
     pub language: Option<String>,
     pub tags: Vec<String>,
     pub mentions: Vec<crate::model::MentionRef>,
+    /// The attachments with their descriptions and focus as edited (`media_attributes[]`); the
+    /// set of attachments itself does not change.
+    pub media: Vec<crate::model::Media>,
     /// The poll after the edit (`None` removes it) and whether its counts start over (its
     /// options changed; the caller clears the votes).
     pub poll: Option<crate::model::Poll>,
@@ -514,11 +536,25 @@ pub async fn edit(table: &dyn Table, current: &Status, e: Edit) -> Result<Status
     next.language = e.language;
     next.tags = e.tags;
     next.mentions = e.mentions;
+    // Changed descriptions and focus points reach the uploads' records in the same transaction.
+    let changed_media: Vec<crate::model::Media> = e
+        .media
+        .iter()
+        .filter(|m| {
+            current.media.iter().any(|c| c.id == m.id && (c.description != m.description || c.focus != m.focus))
+        })
+        .cloned()
+        .collect();
+    next.media = e.media;
     next.poll = e.poll;
     if e.poll_reset || next.poll.is_none() {
         next.poll_tally = Default::default();
     }
     next.edited_at = Some(now);
+    if next.content != current.content {
+        // The first link may have changed: the card is made again.
+        next.card = None;
+    }
     let guard = match current.edited_at {
         Some(at) => Cond::AttrEq("edited_at".into(), Value::N(at.to_string())),
         None => Cond::And(vec![Cond::ItemExists, Cond::AttrNotExists("edited_at".into())]),
@@ -534,6 +570,9 @@ pub async fn edit(table: &dyn Table, current: &Status, e: Edit) -> Result<Status
     }
     for k in new.difference(&old) {
         ops.push(TxOp::Put { item: index_item(k.clone(), &current.id), cond: None });
+    }
+    for m in &changed_media {
+        ops.push(crate::repo::media::describe_op(m)?);
     }
     match table.transact(ops).await {
         Ok(()) => Ok(next),
@@ -771,6 +810,9 @@ pub async fn replace_remote(table: &dyn Table, current: &Status, mut fresh: Stat
     fresh.edited_at = Some(fresh.edited_at.unwrap_or_else(crate::clock::now_ms));
     // An edit neither keeps a post nor shortens its life.
     fresh.ttl = current.ttl;
+    if fresh.content == current.content {
+        fresh.card = current.card.clone();
+    }
     table.put(to_item(&keys::status(&current.id), &fresh)?, Some(Cond::ItemExists)).await?;
     Ok(fresh)
 }
@@ -876,6 +918,7 @@ pub async fn create_reblog(
         TxOp::Put { item: to_item(&keys::status(&reblog.id), reblog)?, cond: Some(Cond::ItemNotExists) },
         TxOp::Put { item: index_item(keys::account_status(booster, &reblog.id), &reblog.id), cond: None },
         TxOp::Put { item: index_item(keys::home_entry(booster, &reblog.id), &reblog.id), cond: None },
+        TxOp::Put { item: index_item(keys::boosted(booster, &original.id), &reblog.id), cond: None },
         TxOp::Update {
             key: keys::status(&original.id),
             update: Update::default().add("reblogs_count", 1),
@@ -908,6 +951,7 @@ pub async fn delete_reblog(table: &dyn Table, original_id: &str, booster: &str) 
         TxOp::Delete { key: keys::status(&reblog_id), cond: None },
         TxOp::Delete { key: keys::account_status(booster, &reblog_id), cond: None },
         TxOp::Delete { key: keys::home_entry(booster, &reblog_id), cond: None },
+        TxOp::Delete { key: keys::boosted(booster, original_id), cond: None },
         TxOp::Update { key: keys::status(original_id), update: Update::default().add("reblogs_count", -1), cond: None },
         TxOp::Update {
             key: keys::account(booster),

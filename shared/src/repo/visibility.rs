@@ -156,8 +156,12 @@ mod tests {
             remote: None,
             blocked_by: Vec::new(),
             muted_by: Vec::new(),
+            posting: Default::default(),
+            blocked_domains: Vec::new(),
             ttl: None,
             filters_count: 0,
+            emojis: Vec::new(),
+            verified_links: Default::default(),
             token_generation: 0,
         }
     }

@@ -72,8 +72,11 @@ pub async fn site(posts: usize) -> Site {
             remote_uri: None,
             remote_url: None,
             reblog_of: None,
+            conversation: None,
             poll: None,
             poll_tally: Default::default(),
+            emojis: Vec::new(),
+            card: None,
             ttl: None,
         };
         statuses::create(table, status, None).await.unwrap();

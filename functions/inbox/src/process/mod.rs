@@ -22,6 +22,9 @@ pub async fn activity(ctx: &Ctx, activity: &Value, actor: &Account) -> Result<()
     if let Some(host) = actor.remote.as_ref().map(|r| r.domain.as_str()) {
         petrel::repo::domains::record_success(ctx.stores.table.as_ref(), host).await?;
     }
+    // Local accounts that block the actor's domain treat it as blocked (one query).
+    let with_blocks = petrel::repo::domain_blocks::apply_to_actor(ctx.stores.table.as_ref(), actor).await?;
+    let actor = with_blocks.as_ref().unwrap_or(actor);
     let object = activity.get("object").unwrap_or(&Value::Null);
     match vocab::type_of(activity) {
         "Follow" => follows::follow(ctx, actor, activity).await,

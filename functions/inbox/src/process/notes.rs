@@ -39,7 +39,7 @@ pub async fn create(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), In
     let Some(note) = authoritative(ctx, actor, object).await? else {
         return Ok(());
     };
-    if !matches!(vocab::type_of(&note), "Note" | "Article" | "Page" | "Question") {
+    if !petrel::activitypub::extras::is_status_type(vocab::type_of(&note)) {
         return Ok(());
     }
     if poll_vote(ctx, actor, &note).await? {
@@ -78,6 +78,7 @@ pub async fn create(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), In
         if let Some(parent) = &parent {
             status.in_reply_to_id = Some(parent.id.clone());
             status.in_reply_to_account_id = Some(parent.account_id.clone());
+            status.conversation = Some(parent.thread_root().to_string());
         }
     }
     // Kept from the start when a local account takes part in its conversation, else it expires.
@@ -120,10 +121,16 @@ pub async fn create(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), In
     if home_of.is_empty() && in_lists.is_empty() {
         return Ok(());
     }
-    let notify = mentioned
-        .iter()
-        .map(|local| (local.clone(), notifications::new(&ctx.config.retention, "mention", &actor.id, Some(&status.id))))
-        .collect();
+    // Mentioned accounts that muted the thread get the post, not a notification (a read each).
+    let mut notify = Vec::new();
+    for local in &mentioned {
+        if !petrel::repo::conversations::thread_muted(table, local, &status).await? {
+            notify.push((
+                local.clone(),
+                notifications::new(&ctx.config.retention, "mention", &actor.id, Some(&status.id)),
+            ));
+        }
+    }
     let delivery = Delivery { home_of, notify, home_cap: Some(ctx.config.retention.home_timeline_max) };
     if status.ttl.is_none() {
         // A kept post's author stays in the actor cache.
@@ -134,6 +141,12 @@ pub async fn create(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), In
     {
         // The notifications were stored under the status's id: push them under it.
         let stored = petrel::model::Status { id: stored_id, ..status };
+        card(ctx, &stored).await;
+        // A direct message joins the conversation of each local account it mentions. Logged,
+        // not retried, on failure: a redelivery finds the status stored and stops before this.
+        if let Err(e) = petrel::repo::conversations::record(table, &stored, &mentioned).await {
+            tracing::warn!(status = %stored.id, error = %e, "conversation not updated");
+        }
         for (local, n) in &delivery.notify {
             let n =
                 petrel::model::Notification { id: stored.id.clone(), status_id: Some(stored.id.clone()), ..n.clone() };
@@ -201,10 +214,24 @@ pub async fn update(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), In
         }
     }
     fresh.mentions = current.mentions.clone();
-    let edited = fresh.clone();
-    statuses::replace_remote(table, &current, fresh).await?;
-    petrel::streaming::status(ctx, &edited, petrel::streaming::StatusEvent::Edited).await;
+    let stored = statuses::replace_remote(table, &current, fresh).await?;
+    card(ctx, &stored).await;
+    petrel::streaming::status(ctx, &stored, petrel::streaming::StatusEvent::Edited).await;
     Ok(())
+}
+
+/// Queues the preview card of a stored post's first link (made by outbox-fanout, off the
+/// sender's request). Logged, not retried, on failure, like the conversation: a redelivery finds
+/// the status stored and stops before this, and a post without its card is still whole.
+async fn card(ctx: &Ctx, s: &petrel::model::Status) {
+    let Some(event) = petrel::links::card_event(s) else { return };
+    let sent = match event.message() {
+        Ok(m) => ctx.stores.queues.outbox.send(m).await.map(|_| ()).map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    if let Err(e) = sent {
+        tracing::warn!(status = %s.id, error = %e, "preview card not queued");
+    }
 }
 
 pub async fn delete(ctx: &Ctx, actor: &Account, object: &Value) -> Result<(), InboxError> {

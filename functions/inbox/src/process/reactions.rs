@@ -35,7 +35,9 @@ pub async fn react(ctx: &Ctx, actor: &Account, activity: &Value, kind: &str) -> 
     }
     let note_kind = if kind == "like" { "favourite" } else { "reblog" };
     // A muted account's reaction still counts, but does not notify.
-    let n = (!actor.muted_by.contains(&status.account_id))
+    // Nor does a reaction in a thread the author muted (one read).
+    let thread_muted = petrel::repo::conversations::thread_muted(table, &status.account_id, &status).await?;
+    let n = (!actor.muted_by.contains(&status.account_id) && !thread_muted)
         .then(|| notifications::new(&ctx.config.retention, note_kind, &actor.id, Some(&status.id)));
     let activity_id = vocab::str_prop(activity, "id").unwrap_or_default();
     match statuses::add_reaction(table, &status, kind, &actor.id, activity_id, n.clone()).await {

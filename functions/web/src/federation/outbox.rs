@@ -45,6 +45,8 @@ pub async fn status(
         render: None,
     })];
     events.extend(render.map(OutboxEvent::Render));
+    // The preview card of its first link, made off the request path (same batch: no extra request).
+    events.extend(petrel::links::card_event(s));
     send(ctx, events).await
 }
 

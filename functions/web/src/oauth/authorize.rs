@@ -60,6 +60,8 @@ pub(crate) fn page(title: &str, body: &str) -> String {
 body{{font-family:system-ui,sans-serif;max-width:26rem;margin:3rem auto;padding:0 1rem;color:#222;line-height:1.5}}\
 label{{display:block;margin-top:1rem}}input{{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box}}\
 button{{margin-top:1.5rem;padding:.6rem 1.2rem;font-size:1rem}}.error{{color:#b00020}}code{{font-size:1.2rem;word-break:break-all}}\
+.scopes{{padding-left:1.2rem;overflow-wrap:normal;word-break:normal}}.scopes li{{margin:.3rem 0}}\
+.scope{{white-space:nowrap;font-family:ui-monospace,monospace;font-size:.85rem;color:#555}}\
 </style></head><body>{body}</body></html>",
         esc(title)
     )
@@ -99,7 +101,52 @@ async fn validate(ctx: &Ctx, p: &AuthorizeParams) -> ApiResult<(App, Vec<String>
     Ok((app, scopes))
 }
 
-fn login_page(app: &App, scopes: &[String], p: &AuthorizeParams, csrf: &str, error: Option<&str>) -> String {
+/// What a scope lets an app do, in plain words for the sign-in page.
+pub(crate) fn scope_description(scope: &str) -> String {
+    let known = match scope {
+        "read" => "Read everything in your account: posts, timelines, notifications, follows, lists and settings",
+        "write" => "Post, edit and delete, favourite and boost, follow, and change your profile and settings",
+        "follow" => "Follow, unfollow, block and mute accounts",
+        "push" => "Send notifications to this device",
+        "profile" => "See your name, picture and bio",
+        "read:accounts" => "See your profile and the accounts you look up",
+        "read:blocks" => "See whom you block",
+        "read:bookmarks" => "See your bookmarks",
+        "read:favourites" => "See your favourites",
+        "read:filters" => "See your filters",
+        "read:follows" => "See whom you follow and who follows you",
+        "read:lists" => "See your lists",
+        "read:mutes" => "See whom you mute",
+        "read:notifications" => "Read your notifications",
+        "read:search" => "Search on your behalf",
+        "read:statuses" => "Read posts and timelines you can see",
+        "write:accounts" => "Change your profile",
+        "write:blocks" => "Block and unblock accounts and domains",
+        "write:bookmarks" => "Bookmark posts",
+        "write:conversations" => "Mark conversations read and remove them",
+        "write:favourites" => "Favourite posts",
+        "write:filters" => "Create and change filters",
+        "write:follows" => "Follow and unfollow accounts",
+        "write:lists" => "Create and change lists",
+        "write:media" => "Upload pictures, video and sound",
+        "write:mutes" => "Mute accounts and conversations",
+        "write:notifications" => "Dismiss notifications",
+        "write:reports" => "Report accounts and posts",
+        "write:statuses" => "Post, edit, delete and boost",
+        other if other.starts_with("admin:") => "Administer this server (Petrel has no admin API: nothing more)",
+        _ => "",
+    };
+    known.to_string()
+}
+
+fn login_page(
+    cfg: &petrel::Config,
+    app: &App,
+    scopes: &[String],
+    p: &AuthorizeParams,
+    csrf: &str,
+    error: Option<&str>,
+) -> String {
     let hidden = [
         ("client_id", p.client_id.as_str()),
         ("redirect_uri", p.redirect_uri.as_str()),
@@ -115,16 +162,31 @@ fn login_page(app: &App, scopes: &[String], p: &AuthorizeParams, csrf: &str, err
     .map(|(k, v)| format!("<input type=\"hidden\" name=\"{k}\" value=\"{}\">", esc(v)))
     .collect::<String>();
     let error = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", esc(e))).unwrap_or_default();
+    // The app's website only as an http(s) link (it is what the app registered, not checked).
+    let app_name = match app.website.as_deref().and_then(petrel::activitypub::vocab::http_url) {
+        Some(url) => format!("<a href=\"{}\" rel=\"noopener noreferrer\">{}</a>", esc(&url), esc(&app.name)),
+        None => format!("<strong>{}</strong>", esc(&app.name)),
+    };
+    let allows: String = scopes
+        .iter()
+        .map(|s| {
+            let what = scope_description(s);
+            let what = if what.is_empty() { String::new() } else { format!("{} ", esc(&what)) };
+            format!("<li>{what}<span class=\"scope\">{}</span></li>", esc(s))
+        })
+        .collect();
+    let site = &cfg.domain;
     page(
-        "Authorize",
+        &format!("Sign in to {site}"),
         &format!(
-            "<h1>Sign in to authorize</h1><p><strong>{}</strong> asks for access to your account: <code>{}</code></p>{error}\
+            "<h1>Sign in to {}</h1><p>{app_name} asks to use your account on {}. It will be able to:</p>\
+<ul class=\"scopes\">{allows}</ul>{error}\
 <form method=\"post\" action=\"/oauth/authorize\">{hidden}\
 <label>Username <input name=\"username\" autocomplete=\"username\" autocapitalize=\"none\" required autofocus></label>\
 <label>Password <input type=\"password\" name=\"password\" autocomplete=\"current-password\" required></label>\
 <button type=\"submit\">Authorize</button></form>",
-            esc(&app.name),
-            esc(&scopes.join(" "))
+            esc(site),
+            esc(site),
         ),
     )
 }
@@ -169,7 +231,7 @@ pub(crate) fn with_csrf_cookie(html: String, status: StatusCode, csrf: &str) -> 
 pub async fn show(State(ctx): State<Ctx>, QueryParams(p): QueryParams<AuthorizeParams>) -> ApiResult<Response> {
     let (app, scopes) = validate(&ctx, &p).await?;
     let csrf = petrel::ids::random_token(16);
-    Ok(with_csrf_cookie(login_page(&app, &scopes, &p, &csrf, None), StatusCode::OK, &csrf))
+    Ok(with_csrf_cookie(login_page(&ctx.config, &app, &scopes, &p, &csrf, None), StatusCode::OK, &csrf))
 }
 
 pub async fn approve(
@@ -190,12 +252,12 @@ pub async fn approve(
         Ok(Some(account)) => account,
         Ok(None) => {
             let csrf = petrel::ids::random_token(16);
-            let html = login_page(&app, &scopes, p, &csrf, Some("Invalid username or password."));
+            let html = login_page(&ctx.config, &app, &scopes, p, &csrf, Some("Invalid username or password."));
             return Ok(with_csrf_cookie(html, StatusCode::UNAUTHORIZED, &csrf));
         }
         Err(ApiError::TooManyRequests { retry_after }) => {
             let csrf = petrel::ids::random_token(16);
-            let html = login_page(&app, &scopes, p, &csrf, Some(&throttled_message(retry_after)));
+            let html = login_page(&ctx.config, &app, &scopes, p, &csrf, Some(&throttled_message(retry_after)));
             return Ok(too_many(with_csrf_cookie(html, StatusCode::TOO_MANY_REQUESTS, &csrf), retry_after));
         }
         Err(e) => return Err(e),

@@ -102,6 +102,10 @@ pub struct AccountStatuses {
     only_media: Option<bool>,
     #[serde(default, deserialize_with = "lenient::opt_bool")]
     pinned: Option<bool>,
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    exclude_reblogs: Option<bool>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    tagged: Option<String>,
 }
 
 pub async fn statuses(
@@ -137,8 +141,21 @@ pub async fn statuses(
                 .await?;
         let kept = list
             .into_iter()
-            .filter(|s| q_ref.exclude_replies != Some(true) || s.in_reply_to_id.is_none())
+            // As Mastodon: replies to the author's own posts (threads) stay.
+            .filter(|s| {
+                q_ref.exclude_replies != Some(true)
+                    || s.in_reply_to_id.is_none()
+                    || s.in_reply_to_account_id.as_deref() == Some(s.account.id.as_str())
+            })
             .filter(|s| q_ref.only_media != Some(true) || !s.media_attachments.is_empty())
+            .filter(|s| q_ref.exclude_reblogs != Some(true) || s.reblog.is_none())
+            // Boosts carry no tags of their own, so `tagged` leaves them out, as Mastodon does.
+            .filter(|s| {
+                q_ref.tagged.as_deref().is_none_or(|t| {
+                    let t = t.trim_start_matches('#');
+                    s.tags.iter().any(|tag| tag.name.eq_ignore_ascii_case(t))
+                })
+            })
             .collect();
         Ok((ids, kept))
     })
@@ -180,20 +197,27 @@ pub struct Relationships {
     id: Vec<String>,
 }
 
-/// Relationships of the caller with each account: one batch get of four markers per account.
-pub async fn relationships_of(ctx: &Ctx, me: &str, ids: &[String]) -> ApiResult<Vec<Relationship>> {
+/// Relationships of the caller with each account: one batch get of five items per account (the
+/// follow markers, the account, the caller's note on it).
+pub async fn relationships_of(ctx: &Ctx, me: &petrel::model::Account, ids: &[String]) -> ApiResult<Vec<Relationship>> {
     let ids: Vec<&String> = ids.iter().filter(|id| statuses::valid_id(id)).take(25).collect();
-    let mut keys_list = Vec::with_capacity(ids.len() * 4);
+    let (me_account, me) = (me, me.id.as_str());
+    const PER: usize = 5;
+    let mut keys_list = Vec::with_capacity(ids.len() * PER);
     for id in &ids {
         keys_list.push(keys::following(me, id));
         keys_list.push(keys::follower(me, id));
         keys_list.push(keys::follow_request(me, id));
         keys_list.push(keys::account(id));
+        keys_list.push(keys::account_note(me, id));
     }
-    let got = if keys_list.is_empty() { Vec::new() } else { ctx.stores.table.batch_get(&keys_list).await? };
+    let mut got = Vec::with_capacity(keys_list.len());
+    for chunk in keys_list.chunks(petrel::store::table::MAX_BATCH_GET_KEYS) {
+        got.extend(ctx.stores.table.batch_get(chunk).await?);
+    }
     let mut out = Vec::new();
     for (i, id) in ids.iter().enumerate() {
-        let at = |k: usize| got.get(i * 4 + k).and_then(Option::as_ref);
+        let at = |k: usize| got.get(i * PER + k).and_then(Option::as_ref);
         let listed = |attr: &str| {
             at(3).and_then(|a| a.get(attr)).is_some_and(|v| matches!(v, petrel::store::Value::L(l) if l.iter().any(|x| matches!(x, petrel::store::Value::S(s) if s == me))))
         };
@@ -212,9 +236,19 @@ pub async fn relationships_of(ctx: &Ctx, me: &str, ids: &[String]) -> ApiResult<
             muting_notifications: listed("muted_by"),
             requested: following.is_some() && !accepted,
             requested_by: at(2).is_some(),
-            domain_blocking: false,
+            // The caller's domain blocks came with the caller's account; the target's domain
+            // with its item.
+            domain_blocking: at(3)
+                .and_then(|a| match a.get("remote") {
+                    Some(petrel::store::Value::M(r)) => match r.get("domain") {
+                        Some(petrel::store::Value::S(d)) => Some(d.as_str()),
+                        _ => None,
+                    },
+                    _ => None,
+                })
+                .is_some_and(|d| petrel::repo::domain_blocks::blocks_host(me_account, d)),
             endorsed: false,
-            note: String::new(),
+            note: at(4).and_then(|n| petrel::store::str_attr_of(n, "comment")).unwrap_or_default().to_string(),
         });
     }
     Ok(out)
@@ -226,7 +260,7 @@ pub async fn relationships(
     QueryParams(q): QueryParams<Relationships>,
 ) -> ApiResult<Json<Vec<Relationship>>> {
     let me = auth.user("read:follows")?;
-    Ok(Json(relationships_of(&ctx, &me.id, &q.id).await?))
+    Ok(Json(relationships_of(&ctx, me, &q.id).await?))
 }
 
 /// `POST /api/v1/accounts/:id/follow`: a Follow to a remote account, pending until it accepts.
@@ -253,7 +287,7 @@ pub async fn follow(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) 
         let activity = petrel::activitypub::convert::follow(&ctx.config, me, &remote.uri, &follow_id);
         crate::federation::outbox::to_inbox(&ctx, me, &remote.inbox, activity).await?;
     }
-    let rel = relationships_of(&ctx, &me.id, std::slice::from_ref(&target.id)).await?;
+    let rel = relationships_of(&ctx, me, std::slice::from_ref(&target.id)).await?;
     rel.into_iter().next().map(Json).ok_or(ApiError::NotFound)
 }
 
@@ -269,7 +303,7 @@ pub async fn unfollow(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>
         let undo = petrel::activitypub::convert::undo(&ctx.config, me, follow);
         crate::federation::outbox::to_inbox(&ctx, me, &remote.inbox, undo).await?;
     }
-    let rel = relationships_of(&ctx, &me.id, std::slice::from_ref(&target.id)).await?;
+    let rel = relationships_of(&ctx, me, std::slice::from_ref(&target.id)).await?;
     rel.into_iter().next().map(Json).ok_or(ApiError::NotFound)
 }
 
@@ -305,7 +339,7 @@ pub async fn resolve_remote(ctx: &Ctx, q: &str) -> Option<petrel::model::Account
     }
 }
 
-async fn relationship(ctx: &Ctx, me: &str, target_id: &str) -> ApiResult<Json<Relationship>> {
+async fn relationship(ctx: &Ctx, me: &petrel::model::Account, target_id: &str) -> ApiResult<Json<Relationship>> {
     let rel = relationships_of(ctx, me, &[target_id.to_string()]).await?;
     rel.into_iter().next().map(Json).ok_or(ApiError::NotFound)
 }
@@ -317,7 +351,7 @@ async fn set_block(ctx: &Ctx, auth: &Auth, id: &str, on: bool) -> ApiResult<Json
     let table = ctx.stores.table.as_ref();
     let target = accounts::by_id(table, id).await?.filter(|a| a.id != me.id).ok_or(ApiError::NotFound)?;
     if !petrel::repo::relations::set(table, petrel::repo::relations::Kind::Block, &me.id, &target, on).await? {
-        return relationship(ctx, &me.id, &target.id).await;
+        return relationship(ctx, me, &target.id).await;
     }
     if on {
         petrel::repo::follows::remove_follower(table, &me.id, &target.id).await?;
@@ -328,7 +362,7 @@ async fn set_block(ctx: &Ctx, auth: &Auth, id: &str, on: bool) -> ApiResult<Json
         let activity = if on { block } else { petrel::activitypub::convert::undo(&ctx.config, me, block) };
         crate::federation::outbox::to_inbox(ctx, me, &remote.inbox, activity).await?;
     }
-    relationship(ctx, &me.id, &target.id).await
+    relationship(ctx, me, &target.id).await
 }
 
 pub async fn block(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<Relationship>> {
@@ -344,7 +378,7 @@ async fn set_mute(ctx: &Ctx, auth: &Auth, id: &str, on: bool) -> ApiResult<Json<
     let table = ctx.stores.table.as_ref();
     let target = accounts::by_id(table, id).await?.filter(|a| a.id != me.id).ok_or(ApiError::NotFound)?;
     petrel::repo::relations::set(table, petrel::repo::relations::Kind::Mute, &me.id, &target, on).await?;
-    relationship(ctx, &me.id, &target.id).await
+    relationship(ctx, me, &target.id).await
 }
 
 pub async fn mute(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<Relationship>> {
@@ -418,7 +452,7 @@ async fn answer_request(ctx: &Ctx, auth: &Auth, id: &str, accept: bool) -> ApiRe
         );
         crate::federation::outbox::to_inbox(ctx, me, &remote.inbox, answer).await?;
     }
-    relationship(ctx, &me.id, &requester.id).await
+    relationship(ctx, me, &requester.id).await
 }
 
 pub async fn authorize_request(
@@ -435,4 +469,26 @@ pub async fn reject_request(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Relationship>> {
     answer_request(&ctx, &auth, &id, false).await
+}
+
+#[derive(Deserialize)]
+pub struct Note {
+    #[serde(default)]
+    comment: Option<String>,
+}
+
+/// `POST /api/v1/accounts/:id/note`: the caller's private note on an account (empty removes it).
+pub async fn note(
+    State(ctx): State<Ctx>,
+    auth: Auth,
+    Path(id): Path<String>,
+    petrel::api::params::Params(p): petrel::api::params::Params<Note>,
+) -> ApiResult<Json<Relationship>> {
+    let me = auth.user("write:accounts")?;
+    let table = ctx.stores.table.as_ref();
+    if !statuses::valid_id(&id) || accounts::by_id(table, &id).await?.is_none() {
+        return Err(ApiError::NotFound);
+    }
+    petrel::repo::relations::set_note(table, &me.id, &id, p.comment.as_deref().unwrap_or_default()).await?;
+    relationship(&ctx, me, &id).await
 }

@@ -1,5 +1,7 @@
 pub mod accounts;
 pub mod apps;
+pub mod conversations;
+pub mod domain_blocks;
 pub mod instance;
 pub mod lists;
 pub mod misc;

@@ -99,6 +99,8 @@ struct Mentions {
     resolved: Vec<ResolvedMention>,
     refs: Vec<MentionRef>,
     inboxes: Vec<String>,
+    /// The local accounts among them (a direct message joins their conversations).
+    locals: Vec<String>,
 }
 
 /// At most this many remote accounts are looked up (WebFinger) for one post.
@@ -107,7 +109,7 @@ const MAX_REMOTE_MENTIONS: usize = 10;
 /// `@name` and `@name@our-domain` name local accounts; `@user@domain` is looked up through
 /// WebFinger (cached in the table) and its server gets the post.
 async fn resolve_mentions(ctx: &Ctx, text: &str) -> ApiResult<Mentions> {
-    let mut m = Mentions { resolved: Vec::new(), refs: Vec::new(), inboxes: Vec::new() };
+    let mut m = Mentions { resolved: Vec::new(), refs: Vec::new(), inboxes: Vec::new(), locals: Vec::new() };
     let mut remote_lookups = 0;
     for typed in text::mention_candidates(text) {
         let acct = &typed[1..];
@@ -138,6 +140,9 @@ async fn resolve_mentions(ctx: &Ctx, text: &str) -> ApiResult<Mentions> {
         if !m.refs.iter().any(|r: &MentionRef| r.account_id == a.id) {
             if let Some(inbox) = a.delivery_inbox() {
                 m.inboxes.push(inbox.to_string());
+            }
+            if a.remote.is_none() {
+                m.locals.push(a.id.clone());
             }
             m.refs.push(MentionRef {
                 account_id: a.id.clone(),
@@ -190,12 +195,13 @@ pub async fn create(
     if length > max {
         return Err(ApiError::Unprocessable(format!("Text character limit of {max} exceeded")));
     }
-    let visibility = match p.visibility.as_deref().filter(|v| !v.is_empty()) {
+    // Left out, the account's posting defaults apply (`source[privacy]` etc.).
+    let visibility = match p.visibility.as_deref().filter(|v| !v.is_empty()).or(account.posting.privacy.as_deref()) {
         None => Visibility::Public,
         Some(v) => Visibility::parse(v).ok_or_else(|| ApiError::Unprocessable(format!("`{v}` is not a visibility")))?,
     };
     let table = ctx.stores.table.as_ref();
-    let (in_reply_to_id, in_reply_to_account_id, in_reply_to_uri) = match p.in_reply_to_id {
+    let (in_reply_to_id, in_reply_to_account_id, in_reply_to_uri, conversation) = match p.in_reply_to_id {
         Some(id) => {
             let parent = get_visible(&ctx, &id, Some(account)).await?;
             // A local reply keeps the conversation it joins (no write when already kept).
@@ -210,11 +216,13 @@ pub async fn create(
                     convert::status_uri(&ctx.config, &author.username, &parent.id)
                 }
             };
-            (Some(parent.id), Some(parent.account_id), Some(uri))
+            let root = parent.thread_root().to_string();
+            (Some(parent.id), Some(parent.account_id), Some(uri), Some(root))
         }
-        None => (None, None, None),
+        None => (None, None, None, None),
     };
-    if let Some(lang) = &p.language {
+    let language = p.language.or_else(|| account.posting.language.clone());
+    if let Some(lang) = &language {
         if lang.len() > 8 || !lang.chars().all(|c| c.is_ascii_alphabetic() || c == '-') {
             return Err(ApiError::Unprocessable(format!("`{lang}` is not a language code")));
         }
@@ -222,6 +230,8 @@ pub async fn create(
     let mentions = resolve_mentions(&ctx, &text).await?;
     let rendered = text::render(&text, &ctx.config.base_url(), &mentions.resolved);
     let mention_refs = mentions.refs;
+    let conversation_locals: Vec<String> =
+        std::iter::once(account.id.clone()).chain(mentions.locals.iter().cloned()).collect();
     let status = model::Status {
         id: petrel::ids::snowflake(),
         account_id: account.id.clone(),
@@ -229,8 +239,8 @@ pub async fn create(
         text,
         spoiler_text: spoiler.clone(),
         visibility,
-        sensitive: p.sensitive.unwrap_or(false) || !spoiler.is_empty(),
-        language: p.language,
+        sensitive: p.sensitive.unwrap_or(account.posting.sensitive) || !spoiler.is_empty(),
+        language,
         in_reply_to_id,
         in_reply_to_account_id,
         in_reply_to_uri,
@@ -247,8 +257,11 @@ pub async fn create(
         remote_uri: None,
         remote_url: None,
         reblog_of: None,
+        conversation,
         poll: poll.as_ref().map(|p| p.poll(petrel::clock::now_ms())),
         poll_tally: Default::default(),
+        emojis: Vec::new(),
+        card: None,
         ttl: None,
     };
     if let Some(at) = scheduled_at {
@@ -298,6 +311,12 @@ pub async fn create(
         // Only a new status is published; a repeated Idempotency-Key was published the first time.
         let render = outbox::render(account, &stored.tags, &stored);
         outbox::created(&ctx, account, &stored, mentions.inboxes, render).await?;
+        // A direct message joins the conversations of its author and the local accounts it names.
+        // The post stands either way: a failure here is logged, not answered with an error
+        // that would make the app post it again.
+        if let Err(e) = petrel::repo::conversations::record(table, &stored, &conversation_locals).await {
+            tracing::warn!(status = %stored.id, error = %e, "conversation not updated");
+        }
         super::polls::queue_end(&ctx, &stored, None).await?;
         petrel::streaming::status(&ctx, &stored, petrel::streaming::StatusEvent::Created).await;
     }
@@ -479,7 +498,11 @@ pub async fn reblog(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) 
         model::Status::boost(petrel::ids::snowflake(), me.id.clone(), original.id.clone(), petrel::clock::now_ms());
     boost.application = auth.token.app_name.clone();
     boost.application_website = auth.token.app_website.clone();
-    let notify = (original.account_id != me.id)
+    // A local author who muted the thread is not told (one read).
+    let muted = original.account_id != me.id
+        && original.remote_uri.is_none()
+        && petrel::repo::conversations::thread_muted(table, &original.account_id, &original).await?;
+    let notify = (original.account_id != me.id && !muted)
         .then(|| petrel::repo::notifications::new(&ctx.config.retention, "reblog", &me.id, Some(&original.id)));
     statuses::keep(table, &original).await?;
     let boost_id = match statuses::create_reblog(table, &boost, &original, notify.clone()).await? {
@@ -559,6 +582,66 @@ pub struct EditStatus {
     media_ids: Vec<String>,
     #[serde(default)]
     poll: Option<serde_json::Value>,
+    /// `media_attributes[][id]`, `[description]`, `[focus]`: new descriptions and focus points
+    /// of the status's attachments.
+    #[serde(default, deserialize_with = "media_attributes")]
+    media_attributes: Vec<MediaAttribute>,
+}
+
+#[derive(Deserialize)]
+pub struct MediaAttribute {
+    #[serde(deserialize_with = "lenient::opt_string")]
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    focus: Option<String>,
+}
+
+/// A list, or (from a form's `media_attributes[0][id]=…`) an object keyed by index.
+fn media_attributes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<MediaAttribute>, D::Error> {
+    use serde::de::Error;
+    match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Null => Ok(Vec::new()),
+        serde_json::Value::Array(list) => {
+            list.into_iter().map(|v| serde_json::from_value(v).map_err(D::Error::custom)).collect()
+        }
+        serde_json::Value::Object(map) => {
+            map.into_iter().map(|(_, v)| serde_json::from_value(v).map_err(D::Error::custom)).collect()
+        }
+        other => Err(D::Error::custom(format!("media_attributes must be a list, not {other}"))),
+    }
+}
+
+/// At most this many characters in a media description (as on upload).
+const MAX_DESCRIPTION: usize = 1500;
+
+/// The status's attachments with the edits `attrs` asks for; an id that is not attached is a 422.
+fn edited_media(current: &[model::Media], attrs: Vec<MediaAttribute>) -> ApiResult<Vec<model::Media>> {
+    let mut media = current.to_vec();
+    for a in attrs {
+        let id = a.id.unwrap_or_default();
+        let m = media
+            .iter_mut()
+            .find(|m| m.id == id)
+            .ok_or_else(|| ApiError::Unprocessable(format!("media `{id}` is not attached to this status")))?;
+        if let Some(d) = a.description {
+            if d.chars().count() > MAX_DESCRIPTION {
+                return Err(ApiError::Unprocessable(format!(
+                    "Description is too long (maximum is {MAX_DESCRIPTION} characters)"
+                )));
+            }
+            m.description = (!d.is_empty()).then_some(d);
+        }
+        if let Some(f) = a.focus.filter(|f| !f.is_empty()) {
+            let focus = petrel::repo::media::parse_focus(&f).ok_or_else(|| {
+                ApiError::Unprocessable(format!("focus `{f}` must be two numbers from -1.0 to 1.0, like `0.5,-0.2`"))
+            })?;
+            m.focus = Some(focus);
+        }
+    }
+    Ok(media)
 }
 
 /// `PUT /api/v1/statuses/:id`: the author edits the text; earlier versions stay readable.
@@ -593,6 +676,7 @@ pub async fn edit(
     if !p.media_ids.is_empty() && p.media_ids.iter().collect::<Vec<_>>() != current_media {
         return Err(ApiError::Unprocessable("changing a status's attachments is not supported".into()));
     }
+    let media = edited_media(&current.media, p.media_attributes)?;
     let text = p.status.unwrap_or_else(|| current.text.clone());
     if text.trim().is_empty() && current.media.is_empty() {
         return Err(ApiError::Unprocessable("Text can't be blank".into()));
@@ -616,6 +700,7 @@ pub async fn edit(
             language: p.language.or(current.language.clone()),
             tags: rendered.tags,
             mentions: mention_refs,
+            media,
             poll,
             poll_reset,
         },
@@ -643,6 +728,17 @@ pub async fn source(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) 
         .filter(|s| s.account_id == account.id)
         .ok_or(ApiError::NotFound)?;
     Ok(Json(serde_json::json!({ "id": status.id, "text": status.text, "spoiler_text": status.spoiler_text })))
+}
+
+/// `GET /api/v1/statuses/:id/card` (deprecated in Mastodon, still answered): the status's preview
+/// card, or `{}` when it has none, as Mastodon answers.
+pub async fn card(
+    State(ctx): State<Ctx>,
+    auth: MaybeAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let status = readable(&ctx, &auth, &id).await?;
+    Ok(Json(status.card.as_ref().map_or_else(|| serde_json::json!({}), |c| convert::card(&ctx.config, c))))
 }
 
 /// `GET /api/v1/statuses/:id/history`: every version, oldest first, the current one last.
@@ -713,4 +809,46 @@ pub async fn pin(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> 
 
 pub async fn unpin(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<e::Status>> {
     mark(&ctx, &auth, &id, "write:accounts", statuses::Mark::Pin, false).await
+}
+
+/// `POST /api/v1/statuses/:id/mute` and `unmute`: no notifications from the status's thread for
+/// the caller (any status the caller may see, as in Mastodon).
+async fn set_thread_mute(ctx: &Ctx, auth: &Auth, id: &str, on: bool) -> ApiResult<Json<e::Status>> {
+    let account = auth.user("write:mutes")?;
+    let status = get_visible(ctx, id, Some(account)).await?;
+    petrel::repo::conversations::mute_thread(ctx.stores.table.as_ref(), &account.id, status.thread_root(), on).await?;
+    render_one(ctx, Some(account), &status.id).await.map(Json)
+}
+
+pub async fn mute(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<e::Status>> {
+    set_thread_mute(&ctx, &auth, &id, true).await
+}
+
+pub async fn unmute(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<e::Status>> {
+    set_thread_mute(&ctx, &auth, &id, false).await
+}
+
+#[derive(Deserialize)]
+pub struct ManyIds {
+    #[serde(default, deserialize_with = "lenient::string_list")]
+    id: Vec<String>,
+}
+
+/// At most this many ids in `GET /api/v1/statuses?id[]=` (Mastodon's limit).
+const MAX_MANY: usize = 20;
+
+/// `GET /api/v1/statuses?id[]=…`: the statuses the caller may see, in the order asked, leaving
+/// out unknown and hidden ones (one render: a batch get and the viewer's marks).
+pub async fn get_many(
+    State(ctx): State<Ctx>,
+    auth: MaybeAuth,
+    petrel::api::params::QueryParams(q): petrel::api::params::QueryParams<ManyIds>,
+) -> ApiResult<Json<Vec<e::Status>>> {
+    if let Some(a) = &auth.0 {
+        a.require("read:statuses")?;
+    }
+    if q.id.len() > MAX_MANY {
+        return Err(ApiError::Unprocessable(format!("at most {MAX_MANY} ids")));
+    }
+    Ok(Json(render_many(&ctx, auth.account(), &q.id).await?))
 }
