@@ -63,6 +63,14 @@ impl Db {
     }
 }
 
+/// A transaction that reads then writes. It takes the write lock at its start (`BEGIN
+/// IMMEDIATE`): a deferred one that reads first cannot wait for another connection's write in
+/// WAL mode (SQLite answers "database is locked" at once, past `busy_timeout`), and two
+/// processes on one file — `petrel serve` and the CLI — would then fail each other's writes.
+pub fn write_tx(conn: &mut Connection) -> StoreResult<rusqlite::Transaction<'_>> {
+    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(sql)
+}
+
 pub fn sql(e: rusqlite::Error) -> StoreError {
     match e {
         rusqlite::Error::SqliteFailure(ref f, _)

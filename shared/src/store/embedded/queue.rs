@@ -6,7 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rusqlite::{params, Connection};
 
-use super::db::{now_ms, random_hex, sql, Db};
+use super::db::{now_ms, random_hex, sql, write_tx, Db};
 use crate::store::error::{StoreError, StoreResult};
 use crate::store::queue::*;
 
@@ -46,7 +46,7 @@ fn receive_now(
     max: u32,
     visibility: Duration,
 ) -> StoreResult<Vec<Received>> {
-    let tx = conn.transaction().map_err(sql)?;
+    let tx = write_tx(conn)?;
     let now = now_ms();
     let mut out = Vec::new();
     {

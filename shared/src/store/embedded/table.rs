@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::db::{sql, Db};
+use super::db::{sql, write_tx, Db};
 use crate::store::error::{StoreError, StoreResult};
 use crate::store::table::*;
 
@@ -223,7 +223,7 @@ impl Table for EmbeddedTable {
         validate_item(&item)?;
         self.db
             .run(move |c| {
-                let tx = c.transaction().map_err(sql)?;
+                let tx = write_tx(c)?;
                 let key = Key::of(&item)?;
                 check(&cond, load(&tx, &key, now_secs())?.as_ref(), None)?;
                 store(&tx, &item)?;
@@ -238,7 +238,7 @@ impl Table for EmbeddedTable {
         let key = key.clone();
         self.db
             .run(move |c| {
-                let tx = c.transaction().map_err(sql)?;
+                let tx = write_tx(c)?;
                 check(&cond, load(&tx, &key, now_secs())?.as_ref(), None)?;
                 remove(&tx, &key)?;
                 tx.commit().map_err(sql)
@@ -253,7 +253,7 @@ impl Table for EmbeddedTable {
         let item = self
             .db
             .run(move |c| {
-                let tx = c.transaction().map_err(sql)?;
+                let tx = write_tx(c)?;
                 let current = load(&tx, &key, now_secs())?;
                 check(&cond, current.as_ref(), None)?;
                 let item = apply(&key, current, &update)?;
@@ -286,7 +286,7 @@ impl Table for EmbeddedTable {
         validate_transaction(&ops)?;
         self.db
             .run(move |c| {
-                let tx = c.transaction().map_err(sql)?;
+                let tx = write_tx(c)?;
                 let now = now_secs();
                 // Check every condition first, then write: all or nothing.
                 let mut writes = Vec::with_capacity(ops.len());
