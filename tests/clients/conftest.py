@@ -10,8 +10,10 @@ import sys
 import tempfile
 import time
 import urllib.request
+import warnings
 
 import pytest
+from mastodon import Mastodon
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 USERNAME = "alice"
@@ -19,7 +21,8 @@ PASSWORD = "correct horse battery staple"
 
 
 def petrel_bin():
-    path = os.environ.get("PETREL_BIN") or str(ROOT / "target" / "debug" / "petrel")
+    target = pathlib.Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target")
+    path = os.environ.get("PETREL_BIN") or str(target / "debug" / "petrel")
     if not os.path.exists(path):
         subprocess.run(["cargo", "build", "--quiet", "-p", "petrel-cli"], cwd=ROOT, check=True)
     return path
@@ -45,6 +48,15 @@ class Server:
         self.backend = backend
         self.username = USERNAME
         self.password = PASSWORD
+        # The CLI arguments and environment this server was started with (set by `_start`).
+        self.cli, self.env = [], {}
+
+    def create_account(self, prefix):
+        """A further local account on this server (same CLI arguments and table); its name."""
+        name = prefix + secrets.token_hex(4)
+        subprocess.run([petrel_bin(), *self.cli, "account", "create", name], input=self.password + "\n",
+                       text=True, check=True, capture_output=True, env=self.env)
+        return name
 
     def fetch(self, url):
         """Reads a public media URL as a reader would. On the AWS backend the bucket is private
@@ -93,6 +105,18 @@ class Server:
         return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
 
+def login(server, username, app_name, scopes=("read", "write", "follow"), **app):
+    """Mastodon.py signed in as `username` through the password grant; any deprecation warning
+    from Mastodon.py fails the test."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        client_id, secret = Mastodon.create_app(app_name, api_base_url=server.base, scopes=list(scopes), **app)
+        m = Mastodon(client_id=client_id, client_secret=secret, api_base_url=server.base)
+        # allow_http: Mastodon.py insists on https for OAuth unless told this is a test.
+        m.log_in(username, server.password, scopes=list(scopes), allow_http=True)
+        return m
+
+
 def _start(backend):
     data = tempfile.mkdtemp(prefix=f"petrel-clients-{backend}-")
     port = free_port()
@@ -130,10 +154,7 @@ def _start(backend):
             time.sleep(0.1)
     server = Server(base, data, backend)
     server.username = username
-    # For tests that create further accounts with the same CLI arguments and table.
     server.cli, server.env = common, env
-    # What `petrel account create` needs to add an account to this server (tests/clients/test_polls.py).
-    server.cli_args, server.cli_env = common, env
     return proc, log, server
 
 

@@ -4,35 +4,25 @@ filters, `statuses?id[]=`, media deletion and `media_attributes` on edit (issue 
 schema; and Mastodon's error answers on every route family of the running server (item 8)."""
 import io
 import secrets
-import subprocess
-import warnings
 
 import pytest
 import requests
-from mastodon import Mastodon, MastodonAPIError
+from mastodon import MastodonAPIError
 from PIL import Image
 
-from conftest import PASSWORD, petrel_bin
+from conftest import login
 from mastodon_schema import check
 
 
-def login(server, username):
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        client_id, secret = Mastodon.create_app("convos test", api_base_url=server.base, scopes=["read", "write", "follow"],
-                                                website="https://app.example/")
-        m = Mastodon(client_id=client_id, client_secret=secret, api_base_url=server.base)
-        m.log_in(username, PASSWORD, scopes=["read", "write", "follow"], allow_http=True)
-        return m
+def login_as(server, username):
+    return login(server, username, "convos test", website="https://app.example/")
 
 
 @pytest.fixture(scope="module")
 def pair(server):
     """The owner and a second local account (created with the same CLI arguments and table)."""
-    name = "b" + secrets.token_hex(4)
-    subprocess.run([petrel_bin(), *server.cli, "account", "create", name], input=PASSWORD + "\n", text=True,
-                   check=True, capture_output=True, env=server.env)
-    return login(server, server.username), login(server, name), name
+    name = server.create_account("b")
+    return login_as(server, server.username), login_as(server, name), name
 
 
 def auth(api):

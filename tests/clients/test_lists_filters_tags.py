@@ -1,14 +1,14 @@
 """Lists, filters and hashtags (issue #16) through Mastodon.py's own methods, with a real Fedify
 peer as the followed account whose posts fill the timelines, on both backends; every new
 response is checked against the Mastodon OpenAPI schema (on the raw JSON)."""
-import time
 import uuid
 import warnings
 
 import pytest
 import requests
-from mastodon import Mastodon, MastodonAPIError, MastodonNotFoundError
+from mastodon import MastodonAPIError, MastodonNotFoundError
 
+from conftest import login
 from mastodon_schema import check
 from test_federation import follow_peer, peer_post, wait_for, api as session
 
@@ -17,12 +17,7 @@ PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 
 @pytest.fixture
 def mp(server):
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        client_id, secret = Mastodon.create_app("Mastodon.py lists", api_base_url=server.base, scopes=["read", "write", "follow"])
-        m = Mastodon(client_id=client_id, client_secret=secret, api_base_url=server.base)
-        m.log_in(server.username, server.password, scopes=["read", "write", "follow"], allow_http=True)
-        yield m
+    return login(server, server.username, "Mastodon.py lists")
 
 
 def raw(server, m, method, path, **kw):

@@ -4,20 +4,15 @@ import warnings
 
 import pytest
 import requests
-from mastodon import Mastodon, MastodonAPIError
+from mastodon import MastodonAPIError
 
+from conftest import login
 from mastodon_schema import check
 
 
 @pytest.fixture
 def api(server):
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        client_id, secret = Mastodon.create_app("Mastodon.py test", api_base_url=server.base, scopes=["read", "write", "follow"])
-        m = Mastodon(client_id=client_id, client_secret=secret, api_base_url=server.base)
-        # allow_http: Mastodon.py insists on https for OAuth unless told this is a test.
-        m.log_in(server.username, server.password, scopes=["read", "write", "follow"], allow_http=True)
-        yield m
+    return login(server, server.username, "Mastodon.py test")
 
 
 def test_version_is_read_without_warnings(api):

@@ -2,7 +2,6 @@
 the files that must be refused. Images are made here with Pillow."""
 import io
 import os
-import pathlib
 import struct
 import zlib
 

@@ -6,7 +6,6 @@ import html.parser
 import secrets
 import urllib.parse
 
-import pytest
 import requests
 
 from mastodon_schema import check

@@ -2,7 +2,6 @@
 `petrel serve`, and the rendered DOM must hold the text, the image with its alt text and the
 OpenGraph tags. Screenshots (phone-sized) are kept under target/test-artifacts/."""
 import io
-import pathlib
 import secrets
 import shutil
 import subprocess

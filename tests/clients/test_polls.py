@@ -1,39 +1,28 @@
 """Polls and scheduled statuses through Mastodon.py's own methods, every response checked against
 the Mastodon OpenAPI schema."""
 import datetime
-import secrets
-import subprocess
-import warnings
 
 import pytest
 import requests
-from mastodon import Mastodon, MastodonAPIError
+from mastodon import MastodonAPIError
 
-from conftest import petrel_bin
+from conftest import login
 from mastodon_schema import check
 
 
-def login(server, username, password):
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        client_id, secret = Mastodon.create_app("Mastodon.py polls", api_base_url=server.base, scopes=["read", "write"])
-        m = Mastodon(client_id=client_id, client_secret=secret, api_base_url=server.base)
-        m.log_in(username, password, scopes=["read", "write"], allow_http=True)
-        return m
+def login_as(server, username):
+    return login(server, username, "Mastodon.py polls", scopes=("read", "write"))
 
 
 @pytest.fixture
 def api(server):
-    return login(server, server.username, server.password)
+    return login_as(server, server.username)
 
 
 @pytest.fixture
 def voter(server):
     """A second account on the same server: one does not vote in one's own polls."""
-    name = "v" + secrets.token_hex(4)
-    subprocess.run([petrel_bin(), *server.cli_args, "account", "create", name], input=server.password + "\n",
-                   text=True, check=True, capture_output=True, env=server.cli_env)
-    return login(server, name, server.password)
+    return login_as(server, server.create_account("v"))
 
 
 def raw(m, method, path, **kw):

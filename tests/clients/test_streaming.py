@@ -5,40 +5,27 @@ Each event must arrive within a second of the request that caused it. Also the s
 events endpoint, and that visibility, mutes and filters apply as on the REST timelines."""
 import json
 import secrets
-import subprocess
 import time
-import warnings
 
 import pytest
 import requests
-from mastodon import Mastodon
 from websockets.sync.client import connect
 
-from conftest import petrel_bin
+from conftest import login
 
 WITHIN = 1.0
 
 
-def login(server, username, password):
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        client_id, secret = Mastodon.create_app("streaming test", api_base_url=server.base, scopes=["read", "write", "follow"])
-        m = Mastodon(client_id=client_id, client_secret=secret, api_base_url=server.base)
-        m.log_in(username, password, scopes=["read", "write", "follow"], allow_http=True)
-        return m
 
 
 @pytest.fixture
 def api(server):
-    return login(server, server.username, server.password)
+    return login(server, server.username, "streaming test")
 
 
 @pytest.fixture
 def friend(server):
-    name = "s" + secrets.token_hex(4)
-    subprocess.run([petrel_bin(), *server.cli_args, "account", "create", name], input=server.password + "\n",
-                   text=True, check=True, capture_output=True, env=server.cli_env)
-    return login(server, name, server.password)
+    return login(server, server.create_account("s"), "streaming test")
 
 
 def streaming_base(api):
