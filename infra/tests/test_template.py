@@ -142,9 +142,18 @@ def test_roles_grant_only_what_each_function_uses(resources):
         {"Fn::Sub": ["arn:${AWS::Partition}:s3:::${B}/site/*", {"B": bucket}]},
         {"Fn::Sub": ["arn:${AWS::Partition}:s3:::${B}/media/cards/*", {"B": bucket}]},
     ]
-    assert resources_for("OutboxFanoutRole", "s3:DeleteObject") == [
-        {"Fn::Sub": ["arn:${AWS::Partition}:s3:::${B}/site/*", {"B": bucket}]}
+    # Renders under site/; attachments' files (kept and deleted for the web function), never a
+    # card image or an avatar.
+    attachments = [
+        {"Fn::Sub": ["arn:${AWS::Partition}:s3:::${B}/media/*/original.*", {"B": bucket}]},
+        {"Fn::Sub": ["arn:${AWS::Partition}:s3:::${B}/media/*/small.*", {"B": bucket}]},
     ]
+    assert resources_for("OutboxFanoutRole", "s3:DeleteObject") == [
+        {"Fn::Sub": ["arn:${AWS::Partition}:s3:::${B}/site/*", {"B": bucket}]}, *attachments
+    ]
+    assert resources_for("OutboxFanoutRole", "s3:DeleteObjectTagging") == attachments
+    # The web function has no S3 client and no S3 permission.
+    assert not {a for a in actions("WebRole") if a.startswith("s3:")}
 
 
 def test_unattached_uploads_expire_by_tag(resources):

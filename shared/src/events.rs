@@ -30,6 +30,9 @@ pub enum OutboxEvent {
     Card(CardWork),
     /// Check which of a local account's https profile fields link back with `rel="me"`.
     VerifyLinks(VerifyWork),
+    /// Change media files' lifecycle off the request path: the web function has no S3 client
+    /// (issue #20: it kept web's binary over 10 MB), so posting and deleting queue this.
+    Files(FileWork),
 }
 
 impl OutboxEvent {
@@ -191,6 +194,34 @@ pub struct PollWork {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CardWork {
     pub status_id: String,
+}
+
+/// Uploads a status now uses stop expiring (`keep`, idempotent); a deleted status's files go
+/// (`delete`, idempotent). Keys are media keys (`media/…`) taken from the status's attachments.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileWork {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keep: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub delete: Vec<String>,
+}
+
+impl FileWork {
+    /// The message keeping these attachments' files, if they have any.
+    pub fn keep(media: &[crate::model::Media]) -> Option<OutboxEvent> {
+        let keys = media_keys(media);
+        (!keys.is_empty()).then(|| OutboxEvent::Files(FileWork { keep: keys, delete: Vec::new() }))
+    }
+
+    /// The message deleting these attachments' files, if they have any.
+    pub fn delete(media: &[crate::model::Media]) -> Option<OutboxEvent> {
+        let keys = media_keys(media);
+        (!keys.is_empty()).then(|| OutboxEvent::Files(FileWork { keep: Vec::new(), delete: keys }))
+    }
+}
+
+fn media_keys(media: &[crate::model::Media]) -> Vec<String> {
+    media.iter().flat_map(|m| [&m.original_key, &m.small_key]).filter(|k| !k.is_empty()).cloned().collect()
 }
 
 /// A check of a local account's profile links.

@@ -105,6 +105,18 @@ class Server:
         return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
 
+def eventually(check, what, timeout=20):
+    """`check()`'s first truthy value within `timeout` seconds: for work the server's queue worker
+    does after the request that caused it has answered."""
+    deadline = time.time() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        assert time.time() < deadline, f"not within {timeout} s: {what}"
+        time.sleep(0.2)
+
+
 def login(server, username, app_name, scopes=("read", "write", "follow"), **app):
     """Mastodon.py signed in as `username` through the password grant; any deprecation warning
     from Mastodon.py fails the test."""

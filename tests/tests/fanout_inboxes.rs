@@ -378,6 +378,7 @@ async fn a_failing_render_never_stops_delivery() {
                 OutboxEvent::Push(_) => "push",
                 OutboxEvent::PollUpdate(_) | OutboxEvent::PollEnded(_) | OutboxEvent::PublishScheduled(_) => "timed",
                 OutboxEvent::Card(_) | OutboxEvent::VerifyLinks(_) => "links",
+                OutboxEvent::Files(_) => "files",
             };
             kinds.push(kind);
             if kind == "deliver" {

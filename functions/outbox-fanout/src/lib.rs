@@ -1,11 +1,14 @@
 //! The outbox-fanout function: expands an activity's audience into inboxes (`fanout.rs`),
 //! delivers each signed, politely per host (`hosts.rs`), with retries for about two days
 //! (`deliver.rs`), sends Web Push notifications (`push.rs`), and re-renders the feeds and pages a
-//! change calls for, and makes link preview cards and profile link checks (`cards.rs`). It consumes the outbox queue, Petrel's only work queue.
+//! change calls for, makes link preview cards and profile link checks (`cards.rs`), and keeps or
+//! deletes the media files of posted and deleted statuses (`files.rs`).
+//! It consumes the outbox queue, Petrel's only work queue.
 
 pub mod cards;
 pub mod deliver;
 pub mod fanout;
+pub mod files;
 pub mod hosts;
 pub mod push;
 pub mod timed;
@@ -25,8 +28,9 @@ pub enum FanoutError {
     Repo(#[from] RepoError),
     #[error(transparent)]
     Resolve(#[from] ResolveError),
-    #[error("queue: {0}")]
-    Queue(#[from] petrel::store::StoreError),
+    /// The queue or the bucket.
+    #[error("store: {0}")]
+    Store(#[from] petrel::store::StoreError),
     #[error("{0} of {1} deliveries could not be queued")]
     PartialSend(usize, usize),
     #[error(transparent)]
@@ -64,5 +68,6 @@ async fn process(ctx: &Ctx, tally: &deliveries::Tally, msg: Message) -> Result<S
         OutboxEvent::PublishScheduled(w) => timed::publish_scheduled(ctx, w, &receipt_of(&msg)).await,
         OutboxEvent::Card(w) => cards::card(ctx, w).await,
         OutboxEvent::VerifyLinks(w) => cards::verify_links(ctx, w).await,
+        OutboxEvent::Files(w) => files::files(ctx, w).await,
     }
 }

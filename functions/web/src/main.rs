@@ -1,9 +1,11 @@
 use petrel::{lambda, logging, Config, Ctx, Uses};
 
-/// On AWS only: the embedded backend (SQLite) is not linked in.
+/// On AWS only: the embedded backend (SQLite) is not linked in. No S3 client either: the media
+/// files of posted and deleted statuses are kept or removed by outbox-fanout (`OutboxEvent::Files`).
 struct Web;
 impl Uses for Web {
     const EMBEDDED: bool = false;
+    const BLOBS: bool = false;
 }
 
 #[tokio::main]

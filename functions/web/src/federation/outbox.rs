@@ -11,7 +11,7 @@ use petrel::model::{Account, Status, Visibility};
 use petrel::Ctx;
 use serde_json::Value;
 
-async fn send(ctx: &Ctx, events: Vec<OutboxEvent>) -> Result<(), ApiError> {
+pub async fn send(ctx: &Ctx, events: Vec<OutboxEvent>) -> Result<(), ApiError> {
     let unavailable = |e: &dyn std::fmt::Display| {
         tracing::error!(error = %e, "stored but not published");
         ApiError::Unavailable("saved, but not yet sent to other servers; try again".into())
@@ -25,7 +25,8 @@ async fn send(ctx: &Ctx, events: Vec<OutboxEvent>) -> Result<(), ApiError> {
 }
 
 /// A status's activity to its audience: followers unless it is direct, plus mentioned remote
-/// accounts' inboxes (`inboxes`).
+/// accounts' inboxes (`inboxes`); `files` changes its media files' lifecycle
+/// (`FileWork::keep`/`delete`) in the same batch.
 pub async fn status(
     ctx: &Ctx,
     author: &Account,
@@ -33,6 +34,7 @@ pub async fn status(
     activity: Value,
     inboxes: Vec<String>,
     render: Option<Render>,
+    files: Option<OutboxEvent>,
 ) -> Result<(), ApiError> {
     let mut events = vec![OutboxEvent::Publish(Publish {
         account_id: author.id.clone(),
@@ -47,9 +49,11 @@ pub async fn status(
     events.extend(render.map(OutboxEvent::Render));
     // The preview card of its first link, made off the request path (same batch: no extra request).
     events.extend(petrel::links::card_event(s));
+    events.extend(files);
     send(ctx, events).await
 }
 
+/// A new status's Create, and its uploads stop expiring.
 pub async fn created(
     ctx: &Ctx,
     author: &Account,
@@ -57,7 +61,8 @@ pub async fn created(
     inboxes: Vec<String>,
     render: Option<Render>,
 ) -> Result<(), ApiError> {
-    status(ctx, author, s, convert::create(&ctx.config, author, s), inboxes, render).await
+    let files = petrel::events::FileWork::keep(&s.media);
+    status(ctx, author, s, convert::create(&ctx.config, author, s), inboxes, render, files).await
 }
 
 /// The re-render of the author's feeds, these hashtags' feeds and the status's page.

@@ -37,6 +37,25 @@ pub fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
         .build_https()
 }
 
+/// An SDK client built when it is first used. A function's start builds only the DynamoDB
+/// client (it reads the site's domain before its first event); S3, SQS and the API Gateway
+/// Management API are built by the first request that calls them — most requests call none — so
+/// a cold start does not pay for setting up clients it may never use (issue #20).
+pub(crate) struct LazyClient<C> {
+    client: std::sync::OnceLock<C>,
+    build: Box<dyn Fn() -> C + Send + Sync>,
+}
+
+impl<C> LazyClient<C> {
+    pub(crate) fn new(build: impl Fn() -> C + Send + Sync + 'static) -> Self {
+        LazyClient { client: std::sync::OnceLock::new(), build: Box::new(build) }
+    }
+
+    pub(crate) fn get(&self) -> &C {
+        self.client.get_or_init(&self.build)
+    }
+}
+
 /// The webpki root certificates as one PEM bundle, the form the SDK's trust store takes.
 fn webpki_roots_pem() -> Vec<u8> {
     use base64::Engine;

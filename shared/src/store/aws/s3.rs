@@ -8,12 +8,12 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
 use bytes::Bytes;
 
-use super::map_sdk_error;
+use super::{map_sdk_error, LazyClient};
 use crate::store::blobs::*;
 use crate::store::error::{StoreError, StoreResult};
 
 pub struct S3Blobs {
-    client: Client,
+    client: LazyClient<Client>,
     bucket: String,
     public_base: String,
 }
@@ -21,7 +21,7 @@ pub struct S3Blobs {
 impl S3Blobs {
     async fn store(&self, key: &str, bytes: Bytes, content_type: &str, temporary: bool) -> StoreResult<String> {
         validate_put(key, bytes.len(), content_type)?;
-        let mut put = self.client.put_object().bucket(&self.bucket).key(key).content_type(content_type);
+        let mut put = self.client.get().put_object().bucket(&self.bucket).key(key).content_type(content_type);
         if temporary {
             // In the same request: an untagged moment would let nothing expire it.
             put = put.tagging(format!("{TEMPORARY_TAG}=true"));
@@ -38,9 +38,11 @@ impl S3Blobs {
     pub fn new(sdk: &aws_config::SdkConfig, bucket: impl Into<String>, public_base: &str) -> Self {
         // An endpoint override (moto, LocalStack) cannot resolve `bucket.host`: use path style.
         let path_style = sdk.endpoint_url().is_some();
-        let conf = aws_sdk_s3::config::Builder::from(sdk).force_path_style(path_style).build();
+        let sdk = sdk.clone();
         S3Blobs {
-            client: Client::from_conf(conf),
+            client: LazyClient::new(move || {
+                Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(path_style).build())
+            }),
             bucket: bucket.into(),
             public_base: public_base.trim_end_matches('/').to_string(),
         }
@@ -59,7 +61,7 @@ impl Blobs for S3Blobs {
 
     async fn keep(&self, key: &str) -> StoreResult<()> {
         validate_key(key)?;
-        match self.client.delete_object_tagging().bucket(&self.bucket).key(key).send().await {
+        match self.client.get().delete_object_tagging().bucket(&self.bucket).key(key).send().await {
             Ok(_) => Ok(()),
             Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(()),
             Err(e) => Err(map_sdk_error(e, &format!("DeleteObjectTagging in {}", self.bucket))),
@@ -68,7 +70,7 @@ impl Blobs for S3Blobs {
 
     async fn is_temporary(&self, key: &str) -> StoreResult<Option<bool>> {
         validate_key(key)?;
-        match self.client.get_object_tagging().bucket(&self.bucket).key(key).send().await {
+        match self.client.get().get_object_tagging().bucket(&self.bucket).key(key).send().await {
             Ok(out) => Ok(Some(out.tag_set().iter().any(|t| t.key() == TEMPORARY_TAG && t.value() == "true"))),
             Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(None),
             Err(e) => Err(map_sdk_error(e, &format!("GetObjectTagging in {}", self.bucket))),
@@ -77,7 +79,7 @@ impl Blobs for S3Blobs {
 
     async fn get(&self, key: &str) -> StoreResult<Option<Blob>> {
         validate_key(key)?;
-        let out = match self.client.get_object().bucket(&self.bucket).key(key).send().await {
+        let out = match self.client.get().get_object().bucket(&self.bucket).key(key).send().await {
             Ok(out) => out,
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
             Err(e) => return Err(map_sdk_error(e, &format!("GetObject from {}", self.bucket))),
@@ -98,6 +100,7 @@ impl Blobs for S3Blobs {
     async fn delete(&self, key: &str) -> StoreResult<()> {
         validate_key(key)?;
         self.client
+            .get()
             .delete_object()
             .bucket(&self.bucket)
             .key(key)
@@ -116,6 +119,7 @@ impl Blobs for S3Blobs {
         let conf = PresigningConfig::expires_in(expires).map_err(|e| StoreError::InvalidInput(e.to_string()))?;
         let req = self
             .client
+            .get()
             .put_object()
             .bucket(&self.bucket)
             .key(key)

@@ -7,12 +7,12 @@ use async_trait::async_trait;
 use aws_sdk_sqs::types::{MessageSystemAttributeName, SendMessageBatchRequestEntry};
 use aws_sdk_sqs::Client;
 
-use super::map_sdk_error;
+use super::{map_sdk_error, LazyClient};
 use crate::store::error::{StoreError, StoreResult};
 use crate::store::queue::*;
 
 pub struct SqsQueue {
-    client: Client,
+    client: LazyClient<Client>,
     /// The queue's URL: given, or resolved from its name by the first call that needs it.
     url: tokio::sync::OnceCell<String>,
     name: String,
@@ -33,7 +33,8 @@ impl SqsQueue {
     pub fn new(sdk: &aws_config::SdkConfig, queue: &str) -> Self {
         let url = tokio::sync::OnceCell::new_with(is_url(queue).then(|| queue.to_string()));
         let name = queue.rsplit('/').next().unwrap_or(queue).to_string();
-        SqsQueue { client: Client::new(sdk), url, name }
+        let sdk = sdk.clone();
+        SqsQueue { client: LazyClient::new(move || Client::new(&sdk)), url, name }
     }
 
     /// Like [`SqsQueue::new`], but a name is resolved now: a queue that does not exist fails here.
@@ -48,6 +49,7 @@ impl SqsQueue {
             .url
             .get_or_try_init(|| async {
                 self.client
+                    .get()
                     .get_queue_url()
                     .queue_name(&self.name)
                     .send()
@@ -71,6 +73,7 @@ impl Queue for SqsQueue {
         validate_message(&msg)?;
         let out = self
             .client
+            .get()
             .send_message()
             .queue_url(self.url().await?)
             .message_body(msg.body)
@@ -102,6 +105,7 @@ impl Queue for SqsQueue {
         }
         let out = self
             .client
+            .get()
             .send_message_batch()
             .queue_url(self.url().await?)
             .set_entries(Some(entries))
@@ -127,6 +131,7 @@ impl Queue for SqsQueue {
         validate_receive(max, visibility, wait)?;
         let out = self
             .client
+            .get()
             .receive_message()
             .queue_url(self.url().await?)
             .max_number_of_messages(max as i32)
@@ -157,6 +162,7 @@ impl Queue for SqsQueue {
 
     async fn delete(&self, receipt: &str) -> StoreResult<()> {
         self.client
+            .get()
             .delete_message()
             .queue_url(self.url().await?)
             .receipt_handle(receipt)
@@ -171,6 +177,7 @@ impl Queue for SqsQueue {
             return Err(StoreError::LimitExceeded("visibility timeout over 12 hours".into()));
         }
         self.client
+            .get()
             .change_message_visibility()
             .queue_url(self.url().await?)
             .receipt_handle(receipt)

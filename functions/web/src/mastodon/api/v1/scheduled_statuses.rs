@@ -77,26 +77,28 @@ pub async fn schedule(
         inboxes,
         status_id: None,
     };
-    // The files stop being temporary first (as for a post); the message goes before the item, so
-    // an item never waits without one (a message without its item does nothing).
-    for m in &s.prepared.media {
-        for key in [&m.original_key, &m.small_key].into_iter().filter(|k| !k.is_empty()) {
-            ctx.stores.blobs.keep(key).await?;
-        }
-    }
-    queue(ctx, &s, at).await?;
+    // The message goes before the item, so an item never waits without one (a message without
+    // its item does nothing). The files stop expiring by a message in the same batch: they must
+    // outlive the wait, not just the day an unused upload is kept.
+    queue(ctx, &s, at, petrel::events::FileWork::keep(&s.prepared.media)).await?;
     scheduled::create(table, &s).await?;
     Ok(entity(&ctx.config, &s))
 }
 
-async fn queue(ctx: &Ctx, s: &ScheduledStatus, at: i64) -> ApiResult<()> {
+async fn queue(ctx: &Ctx, s: &ScheduledStatus, at: i64, files: Option<OutboxEvent>) -> ApiResult<()> {
     let work = OutboxEvent::PublishScheduled(ScheduledWork {
         account_id: s.account_id.clone(),
         scheduled_id: s.id.clone(),
         scheduled_at: at,
     });
-    let message = work.message_due(at).map_err(|e| ApiError::Internal(e.to_string()))?;
-    ctx.stores.queues.outbox.send(message).await?;
+    let internal = |e: serde_json::Error| ApiError::Internal(e.to_string());
+    let mut messages = vec![work.message_due(at).map_err(internal)?];
+    if let Some(files) = files {
+        messages.push(files.message().map_err(internal)?);
+    }
+    for sent in ctx.stores.queues.outbox.send_batch(messages).await? {
+        sent?;
+    }
     Ok(())
 }
 
@@ -170,7 +172,7 @@ pub async fn update(
     if let Some(message) = scheduled::over_limit(&others, at) {
         return Err(ApiError::Unprocessable(message));
     }
-    queue(&ctx, &s, at).await?;
+    queue(&ctx, &s, at, None).await?;
     let moved = scheduled::reschedule(ctx.stores.table.as_ref(), &s, at).await?;
     Ok(Json(entity(&ctx.config, &moved)))
 }
@@ -180,11 +182,15 @@ pub async fn delete(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) 
     let me = auth.user("write:statuses")?;
     let s = find(&ctx, me, &id).await?;
     scheduled::delete(ctx.stores.table.as_ref(), &s).await?;
-    for m in &s.prepared.media {
-        for key in [&m.original_key, &m.small_key].into_iter().filter(|k| !k.is_empty()) {
-            if let Err(e) = ctx.stores.blobs.delete(key).await {
-                tracing::warn!(key = %key, error = %e, "media file of a deleted scheduled status was not removed");
-            }
+    // Its files go by the fan-out worker. Should the message not be sent, the files stay as
+    // orphans (logged): the scheduled status is gone either way, as the caller asked.
+    if let Some(files) = petrel::events::FileWork::delete(&s.prepared.media) {
+        let sent = match files.message() {
+            Ok(m) => ctx.stores.queues.outbox.send(m).await.map(drop).map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(e) = sent {
+            tracing::warn!(scheduled = %s.id, error = %e, "media files of a deleted scheduled status were not queued for removal");
         }
     }
     Ok(Json(json!({})))

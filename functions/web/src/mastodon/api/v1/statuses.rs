@@ -274,14 +274,6 @@ pub async fn create(
     // Rendered from what was written (or, for a repeated Idempotency-Key, what was found): the
     // author is the caller, and a new post has no favourites yet.
     let mut author_now = account.clone();
-    // The files stop being temporary before the status that uses them is written: should this
-    // fail, nothing is written and the uploads expire as unused; the other order could leave a
-    // posted status whose files the bucket deletes a day later.
-    for m in &status.media {
-        for key in [&m.original_key, &m.small_key].into_iter().filter(|k| !k.is_empty()) {
-            ctx.stores.blobs.keep(key).await?;
-        }
-    }
     // Local accounts following one of its hashtags get a public post in their home timeline,
     // and the author's featured tags count it, in the post's own transaction.
     let (tag_homes, tag_counts) = if status.tags.is_empty() {
@@ -303,6 +295,11 @@ pub async fn create(
             (s, false)
         }
         statuses::Created::Earlier(s) => {
+            // The first request may have stored the status and then failed to queue its
+            // messages: its files are kept again (idempotent), so they never expire under it.
+            if let Some(keep) = petrel::events::FileWork::keep(&s.media) {
+                outbox::send(&ctx, vec![keep]).await?;
+            }
             let fav = statuses::favourited(table, &account.id, std::slice::from_ref(&s.id)).await?.contains(&s.id);
             (s, fav)
         }
@@ -386,17 +383,10 @@ pub async fn delete(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) 
     let delete = petrel::activitypub::convert::delete(&ctx.config, account, &status);
     let render = outbox::render(account, &status.tags, &status);
     let inboxes = mention_inboxes(&ctx, &status).await?;
-    outbox::status(&ctx, account, &status, delete, inboxes, render).await?;
+    // The records went with the status; its files follow, deleted by the fan-out worker.
+    let files = petrel::events::FileWork::delete(&status.media);
+    outbox::status(&ctx, account, &status, delete, inboxes, render, files).await?;
     petrel::streaming::deleted(&ctx, &status).await;
-    // The records went with the status; the files follow. A failure here leaves an orphan file
-    // (logged), never a status pointing at a missing one.
-    for m in &status.media {
-        for key in [&m.original_key, &m.small_key].into_iter().filter(|k| !k.is_empty()) {
-            if let Err(e) = ctx.stores.blobs.delete(key).await {
-                tracing::warn!(key = %key, error = %e, "media file of a deleted status was not removed");
-            }
-        }
-    }
     Ok(Json(entity))
 }
 
@@ -512,7 +502,7 @@ pub async fn reblog(State(ctx): State<Ctx>, auth: Auth, Path(id): Path<String>) 
             }
             let (uri, author_uri, inboxes) = announce_target(&ctx, me, &original).await?;
             let announce = petrel::activitypub::convert::announce(&ctx.config, me, &boost, &uri, &author_uri);
-            outbox::status(&ctx, me, &boost, announce, inboxes, None).await?;
+            outbox::status(&ctx, me, &boost, announce, inboxes, None, None).await?;
             petrel::streaming::status(&ctx, &boost, petrel::streaming::StatusEvent::Created).await;
             boost.id
         }
@@ -539,7 +529,7 @@ async fn undo_boost(ctx: &Ctx, me: &model::Account, original: &model::Status) ->
     let boost = model::Status { id: boost_id, reblog_of: Some(original.id.clone()), ..original.clone() };
     let announce = petrel::activitypub::convert::announce(&ctx.config, me, &boost, &uri, &author_uri);
     let undo = petrel::activitypub::convert::undo(&ctx.config, me, announce);
-    outbox::status(ctx, me, &boost, undo, inboxes, None).await?;
+    outbox::status(ctx, me, &boost, undo, inboxes, None, None).await?;
     petrel::streaming::deleted(ctx, &boost).await;
     Ok(())
 }
@@ -715,7 +705,7 @@ pub async fn edit(
     let update = petrel::activitypub::convert::update(&ctx.config, account, &edited);
     let tags: Vec<String> = current.tags.iter().chain(&edited.tags).cloned().collect();
     let render = outbox::render(account, &tags, &edited);
-    outbox::status(&ctx, account, &edited, update, mentions.inboxes, render).await?;
+    outbox::status(&ctx, account, &edited, update, mentions.inboxes, render, None).await?;
     petrel::streaming::status(&ctx, &edited, petrel::streaming::StatusEvent::Edited).await;
     Ok(Json(render_one(&ctx, Some(account), &edited.id).await?))
 }

@@ -1,0 +1,49 @@
+//! Media files' lifecycle, changed here for the web function, which has no S3 client (issue #20:
+//! it kept web's binary over 10 MB): the uploads a new or scheduled status uses stop expiring,
+//! and a deleted status's files are removed. Both are idempotent, so a retried message repeats
+//! them harmlessly; a failure is retried like any message (the temporary mark expires an upload a
+//! day after it was made, well beyond the retries).
+
+use petrel::consumer::Settled;
+use petrel::events::FileWork;
+use petrel::Ctx;
+
+use crate::FanoutError;
+
+/// Keys this message may touch: an attachment's files, never a card image, a feed or a page.
+fn is_media_file(key: &str) -> bool {
+    key.strip_prefix("media/").is_some_and(|rest| !rest.starts_with("cards/") && rest.contains('/'))
+}
+
+pub async fn files(ctx: &Ctx, w: FileWork) -> Result<Settled, FanoutError> {
+    let blobs = ctx.stores.blobs.as_ref();
+    for key in w.keep.iter().filter(|k| checked(k)) {
+        blobs.keep(key).await?;
+    }
+    for key in w.delete.iter().filter(|k| checked(k)) {
+        blobs.delete(key).await?;
+    }
+    Ok(Settled::Done)
+}
+
+fn checked(key: &str) -> bool {
+    let ok = is_media_file(key);
+    if !ok {
+        tracing::warn!(key, "file message names something other than an attachment's file; skipped");
+    }
+    ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_media_file;
+
+    #[test]
+    fn only_attachment_files_are_touched() {
+        assert!(is_media_file("media/01HX/original.jpg"));
+        assert!(is_media_file("media/01HX/small.webp"));
+        for key in ["media/cards/abc.jpg", "feeds/alice.rss", "media/", "media/x", "users/alice.html", ""] {
+            assert!(!is_media_file(key), "{key}");
+        }
+    }
+}
