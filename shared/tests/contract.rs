@@ -13,7 +13,9 @@ fn ns() -> String {
     format!("t{}", petrel::ids::random_token(6))
 }
 
-/// The SDK configuration for moto, or `None` when the AWS half is explicitly skipped.
+/// The SDK configuration for moto, or `None` when the AWS half is explicitly skipped. It is the
+/// one the Lambda functions build (from the environment alone); the end-to-end tests run the
+/// adapters on aws-config's (`aws::load_sdk_config`), which the CLI and `petrel serve` use.
 async fn moto() -> Option<aws_config::SdkConfig> {
     if std::env::var_os("AWS_ENDPOINT_URL").is_none() {
         if std::env::var("PETREL_SKIP_AWS").as_deref() == Ok("1") {
@@ -22,7 +24,7 @@ async fn moto() -> Option<aws_config::SdkConfig> {
         }
         panic!("AWS_ENDPOINT_URL is not set: run `bash infra/test.sh` (starts moto server), or set PETREL_SKIP_AWS=1 to skip the AWS half");
     }
-    Some(aws::load_sdk_config().await)
+    Some(aws::lambda_sdk_config().expect("region and credentials in the environment"))
 }
 
 fn env(name: &str) -> String {

@@ -74,6 +74,10 @@ pub fn dead_letter_name(queue: &str) -> String {
 pub trait Uses {
     /// SQLite and a directory (`petrel serve`, the CLI, tests); Lambda functions run on AWS only.
     const EMBEDDED: bool = true;
+    /// A Lambda function: its AWS configuration comes from the environment Lambda sets
+    /// ([`aws::lambda_sdk_config`]), not from aws-config's provider chains (which the CLI and
+    /// `petrel serve` keep, for profiles and SSO).
+    const LAMBDA: bool = !Self::EMBEDDED;
     /// The Blobs port (S3).
     const BLOBS: bool = true;
     /// The Queue port (SQS).
@@ -101,7 +105,10 @@ impl Stores {
                 "PETREL_BACKEND: this binary runs on AWS only (`aws`); `petrel serve` runs the embedded backend".into(),
             )),
             Backend::Aws { table, bucket, outbox_queue } => {
-                let sdk = aws::load_sdk_config().await;
+                let sdk = match U::LAMBDA {
+                    true => aws::lambda_sdk_config()?,
+                    false => aws::load_sdk_config().await,
+                };
                 let mut stores = Stores::aws_using::<U>(&sdk, table, bucket, outbox_queue, &config.media_base);
                 if let (true, Some(endpoint)) = (U::CONNECTIONS, &config.streaming_endpoint) {
                     let api = Arc::new(aws::ApiGatewayConnections::new(&sdk, endpoint));

@@ -21,6 +21,38 @@ pub async fn load_sdk_config() -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(https_client()).load().await
 }
 
+/// The SDK configuration of a Lambda function, from the environment Lambda gives it: the region
+/// (`AWS_REGION`) and the execution role's credentials (`AWS_ACCESS_KEY_ID`,
+/// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, valid for the execution environment's life), and
+/// `AWS_ENDPOINT_URL` when set (moto). [`load_sdk_config`] also looks for profile files, SSO,
+/// web identity and assume-role (which link the STS client), container and instance metadata
+/// credentials, and a dozen settings' variables: work at every cold start, and code in every
+/// function, for sources a function never has (issue #20). The service clients supply the rest
+/// of their defaults (retries, timeouts, sleep, clock, identity cache) themselves.
+pub fn lambda_sdk_config() -> Result<aws_config::SdkConfig, StoreError> {
+    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region, SharedCredentialsProvider};
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let required = |name: &str| {
+        var(name).ok_or_else(|| StoreError::InvalidInput(format!("{name} is not set (Lambda sets it for every function)")))
+    };
+    let credentials = Credentials::new(
+        required("AWS_ACCESS_KEY_ID")?,
+        required("AWS_SECRET_ACCESS_KEY")?,
+        var("AWS_SESSION_TOKEN"),
+        None,
+        "lambda-environment",
+    );
+    let mut sdk = aws_config::SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(required("AWS_REGION")?))
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .http_client(https_client());
+    if let Some(endpoint) = var("AWS_ENDPOINT_URL") {
+        sdk = sdk.endpoint_url(endpoint);
+    }
+    Ok(sdk.build())
+}
+
 /// The SDK's HTTPS client: rustls on ring (which the outbound client uses too, so aws-lc-rs is not
 /// linked) trusting the webpki roots (Mozilla's list) compiled into the binary. The SDK's default
 /// client reads the system's certificate store instead — on Debian a bundle file and then the
