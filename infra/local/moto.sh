@@ -22,7 +22,8 @@ export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=test
 export PETREL_TABLE="${PETREL_TABLE:-petrel}" PETREL_BUCKET="${PETREL_BUCKET:-petrel-media}"
 
 if ! up; then
-  "$VENV/bin/moto_server" -H 127.0.0.1 -p "$PORT" >"$VENV/moto.log" 2>&1 &
+  # moto's own server, with DynamoDB requests one at a time (see the script).
+  "$VENV/bin/python" infra/local/moto_server.py 127.0.0.1 "$PORT" >"$VENV/moto.log" 2>&1 &
   echo $! >"$VENV/moto.pid"
   for _ in $(seq 1 100); do
     up && break

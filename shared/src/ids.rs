@@ -18,24 +18,37 @@ fn random_bytes<const N: usize>() -> [u8; N] {
     buf
 }
 
-/// A new time-sortable id for the current instant.
+/// A new time-sortable id for the current instant. Strictly increasing within a process: an id
+/// made later always sorts after (the low bits below could wrap within one millisecond, and the
+/// clock can step back), which timelines and "newer than" cursors rely on.
 pub fn snowflake() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LAST: AtomicU64 = AtomicU64::new(0);
     let ms =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
-    snowflake_at(ms)
+    let candidate = snowflake_value(ms);
+    let next = |last: u64| candidate.max(last.saturating_add(1));
+    // The closure always returns Some, so this is Ok with the previous value.
+    let previous = LAST.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| Some(next(last)));
+    format!("{:018}", next(previous.unwrap_or_else(|last| last)))
+}
+
+/// An id for the instant `ms` (an import's or a remote post's time).
+pub fn snowflake_at(ms: u64) -> String {
+    format!("{:018}", snowflake_value(ms))
 }
 
 /// The low 16 bits: a random start per process plus a counter, so one process never repeats an
 /// id (up to 65,536 a millisecond) and two processes rarely meet; writers still insert ids with
 /// a not-exists condition and take a new one on a clash.
-pub fn snowflake_at(ms: u64) -> String {
+fn snowflake_value(ms: u64) -> u64 {
     use std::sync::atomic::{AtomicU16, Ordering};
     use std::sync::OnceLock;
     static START: OnceLock<u16> = OnceLock::new();
     static COUNTER: AtomicU16 = AtomicU16::new(0);
     let start = *START.get_or_init(|| u16::from_be_bytes(random_bytes::<2>()));
     let low = start.wrapping_add(COUNTER.fetch_add(1, Ordering::Relaxed));
-    format!("{:018}", (ms << 16) | u64::from(low))
+    (ms << 16) | u64::from(low)
 }
 
 /// A random token of `bytes` bytes, hex encoded (request ids, secrets).
@@ -61,6 +74,18 @@ mod tests {
         assert!(a < b, "{a} !< {b}");
         assert_eq!(a.len(), b.len());
         assert!(a.parse::<u64>().is_ok());
+    }
+
+    #[test]
+    fn snowflakes_made_later_sort_later() {
+        // Past three wraps of the 16-bit counter, each likely within one millisecond: the
+        // counter alone would make an id that sorts before the one made just before it.
+        let mut last = snowflake();
+        for _ in 0..200_000 {
+            let next = snowflake();
+            assert!(next > last, "{next} !> {last}");
+            last = next;
+        }
     }
 
     #[test]

@@ -21,6 +21,17 @@ fn rand_name(prefix: &str) -> String {
     format!("{prefix}_{}", &petrel::ids::random_token(4))
 }
 
+/// Waits, if need be, until at least 30 s of the current counting window remain: the counters
+/// start over at each window (every 15 minutes of wall clock), so a test that counts failures
+/// must not straddle a boundary. Waits in about one call in thirty.
+async fn clear_of_a_window_boundary() {
+    let window = petrel::repo::logins::WINDOW_SECS;
+    let left = window - petrel::store::table::now_secs().rem_euclid(window);
+    if left < 30 {
+        tokio::time::sleep(Duration::from_secs(left as u64 + 1)).await;
+    }
+}
+
 /// A loopback source address of its own (127.a.b.c with c ≥ 2, never 127.0.0.1).
 fn own_address() -> IpAddr {
     let b = petrel::ids::random_token(3);
@@ -196,6 +207,7 @@ async fn guessing_one_accounts_password_is_throttled() {
         let server = backend.serve();
         let attacker = client_from(own_address());
         let app = register(&attacker, &server.base, "guesser").await;
+        clear_of_a_window_boundary().await;
 
         let mut statuses = Vec::new();
         for i in 0..40 {
@@ -240,6 +252,7 @@ async fn one_address_guessing_across_usernames_is_throttled() {
         let server = backend.serve();
         let attacker = client_from(own_address());
         let app = register(&attacker, &server.base, "sprayer").await;
+        clear_of_a_window_boundary().await;
 
         // Thirty failures over many names (unknown ones, the victim, the sign-in form): each
         // name stays under its own budget of ten.
@@ -274,7 +287,7 @@ async fn unknown_usernames_take_as_long_as_known_ones() {
 
     let mut known = Vec::new();
     let mut unknown = Vec::new();
-    for _ in 0..4 {
+    for _ in 0..6 {
         let started = Instant::now();
         assert_eq!(password_grant(&http, &server.base, &app, &name, "wrong password").await.status(), 400);
         known.push(started.elapsed());
@@ -283,11 +296,9 @@ async fn unknown_usernames_take_as_long_as_known_ones() {
         assert_eq!(r.status(), 400);
         unknown.push(started.elapsed());
     }
-    let median = |v: &mut Vec<Duration>| {
-        v.sort();
-        v[v.len() / 2]
-    };
-    let (known, unknown) = (median(&mut known), median(&mut unknown));
+    // The fastest of each: tests on the other thread slow some samples, never speed one up.
+    let fastest = |v: &[Duration]| v.iter().copied().min().unwrap_or_default();
+    let (known, unknown) = (fastest(&known), fastest(&unknown));
     // Generous: a verification takes tens of milliseconds; answering without one takes one or two.
     assert!(unknown * 2 >= known, "unknown user answered in {unknown:?}, a known one in {known:?}");
     server.stop();

@@ -33,7 +33,8 @@ pub fn lambda_sdk_config() -> Result<aws_config::SdkConfig, StoreError> {
     use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region, SharedCredentialsProvider};
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let required = |name: &str| {
-        var(name).ok_or_else(|| StoreError::InvalidInput(format!("{name} is not set (Lambda sets it for every function)")))
+        var(name)
+            .ok_or_else(|| StoreError::InvalidInput(format!("{name} is not set (Lambda sets it for every function)")))
     };
     let credentials = Credentials::new(
         required("AWS_ACCESS_KEY_ID")?,

@@ -55,10 +55,12 @@ pub async fn delay(q: &dyn Queue) {
 
 pub async fn visibility_timeout(q: &dyn Queue) {
     q.send(OutMessage::new("retry me")).await.unwrap();
-    let first = q.receive(1, SHORT, Duration::from_secs(5)).await.unwrap();
+    // Two seconds: the check that it is hidden must come before it reappears, even when the
+    // emulator stalls for a second under load.
+    let first = q.receive(1, Duration::from_secs(2), Duration::from_secs(5)).await.unwrap();
     assert_eq!(first.len(), 1);
     assert!(q.receive(1, SHORT, NO_WAIT).await.unwrap().is_empty());
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     let second = q.receive(1, Duration::from_secs(30), Duration::from_secs(2)).await.unwrap();
     assert_eq!(second.len(), 1, "the message did not come back after its visibility timeout");
     assert_eq!(second[0].id, first[0].id);
