@@ -107,7 +107,14 @@ impl Stores {
             Backend::Aws { table, bucket, outbox_queue } => {
                 let sdk = match U::LAMBDA {
                     true => aws::lambda_sdk_config()?,
-                    false => aws::load_sdk_config().await,
+                    false => {
+                        // Boxed, so that a function's future has no state holding aws-config's
+                        // loader: this branch is compiled out there, and the loader's provider
+                        // chains (STS, SSO, profiles, metadata) with it.
+                        let load: std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send>> =
+                            Box::pin(aws::load_sdk_config());
+                        load.await
+                    }
                 };
                 let mut stores = Stores::aws_using::<U>(&sdk, table, bucket, outbox_queue, &config.media_base);
                 if let (true, Some(endpoint)) = (U::CONNECTIONS, &config.streaming_endpoint) {
