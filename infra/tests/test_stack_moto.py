@@ -230,11 +230,15 @@ def test_petrel_stack_reads_the_outputs_and_the_restore_steps_work(code_bucket):
     assert (out2["TableName"], out2["BucketName"]) == (restored, out["BucketName"])
     # The roles name them too (moto keeps the policies it was given).
     iam = aws("iam")
-    web_role = next(
-        r for r in cfn.describe_stack_resources(StackName=second)["StackResources"] if r["LogicalResourceId"] == "WebRole"
-    )["PhysicalResourceId"]
-    policy = json.dumps(iam.get_role_policy(RoleName=web_role, PolicyName="web")["PolicyDocument"])
-    assert f":table/{restored}" in policy and f":::{out['BucketName']}/media/*" in policy, policy
+    resources = cfn.describe_stack_resources(StackName=second)["StackResources"]
+
+    def policy(role, name):
+        physical = next(r for r in resources if r["LogicalResourceId"] == role)["PhysicalResourceId"]
+        return json.dumps(iam.get_role_policy(RoleName=physical, PolicyName=name)["PolicyDocument"])
+
+    web, media = policy("WebRole", "web"), policy("MediaRole", "media")
+    assert f":table/{restored}" in web, web
+    assert f":table/{restored}" in media and f":::{out['BucketName']}/media/*" in media, media
 
     back = petrel("--stack", second, "account", "tokens", "alice")
     assert back.returncode == 0 and "@alice has no listed tokens" in back.stdout, back.stderr
