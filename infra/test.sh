@@ -20,7 +20,10 @@ started_moto=0
 if ! python3 -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=2)" "http://127.0.0.1:$MOTO_PORT/moto-api/" >/dev/null 2>&1; then
   started_moto=1
 fi
-eval "$(bash infra/local/moto.sh --env)"
+# Assigned first: `eval "$(…)"` would go on (set -e does not see a failed substitution there)
+# when moto cannot start, and fail later on a missing AWS_ENDPOINT_URL.
+moto_env="$(bash infra/local/moto.sh --env)"
+eval "$moto_env"
 if [ "$started_moto" = 1 ]; then
   trap 'kill "$(cat .venv/moto.pid)" 2>/dev/null || true' EXIT
 fi
