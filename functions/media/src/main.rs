@@ -8,7 +8,10 @@ impl Uses for Media {
     const CONNECTIONS: bool = false;
 }
 
-#[tokio::main]
+// One thread: Lambda hands an instance one event at a time, so a multi-threaded runtime's
+// workers would only be started (at every cold start) to wait. Blocking work (password hashing,
+// image processing) still goes to tokio's blocking pool.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda::Error> {
     logging::init();
     let ctx = Ctx::connect_using::<Media>(Config::from_env()?).await?;
