@@ -10,9 +10,17 @@ use petrel::Ctx;
 
 use crate::FanoutError;
 
-/// Keys this message may touch: an attachment's files, never a card image, a feed or a page.
+/// Keys this message may touch: an attachment's files (`media/{id}/original.{ext}` and
+/// `media/{id}/small.{ext}`, as the media function names them and as outbox-fanout's IAM policy
+/// allows), never a card image, an avatar, a feed or a page.
 fn is_media_file(key: &str) -> bool {
-    key.strip_prefix("media/").is_some_and(|rest| !rest.starts_with("cards/") && rest.contains('/'))
+    let mut parts = key.split('/');
+    let (Some("media"), Some(id), Some(file), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    id != "cards"
+        && (file.starts_with("original.") || file.starts_with("small."))
+        && petrel::store::blobs::validate_key(key).is_ok()
 }
 
 pub async fn files(ctx: &Ctx, w: FileWork) -> Result<Settled, FanoutError> {
@@ -42,7 +50,18 @@ mod tests {
     fn only_attachment_files_are_touched() {
         assert!(is_media_file("media/01HX/original.jpg"));
         assert!(is_media_file("media/01HX/small.webp"));
-        for key in ["media/cards/abc.jpg", "feeds/alice.rss", "media/", "media/x", "users/alice.html", ""] {
+        for key in [
+            "media/cards/abc.jpg",
+            "media/cards/original.jpg",
+            "media/../accounts/original.jpg",
+            "media/01HX/avatar.png",
+            "media/01HX/x/original.jpg",
+            "accounts/01HX/original.png",
+            "site/feeds/alice.rss",
+            "media/",
+            "media/x",
+            "",
+        ] {
             assert!(!is_media_file(key), "{key}");
         }
     }
