@@ -182,16 +182,5 @@ pub async fn muted_threads(table: &dyn Table, account_id: &str) -> Result<Option
 
 /// Which of these thread roots the account muted: one batch get per 100.
 pub async fn muted_among(table: &dyn Table, account_id: &str, roots: &[String]) -> Result<HashSet<String>, RepoError> {
-    let mut seen = HashSet::new();
-    let unique: Vec<&String> = roots.iter().filter(|r| seen.insert(*r)).collect();
-    let mut out = HashSet::new();
-    for chunk in unique.chunks(crate::store::table::MAX_BATCH_GET_KEYS) {
-        let keys: Vec<Key> = chunk.iter().map(|r| keys::thread_mute(account_id, r)).collect();
-        for (root, found) in chunk.iter().zip(table.batch_get(&keys).await?) {
-            if found.is_some() {
-                out.insert((*root).clone());
-            }
-        }
-    }
-    Ok(out)
+    Ok(crate::repo::present(table, roots, |r| keys::thread_mute(account_id, r)).await?)
 }

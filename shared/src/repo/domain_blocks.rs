@@ -8,7 +8,7 @@
 
 use crate::model::Account;
 use crate::repo::{keys, RepoError};
-use crate::store::{str_attr_of, Cond, Query, StoreError, Table, TxOp, Update, Value, SK};
+use crate::store::{str_attr_of, Query, StoreError, Table, TxOp, SK};
 
 /// At most this many blocked domains per account (the list is kept on the account item).
 pub const MAX_DOMAIN_BLOCKS: usize = 1000;
@@ -57,17 +57,7 @@ pub async fn set(table: &dyn Table, account: &Account, domain: &str, on: bool) -
         next.push(domain.to_string());
         next.sort();
     }
-    let field = "blocked_domains";
-    let guard = if current.is_empty() {
-        Cond::And(vec![Cond::ItemExists, Cond::AttrNotExists(field.into())])
-    } else {
-        Cond::AttrEq(field.into(), Value::L(current.iter().cloned().map(Value::S).collect()))
-    };
-    let update = if next.is_empty() {
-        Update::default().remove(field)
-    } else {
-        Update::default().set(field, Value::L(next.iter().cloned().map(Value::S).collect()))
-    };
+    let (guard, update) = crate::repo::replace_list("blocked_domains", current, &next);
     let entry = keys::domain_blocker(domain, &account.id);
     let ops = vec![
         TxOp::Update { key: keys::account(&account.id), update, cond: Some(guard) },

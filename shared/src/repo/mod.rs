@@ -50,6 +50,46 @@ pub(crate) async fn batch_get(
     }
 }
 
+/// Replaces the string-list attribute `field` of an item, `current` → `next`, under a condition
+/// on its previous value, so two changes at once cannot lose one (an empty list is no attribute).
+pub(crate) fn replace_list(
+    field: &str,
+    current: &[String],
+    next: &[String],
+) -> (crate::store::Cond, crate::store::Update) {
+    use crate::store::{Cond, Update, Value};
+    let list = |l: &[String]| Value::L(l.iter().cloned().map(Value::S).collect());
+    let guard = if current.is_empty() {
+        Cond::And(vec![Cond::ItemExists, Cond::AttrNotExists(field.into())])
+    } else {
+        Cond::AttrEq(field.into(), list(current))
+    };
+    let update =
+        if next.is_empty() { Update::default().remove(field) } else { Update::default().set(field, list(next)) };
+    (guard, update)
+}
+
+/// Which of `ids` have an item at `key_of(id)` (marker items: favourites, thread mutes, marks):
+/// one batch get per 100 distinct ids.
+pub(crate) async fn present<'a>(
+    table: &dyn crate::store::Table,
+    ids: impl IntoIterator<Item = &'a String>,
+    key_of: impl Fn(&str) -> Key,
+) -> Result<std::collections::HashSet<String>, StoreError> {
+    let mut seen = std::collections::HashSet::new();
+    let unique: Vec<&String> = ids.into_iter().filter(|id| seen.insert(*id)).collect();
+    let mut out = std::collections::HashSet::new();
+    for chunk in unique.chunks(crate::store::table::MAX_BATCH_GET_KEYS) {
+        let keys: Vec<Key> = chunk.iter().map(|id| key_of(id)).collect();
+        for (id, found) in chunk.iter().zip(table.batch_get(&keys).await?) {
+            if found.is_some() {
+                out.insert((*id).clone());
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Every item of a query, page after page: for lists that are small by nature (local accounts,
 /// the local followers of one remote account) but must not be cut at one page.
 pub async fn query_all(table: &dyn crate::store::Table, query: crate::store::Query) -> Result<Vec<Item>, StoreError> {

@@ -3,7 +3,7 @@
 
 use crate::model::Account;
 use crate::repo::{keys, RepoError};
-use crate::store::{Cond, StoreError, Table, TxOp, Update, Value};
+use crate::store::{StoreError, Table, TxOp, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -31,20 +31,9 @@ pub async fn set(table: &dyn Table, kind: Kind, local_id: &str, target: &Account
     if has == on {
         return Ok(false);
     }
-    let next: Vec<Value> = current
-        .iter()
-        .filter(|l| *l != local_id)
-        .cloned()
-        .chain(on.then(|| local_id.to_string()))
-        .map(Value::S)
-        .collect();
-    let guard = if current.is_empty() {
-        Cond::And(vec![Cond::ItemExists, Cond::AttrNotExists(field.into())])
-    } else {
-        Cond::AttrEq(field.into(), Value::L(current.iter().cloned().map(Value::S).collect()))
-    };
-    let update =
-        if next.is_empty() { Update::default().remove(field) } else { Update::default().set(field, Value::L(next)) };
+    let next: Vec<String> =
+        current.iter().filter(|l| *l != local_id).cloned().chain(on.then(|| local_id.to_string())).collect();
+    let (guard, update) = crate::repo::replace_list(field, current, &next);
     if on {
         // The lists live on the actor's item: a blocked or muted actor must never expire.
         crate::repo::actors::keep(table, target).await?;

@@ -295,18 +295,7 @@ pub async fn unfavourite(table: &dyn Table, account_id: &str, status_id: &str) -
 
 /// Which of these statuses the account has favourited: one batch get.
 pub async fn favourited(table: &dyn Table, account_id: &str, ids: &[String]) -> Result<HashSet<String>, RepoError> {
-    let mut out = HashSet::new();
-    let mut seen = HashSet::new();
-    let unique: Vec<&String> = ids.iter().filter(|id| seen.insert(*id)).collect();
-    for chunk in unique.chunks(crate::store::table::MAX_BATCH_GET_KEYS) {
-        let keys: Vec<Key> = chunk.iter().map(|id| keys::favourite(account_id, id)).collect();
-        for (id, found) in chunk.iter().zip(table.batch_get(&keys).await?) {
-            if found.is_some() {
-                out.insert((*id).clone());
-            }
-        }
-    }
-    Ok(out)
+    Ok(crate::repo::present(table, ids, |id| keys::favourite(account_id, id)).await?)
 }
 
 /// Ids are snowflakes: digits only, which also keeps them from shaping keys.
@@ -432,16 +421,7 @@ async fn marked(table: &dyn Table, pk: String, ids: &[&String]) -> Result<HashSe
             .map(str::to_string)
             .collect());
     }
-    let mut out = HashSet::new();
-    for chunk in ids.chunks(crate::store::table::MAX_BATCH_GET_KEYS) {
-        let keys: Vec<Key> = chunk.iter().map(|id| Key::new(pk.clone(), id.as_str())).collect();
-        for (id, found) in chunk.iter().zip(table.batch_get(&keys).await?) {
-            if found.is_some() {
-                out.insert(id.to_string());
-            }
-        }
-    }
-    Ok(out)
+    Ok(crate::repo::present(table, ids.iter().copied(), |id| Key::new(pk.clone(), id)).await?)
 }
 
 /// Bookmarks and pins: a marker item per (account, status); setting twice is setting once.
